@@ -1,0 +1,67 @@
+# Returns Workbench — `make help` lists what each target does.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PY      ?= $(shell command -v python3.11 || command -v python3)
+VENV    := .venv
+BIN     := $(VENV)/bin
+PYTHON  := $(BIN)/python
+KERNEL  := returns-workbench
+STAMP   := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
+RAW       ?= data/raw
+PROCESSED ?= data/processed
+REPORTS   ?= reports
+PYTEST_ARGS ?=
+
+.PHONY: help venv sample clean-data metrics report nightly lab test browser bench lock
+
+help: ## List the targets and what they do
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -n "$(PY)" || { echo "Python 3.11 is needed (python3.11 or python3 on PATH)"; exit 1; }
+	@test -x $(PYTHON) || $(PY) -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(PYTHON) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Returns Workbench" >/dev/null
+	@rm -f $(VENV)/.installed-*; touch $@
+
+venv: $(STAMP) ## Create .venv from the lock file and register the Jupyter kernel
+	@true
+
+sample: venv ## Write the seeded sample returns into data/raw when it holds no returns
+	@if ls $(RAW)/????-??-?? >/dev/null 2>&1; then echo "$(RAW) already holds returns; sample not written"; \
+	else $(PYTHON) -m pipelines sample --out $(RAW); fi
+
+clean-data: venv ## Clean data/raw into Parquet tables in data/processed
+	$(PYTHON) -m pipelines clean --raw $(RAW) --out $(PROCESSED)
+
+metrics: venv ## Compute county metrics, balance, weak links and data quality
+	$(PYTHON) -m pipelines metrics --processed $(PROCESSED)
+
+report: sample ## Set up, add the sample if data/raw is empty, run the whole chain, print the report's path
+	$(PYTHON) -m pipelines nightly --raw $(RAW) --processed $(PROCESSED) --reports $(REPORTS)
+
+nightly: venv ## The nightly run (cron and systemd call this): a dated run folder, `latest` on success
+	$(PYTHON) -m pipelines nightly --raw $(RAW) --processed $(PROCESSED) --reports $(REPORTS)
+
+lab: venv ## Start JupyterLab on 127.0.0.1 with the project kernel
+	cd notebooks && ../$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser
+
+browser: ## Install Debian's chromium and fonts-noto-cjk when missing (report rendering and browser tests)
+	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then true; \
+	else SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; fi
+
+test: venv browser ## Set up, then run the whole test suite
+	$(PYTHON) -m pytest -n 2 $(PYTEST_ARGS)
+
+bench: venv ## Run the benchmarks (ingest, metrics, nightly) and print their ratios
+	$(PYTHON) benchmarks/ingest.py
+	$(PYTHON) benchmarks/metrics.py
+	$(PYTHON) benchmarks/nightly.py
+
+lock: ## Re-resolve requirements.lock from pyproject.toml and sync environment.yml
+	$(PYTHON) -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(PYTHON) scripts/sync_environment.py
