@@ -1,0 +1,52 @@
+"""The pip lock and conda's environment.yml must pin the same packages at the same versions."""
+
+from __future__ import annotations
+
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+
+from pipelines import config
+
+ROOT = config.PROJECT_ROOT
+sys.path.insert(0, str(ROOT / "scripts"))
+import sync_environment  # noqa: E402
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_environment_yml_pins_exactly_the_lock() -> None:
+    lock = {_norm(n): v for n, v in sync_environment.pinned(ROOT / "requirements.lock")}
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    conda = {}
+    for spec in pip_section:
+        name, version = spec.split("==")
+        conda[_norm(name)] = version
+    assert conda == lock
+    assert "python=3.11" in env["dependencies"]
+
+
+def test_every_declared_dependency_is_locked() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    declared = project["dependencies"] + [d for ds in project["optional-dependencies"].values() for d in ds]
+    lock = {_norm(n) for n, _ in sync_environment.pinned(ROOT / "requirements.lock")}
+    names = {_norm(re.split(r"[<>=!~\[ ;]", d, maxsplit=1)[0]) for d in declared}
+    assert names <= lock, names - lock
+
+
+def test_installed_versions_match_the_lock() -> None:
+    from importlib.metadata import PackageNotFoundError, version
+
+    wanted = {"pandas", "pyarrow", "plotly", "papermill", "nbconvert", "pandera", "python-calamine", "jupyterlab"}
+    lock = {_norm(n): v for n, v in sync_environment.pinned(ROOT / "requirements.lock")}
+    for name in wanted:
+        try:
+            assert version(name) == lock[name], name
+        except PackageNotFoundError:  # pragma: no cover - the venv is built from the lock
+            raise AssertionError(f"{name} is locked but not installed")
