@@ -160,8 +160,8 @@ def _final_scores(takers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return s
 
 
-def build_sample(seed: int = 2005) -> SampleData:
-    """The seeded truth: registry, clean returns for four periods, the deliberate bad rows."""
+def build_truth(seed: int = 2005) -> SampleData:
+    """The seeded truth: registry, clean returns for four periods, the row-level bad rows (the wrong 小计 is added by writer.build_sample)."""
     reg, kinds = _registry(seed)
     rng = np.random.default_rng([seed, 7])
     n, P = len(reg), len(PERIODS)
