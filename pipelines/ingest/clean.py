@@ -1,0 +1,590 @@
+"""The cleaning stage's one API function: ``clean(raw, out) -> CleanResult``.
+
+RAW/<YYYY-MM-DD>/* (the folder names the period) and RAW/registry/* are read into grids,
+headers are mapped through the alias table, every sheet's rows are stacked into one frame
+and then parsed, filled down, checked and split into returns and rejects with whole-column
+operations. Every file gets a manifest row; a file that cannot be read is reported while the
+rest are cleaned. The four outputs are validated against pipelines.schema first and only then
+written, each atomically, so a failure leaves the previous outputs in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pipelines import config, schema
+from pipelines.domain import load
+from pipelines.ingest import values as V
+from pipelines.ingest.counties import CountyTable
+from pipelines.ingest.errors import IngestError, MissingRequiredColumnError, UnreadableFileError
+from pipelines.ingest.headers import AliasTable, alias_table, find_header
+from pipelines.ingest.manifest import FileReport, manifest_frame, sha256_of
+from pipelines.ingest.readers import read_file
+from pipelines.ingest.rules import Rule, broken_rows, row_rules
+from pipelines.ingest.tables import sheet_frame, title_period, title_text
+from pipelines.ingest.totals import check_totals
+from pipelines.io import write_parquet
+from pipelines.schema import BOOL_COLUMNS, COUNT_COLUMNS, SCORE_COLUMNS, VALUE_COLUMNS
+
+PERIOD_DIR_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+REGISTRY_DIR = "registry"
+_DEFAULT_SHEET_RE = re.compile(r"^(sheet|工作表)\s*\d*$", re.IGNORECASE)
+REQUIRED = {"returns": ("branch", "members"), "registry": ("branch",)}
+TEXT_COLUMNS = ("county", "township", "branch")
+MAX_NAMES_IN_WARNING = 5
+
+
+@dataclass
+class CleanResult:
+    """The four tables (as written), unmatched branches, the errors per file, and where they went."""
+
+    returns: pd.DataFrame
+    registry: pd.DataFrame
+    rejects: pd.DataFrame
+    manifest: pd.DataFrame
+    unmatched: pd.DataFrame
+    errors: list[IngestError] = field(default_factory=list)
+    outputs: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def exit_status(self) -> int:
+        """0 when every file was read; 1 when any was unreadable or lacked a required column."""
+        return 1 if self.errors else 0
+
+
+# ----------------------------------------------------------------------------- discovery
+
+
+def _skip(path: Path) -> bool:
+    name = path.name
+    return name.startswith((".", "~$")) or name.lower().startswith("readme")
+
+
+def discover(raw: Path) -> list[FileReport]:
+    """Every input file under RAW: the registry first, then the periods in date order.
+
+    A file outside RAW/<YYYY-MM-DD>/ and RAW/registry/ gets a report with an error: its
+    period is unknown, and silently skipping it would hide a misfiled return.
+    """
+    if not raw.is_dir():
+        raise UnreadableFileError(
+            f"raw folder {raw} does not exist", message_zh=f"原始数据目录 {raw} 不存在", file=str(raw)
+        )
+    registry, returns, stray = [], [], []
+    for path in sorted(p for p in raw.rglob("*") if p.is_file() and not _skip(p)):
+        rel = path.relative_to(raw).as_posix()
+        top = rel.split("/", 1)[0]
+        if "/" in rel and top == REGISTRY_DIR:
+            registry.append(FileReport(path, rel, "registry", None))
+            continue
+        period = None
+        if "/" in rel and PERIOD_DIR_RE.match(top):
+            try:
+                period = dt.date.fromisoformat(top)
+            except ValueError:
+                period = None
+        if period is not None:
+            returns.append(FileReport(path, rel, "returns", period))
+        else:
+            rep = FileReport(path, rel, "returns", None)
+            rep.error = UnreadableFileError(
+                "not inside RAW/<YYYY-MM-DD>/ or RAW/registry/: the period of the return is unknown",
+                message_zh="文件不在 RAW/<YYYY-MM-DD>/ 或 RAW/registry/ 目录下,无法确定统计期",
+                file=rel,
+            )
+            stray.append(rep)
+    returns.sort(key=lambda r: (r.period, r.rel))
+    return registry + returns + stray
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _county_hint(title: str, sheet: str, file_stem: str, counties: CountyTable) -> str | None:
+    return counties.find_in(title) or counties.find_in(sheet) or counties.find_in(file_stem)
+
+
+def read_report(rep: FileReport, file_id: int, aliases: AliasTable, counties: CountyTable) -> list[pd.DataFrame]:
+    """Read one file into raw frames (one per table sheet); fill ``rep``; raise on file errors."""
+    rep.size = rep.path.stat().st_size
+    rep.sha256 = sha256_of(rep.path)
+    sheets = read_file(rep.path, rep.rel)
+    required = REQUIRED[rep.kind]
+    found = []
+    missing_errors: list[MissingRequiredColumnError] = []
+    for sh in sheets:
+        header = find_header(sh.grid, aliases)
+        if header is None:
+            continue  # no table on this sheet (填表说明, a chart, an empty sheet)
+        missing = header.missing(required)
+        sheet_label = sh.name or None
+        if missing:
+            labels = {c: load.label(c, "zh") for c in missing}
+            missing_errors.append(
+                MissingRequiredColumnError(
+                    f"no {', '.join(missing)} column in the header (row {sh.row_number(header.header_row)})",
+                    message_zh=f"表头(第{sh.row_number(header.header_row)}行)缺少必填列:{'、'.join(labels.values())}",
+                    file=rep.rel, sheet=sheet_label, row=sh.row_number(header.header_row), column=", ".join(missing),
+                )
+            )
+            continue
+        found.append((sh, header))
+    multi = len(found) > 1
+    frames = []
+    for sheet_no, (sh, header) in enumerate(found):
+        title = title_text(sh.grid, header.header_row)
+        hint = _county_hint(title, sh.name, rep.path.stem, counties)
+        where_en = f"sheet {sh.name}: " if sh.name else ""
+        where_zh = f"工作表「{sh.name}」:" if sh.name else ""
+        if "county" not in header.columns and hint is None:
+            missing_errors.append(
+                MissingRequiredColumnError(
+                    "county not found in a column, the title, the sheet name or the file name",
+                    message_zh="无法从列、标题、工作表名或文件名确定县(市、区)",
+                    file=rep.rel, sheet=sh.name or None, column="county",
+                )
+            )
+            continue
+        frame = sheet_frame(sh.grid, header, sh.row_numbers)
+        if "county" in header.columns and hint is not None and "township" not in header.columns:
+            cells = V.to_names(frame["county"]).dropna().unique()
+            known = sum(counties.resolve(c) is not None for c in cells)
+            if cells.size and known < cells.size / 2:  # a 单位 column listing units, not counties
+                frame = frame.rename(columns={"county": "township"})
+                rep.warnings.append(
+                    f"{where_en}column '{header.labels['county']}' holds units, not counties: read as township"
+                )
+        period = title_period(title)
+        if period and rep.period and period != rep.period:
+            rep.warnings.append(
+                f"{where_en}title says 统计截止 {period.isoformat()} but the folder is {rep.period.isoformat()}"
+            )
+        if header.unknown:
+            rep.warnings.append(f"{where_en}unrecognised columns ignored: {', '.join(header.unknown)}")
+        if header.duplicates:
+            rep.warnings.append(f"{where_en}repeated columns ignored: {', '.join(header.duplicates)}")
+        township_hint = None
+        if multi and "township" not in frame.columns and not _DEFAULT_SHEET_RE.match(sh.name or "") and counties.find_in(sh.name) is None:
+            township_hint = sh.name  # one sheet per working committee
+        frame["_file"] = file_id
+        frame["_sheet_no"] = sheet_no
+        frame["_sheet"] = sh.name or None
+        frame["_county_hint"] = hint
+        frame["_township_hint"] = township_hint
+        rep.sheets.append(sh.name)
+        frames.append(frame)
+        del where_zh
+    if missing_errors:
+        first = missing_errors[0]
+        if len(missing_errors) > 1:
+            first.message_en += f" (and {len(missing_errors) - 1} more sheet(s))"
+        rep.error = first
+    if not found and not missing_errors:
+        rep.error = MissingRequiredColumnError(
+            "no table with a branch (党支部) and members (党员数) header in any sheet",
+            message_zh="所有工作表中均未找到含“党支部”“党员数”表头的表格",
+            file=rep.rel, column="branch, members",
+        )
+    return frames
+
+
+# ----------------------------------------------------------------------------- processing
+
+
+def _any_text(df: pd.DataFrame, cols: list[str], pattern: str, how: str) -> pd.Series:
+    mask = pd.Series(False, index=df.index)
+    for c in cols:
+        s = df[c]
+        if how == "contains":
+            hit = s.str.contains(pattern, regex=True)
+        else:
+            hit = s.str.startswith(pattern)
+        mask |= hit.fillna(False).astype(bool)
+    return mask
+
+
+def _typed_frame(raw: pd.DataFrame, aliases: AliasTable) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """Parse every value column once per distinct value; normalise names; flag row kinds."""
+    out = pd.DataFrame(index=raw.index)
+    bad: dict[str, pd.Series] = {}
+    none = pd.Series(None, index=raw.index, dtype=object)
+    for c in TEXT_COLUMNS:
+        out[c] = V.to_names(raw[c]) if c in raw.columns else pd.Series(pd.NA, index=raw.index, dtype="str")
+    out["_first"] = V.to_names(raw["_first"])
+    for c in VALUE_COLUMNS:
+        col = raw[c] if c in raw.columns else none
+        if c in COUNT_COLUMNS:
+            out[c], bad[c] = V.to_counts(col)
+        elif c in SCORE_COLUMNS:
+            out[c], bad[c] = V.to_scores(col)
+        else:
+            out[c], bad[c] = V.to_yes_no(col)
+    if "county_code" in raw.columns:
+        out["county_code"] = V.to_text(raw["county_code"]).str.replace(r"\.0$", "", regex=True)
+    else:
+        out["county_code"] = pd.Series(pd.NA, index=raw.index, dtype="str")
+    text_cols = ["_first", *TEXT_COLUMNS]
+    sub_pattern = "|".join(re.escape(m) for m in aliases.subtotal_markers)
+    total = _any_text(out, text_cols, sub_pattern, "contains")
+    small = _any_text(out, text_cols, "小计", "contains")
+    ignore = _any_text(out, text_cols, aliases.ignore_markers, "startswith") & ~total
+    any_bad = np.logical_or.reduce([b.to_numpy() for b in bad.values()])
+    has_values = np.logical_or.reduce([out[c].notna().to_numpy() for c in VALUE_COLUMNS]) | any_bad
+    blank = out["branch"].isna().to_numpy() & ~has_values
+    out["_total"] = np.where(total, np.where(small, 1, 2), 0).astype(np.int8)
+    out["_branch_row"] = ~blank & ~ignore.to_numpy() & ~total.to_numpy()
+    out["_label_row"] = blank & ~ignore.to_numpy() & ~total.to_numpy()
+    for c in ("_file", "_sheet_no", "_sheet", "_row", "_county_hint", "_township_hint"):
+        out[c] = raw[c].to_numpy()
+    return out, bad
+
+
+def _fill_down(df: pd.DataFrame, col: str, keys: pd.Series) -> pd.Series:
+    """Fill a column down within its sheet over branch and label rows (merged or blank cells)."""
+    usable = df[col].where(df["_branch_row"] | df["_label_row"])
+    return usable.groupby(keys, sort=False).ffill()
+
+
+def _messages(rej: pd.DataFrame, files: list[str]) -> tuple[list[str], list[str]]:
+    """Each reject's message names the file, sheet, row and column, in Chinese and English."""
+    zh, en = [], []
+    for fid, sheet, row, col, d_zh, d_en in zip(
+        rej["_file"], rej["source_sheet"], rej["source_row"], rej["column"], rej["detail_zh"], rej["detail_en"]
+    ):
+        label_zh = load.label(col, "zh") if col else ""
+        label_en = load.label(col, "en") if col else ""
+        sheet = sheet if isinstance(sheet, str) and sheet else None
+        zh.append(f"{files[fid]}" + (f" 工作表「{sheet}」" if sheet else "") + f" 第{row}行「{label_zh}」列:{d_zh}")
+        en.append(f"{files[fid]}" + (f", sheet {sheet}" if sheet else "") + f", row {row}, column {col} ({label_en}): {d_en}")
+    return zh, en
+
+
+def process(
+    raw: pd.DataFrame,
+    reports: list[FileReport],
+    kind: str,
+    counties: CountyTable,
+    aliases: AliasTable,
+    registry_keys: set[tuple[str, str]] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Raw stacked rows of ``kind`` files → (kept rows, rejects, unmatched rows); fills the reports."""
+    df, bad = _typed_frame(raw, aliases)
+    keys = df["_file"].astype(np.int64) * 10_000 + df["_sheet_no"].astype(np.int64)
+    df["_sheet_key"] = keys
+    # township / county: fill down (merged or blank cells), then the sheet/title/file hints
+    township_cell = df["township"]
+    df["township"] = _fill_down(df, "township", keys).fillna(df["_township_hint"].astype("str"))
+    county_cell = _fill_down(df, "county", keys)
+    codes, uniques = pd.factorize(county_cell.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    resolved = np.array([counties.resolve(u) for u in uniques] + [None], dtype=object)[np.where(codes < 0, len(uniques), codes)]
+    unknown_county = county_cell.notna().to_numpy() & pd.isna(resolved)
+    df["_county_raw"] = county_cell
+    df["county"] = pd.Series(resolved, index=df.index, dtype="str").fillna(df["_county_hint"].astype("str"))
+    branch_rows = df["_branch_row"].to_numpy()
+    present = set(raw.columns)
+
+    # totals: checked on every sheet, as warnings on the file
+    total_check = df[["_total", "_branch_row", "_sheet_key", "_file", "_sheet", "_row"]].assign(
+        township=township_cell, **{c: df[c] for c in VALUE_COLUMNS if c in COUNT_COLUMNS}
+    )
+    for file_id, w_zh, w_en in check_totals(total_check, [c for c in COUNT_COLUMNS if c in present]):
+        reports[file_id].warnings.append(w_en)
+
+    # row rules on branch rows
+    rows = df.loc[branch_rows]
+    records = []
+    for c, mask in bad.items():
+        m = mask.to_numpy() & branch_rows
+        if m.any():
+            label = load.label(c, "zh")
+            for idx in df.index[m]:
+                records.append((idx, "unparseable_value", c, f"无法识别的值(应为{'是/否' if c in BOOL_COLUMNS else '数字'})",
+                                f"value cannot be read as {'yes/no' if c in BOOL_COLUMNS else 'a number'}"))
+            del label
+    m = unknown_county & branch_rows
+    for idx in df.index[m]:
+        records.append((idx, "unknown_county", "county", f"县(市、区)“{df.at[idx, '_county_raw']}”不在县区表中",
+                        f"county '{df.at[idx, '_county_raw']}' is not in the county table (counties.yaml or the registry)"))
+    rules: list[Rule] = row_rules()
+    if kind == "registry":
+        rules = [r for r in rules if (r.rule, r.column) in {("missing_value", "branch"), ("negative_count", "members")}]
+    rule_input = rows.assign(_bad_members=bad["members"].loc[rows.index])
+    broken = broken_rows(rule_input, rules)
+    rec = pd.DataFrame(records, columns=["_idx", "rule", "column", "detail_zh", "detail_en"])
+    rec = pd.concat([rec, broken], ignore_index=True) if len(broken) else rec
+    rejected = set(rec["_idx"].tolist())
+
+    # the same branch twice: keep the first occurrence, reject the later one naming the first
+    alive = branch_rows & ~df.index.isin(list(rejected))
+    key_cols = ["county", "branch"] if kind == "registry" else ["_period", "county", "branch"]
+    if kind == "returns":
+        df["_period"] = pd.Series([reports[i].period for i in df["_file"]], index=df.index, dtype=object)
+    sub = df.loc[alive, key_cols + ["_file", "_sheet", "_row"]]
+    dup = sub.duplicated(key_cols, keep="first")
+    if dup.any():
+        first = sub.loc[~sub.duplicated(key_cols, keep="first")].set_index(key_cols)
+        dup_records = []
+        for idx, r in sub.loc[dup].iterrows():
+            f = first.loc[tuple(r[k] for k in key_cols)]
+            where = reports[int(f["_file"])].rel + (f" 工作表「{f['_sheet']}」" if isinstance(f["_sheet"], str) else "")
+            where_en = reports[int(f["_file"])].rel + (f", sheet {f['_sheet']}" if isinstance(f["_sheet"], str) else "")
+            dup_records.append((
+                idx, "duplicate_branch", "branch",
+                f"党支部“{r['branch']}”在本期已上报,首次出现在 {where} 第{int(f['_row'])}行;保留首次,剔除本行",
+                f"branch '{r['branch']}' was already reported this period in {where_en}, row {int(f['_row'])}; "
+                "the first is kept, this row rejected",
+            ))
+        rec = pd.concat([rec, pd.DataFrame(dup_records, columns=rec.columns)], ignore_index=True)
+        rejected |= set(sub.index[dup.to_numpy()])
+
+    kept_mask = branch_rows & ~df.index.isin(list(rejected))
+    kept = df.loc[kept_mask]
+
+    # counts per file: kept + rejected = read
+    read_n = pd.Series(branch_rows, index=df.index).groupby(df["_file"]).sum()
+    rej_n = pd.Series(df.index.isin(list(rejected)), index=df.index).groupby(df["_file"]).sum()
+    for file_id, n in read_n.items():
+        rep = reports[int(file_id)]
+        rep.rows_read = int(n)
+        rep.rows_rejected = int(rej_n.get(file_id, 0))
+        rep.rows_kept = rep.rows_read - rep.rows_rejected
+    for file_id, c in kept.groupby("_file")["county"].unique().items():
+        reports[int(file_id)].counties = sorted({x for x in c if isinstance(x, str)}, key=_county_sort(counties))
+
+    # unmatched branches: a warning per file (and the count in the manifest), never a reject
+    unmatched = pd.DataFrame()
+    if kind == "returns" and registry_keys is not None:
+        pairs = pd.MultiIndex.from_arrays([kept["county"].to_numpy(dtype=object), kept["branch"].to_numpy(dtype=object)])
+        reg = pd.MultiIndex.from_tuples(sorted(registry_keys)) if registry_keys else pd.MultiIndex.from_tuples([], names=[None, None])
+        miss = ~pairs.isin(reg) if len(reg) else np.ones(len(pairs), dtype=bool)
+        unmatched = kept.loc[miss]
+        for file_id in {int(i) for i in kept["_file"]}:
+            reports[file_id].unmatched = 0
+        for file_id, grp in unmatched.groupby("_file"):
+            names = grp["branch"].tolist()
+            more = f" … (+{len(names) - MAX_NAMES_IN_WARNING})" if len(names) > MAX_NAMES_IN_WARNING else ""
+            reports[int(file_id)].unmatched = len(names)
+            reports[int(file_id)].warnings.append(
+                f"{len(names)} branch(es) not in the registry: {', '.join(names[:MAX_NAMES_IN_WARNING])}{more}"
+            )
+
+    # rejects with their raw values and messages
+    if len(rec):
+        rec = rec.sort_values("_idx", kind="stable")
+        at = df.loc[rec["_idx"].to_numpy()]
+        raw_values = []
+        for idx, col in zip(rec["_idx"], rec["column"]):
+            src = "county" if col == "county" else col
+            value = raw.at[idx, src] if src in raw.columns else None
+            if col == "county":
+                value = df.at[idx, "_county_raw"]
+            raw_values.append(V.raw_text(value) or None)
+        rej = pd.DataFrame({
+            "_file": at["_file"].to_numpy(dtype=np.int64),
+            "source_sheet": at["_sheet"].to_numpy(dtype=object),
+            "source_row": at["_row"].to_numpy(dtype=np.int64),
+            "column": rec["column"].to_numpy(dtype=object),
+            "raw_value": raw_values,
+            "rule": rec["rule"].to_numpy(dtype=object),
+            "detail_zh": rec["detail_zh"].to_numpy(dtype=object),
+            "detail_en": rec["detail_en"].to_numpy(dtype=object),
+            "county": at["county"].to_numpy(dtype=object),
+            "branch": at["branch"].to_numpy(dtype=object),
+        })
+        rej["message_zh"], rej["message_en"] = _messages(rej, [r.rel for r in reports])
+    else:
+        rej = pd.DataFrame(columns=["_file", "source_sheet", "source_row", "column", "raw_value", "rule",
+                                    "detail_zh", "detail_en", "county", "branch", "message_zh", "message_en"])
+    return kept, rej, unmatched
+
+
+def _county_sort(counties: CountyTable):
+    order = {n: i for i, n in enumerate(counties.names)}
+    return lambda name: (order.get(name, len(order)), name)
+
+
+# ----------------------------------------------------------------------------- assembly
+
+
+def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    raw = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["_first", "_row", "_file", "_sheet_no", "_sheet", "_county_hint", "_township_hint"]
+    )
+    return raw
+
+
+def _read_all(reports: list[FileReport], aliases: AliasTable, counties: CountyTable) -> pd.DataFrame:
+    frames = []
+    for i, rep in enumerate(reports):
+        if rep.error is not None:
+            continue
+        try:
+            frames.extend(read_report(rep, i, aliases, counties))
+        except IngestError as exc:
+            rep.error = exc
+    return _stack(frames)
+
+
+def _period_series(reports: list[FileReport], file_ids: pd.Series) -> pd.Series:
+    periods = np.array([np.datetime64(r.period, "ns") if r.period else np.datetime64("NaT", "ns") for r in reports])
+    return pd.Series(periods[file_ids.to_numpy(dtype=np.int64)] if len(file_ids) else [], dtype=schema.PERIOD_DTYPE)
+
+
+def _returns_table(kept: pd.DataFrame, reports: list[FileReport], counties: CountyTable) -> pd.DataFrame:
+    files = np.array([r.rel for r in reports], dtype=object)
+    fid = kept["_file"].to_numpy(dtype=np.int64)
+    out = pd.DataFrame({
+        "period": _period_series(reports, kept["_file"]).to_numpy(),
+        "county": kept["county"].to_numpy(dtype=object),
+        "county_code": kept["county"].map(counties.codes).to_numpy(dtype=object),
+        "township": kept["township"].to_numpy(dtype=object),
+        "branch": kept["branch"].to_numpy(dtype=object),
+    })
+    for c in VALUE_COLUMNS:
+        out[c] = kept[c].to_numpy() if len(kept) else pd.array([], dtype=kept[c].dtype)
+        out[c] = out[c].astype(kept[c].dtype)
+    out["source_file"] = files[fid] if len(fid) else np.array([], dtype=object)
+    out["source_sheet"] = kept["_sheet"].to_numpy(dtype=object)
+    out["source_row"] = pd.array(kept["_row"].to_numpy(dtype=np.int64), dtype="Int64")
+    return _as_schema(out, "returns")
+
+
+def _registry_table(kept: pd.DataFrame, counties: CountyTable) -> pd.DataFrame:
+    code_given = kept["county_code"] if "county_code" in kept.columns else pd.Series(pd.NA, index=kept.index)
+    out = pd.DataFrame({
+        "county": kept["county"].to_numpy(dtype=object),
+        "county_code": code_given.fillna(kept["county"].map(counties.codes)).to_numpy(dtype=object),
+        "township": kept["township"].to_numpy(dtype=object),
+        "branch": kept["branch"].to_numpy(dtype=object),
+        "members": pd.array(kept["members"].to_numpy(), dtype="Int64"),
+    })
+    return _as_schema(out, "registry")
+
+
+def _as_schema(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Cast ``df`` to the dtypes of schema ``name`` (strings → str, empty → NA) in its column order."""
+    target = schema.empty(name)
+    out = {}
+    for c in target.columns:
+        dtype = target[c].dtype
+        s = df[c] if c in df.columns else pd.Series(pd.NA, index=df.index, dtype=object)
+        if str(dtype) == "str":
+            s = pd.Series(s.to_numpy(dtype=object), index=df.index).astype("str")
+            s = s.where(s != "")
+        else:
+            s = s.astype(dtype)
+        out[c] = s
+    return pd.DataFrame(out, index=df.index).reset_index(drop=True)
+
+
+def _rejects_table(parts: list[pd.DataFrame], reports: list[FileReport]) -> pd.DataFrame:
+    rows = [p for p in parts if len(p)]
+    file_level = []
+    for i, rep in enumerate(reports):
+        if rep.error is None:
+            continue
+        e = rep.error
+        file_level.append({
+            "_file": i, "source_sheet": e.sheet, "source_row": e.row, "column": e.column, "raw_value": None,
+            "rule": "missing_required_column" if e.rule == "missing_required_column" else "unreadable_file",
+            "message_zh": f"{rep.rel}" + (f" 工作表「{e.sheet}」" if e.sheet else "") + (f" 第{e.row}行" if e.row else "") + f":{e.message_zh}",
+            "message_en": str(e), "county": None, "branch": None,
+        })
+    if file_level:
+        rows.append(pd.DataFrame(file_level))
+    if not rows:
+        return schema.empty("rejects")
+    rej = pd.concat(rows, ignore_index=True)
+    files = np.array([r.rel for r in reports], dtype=object)
+    fid = rej["_file"].to_numpy(dtype=np.int64)
+    rej["source_file"] = files[fid]
+    rej["period"] = _period_series(reports, rej["_file"]).to_numpy()
+    rej["source_row"] = pd.array(rej["source_row"].to_numpy(dtype=object), dtype="Int64")
+    rej = rej.sort_values(["_file", "source_row"], kind="stable", na_position="first")
+    return _as_schema(rej, "rejects")
+
+
+def _registry_keys(registry: pd.DataFrame) -> set[tuple[str, str]] | None:
+    if registry.empty:
+        return None
+    return set(zip(registry["county"].tolist(), registry["branch"].tolist()))
+
+
+def clean(
+    raw: Path,
+    out: Path | None = None,
+    *,
+    counties_file: Path = config.COUNTIES_FILE,
+    headers_file: Path = config.HEADERS_FILE,
+    write: bool = True,
+) -> CleanResult:
+    """Clean RAW into returns/registry/rejects/manifest; validate all four, then write each atomically.
+
+    ``out`` defaults to pipelines.config.PROCESSED_DIR; ``write=False`` returns the tables only.
+    Data problems never raise: they become rejects and manifest rows (see ``CleanResult.errors``);
+    an :class:`OutputSchemaError` means a bug and nothing is written.
+    """
+    raw = Path(raw)
+    out = Path(out) if out is not None else config.PROCESSED_DIR
+    aliases = alias_table(Path(headers_file))
+    counties = CountyTable.from_yaml(Path(counties_file))
+    reports = discover(raw)
+
+    # the registry first: it may name counties beyond counties.yaml
+    reg_reports = [r for r in reports if r.kind == "registry"]
+    ret_reports = [r for r in reports if r.kind == "returns"]
+    reg_raw = _read_all(reg_reports, aliases, counties)
+    if len(reg_raw) and "county" in reg_raw.columns:
+        names = V.to_names(reg_raw["county"])
+        codes = V.to_text(reg_raw["county_code"]) if "county_code" in reg_raw.columns else None
+        counties = counties.extended(names.tolist(), None if codes is None else codes.tolist())
+    for c in ("county", "township", "county_code"):
+        if c not in reg_raw.columns:
+            reg_raw[c] = None
+    reg_kept, reg_rej, _ = process(reg_raw, reg_reports, "registry", counties, aliases)
+    registry = _registry_table(reg_kept, counties)
+
+    ret_raw = _read_all(ret_reports, aliases, counties)
+    keys = _registry_keys(registry)
+    ret_kept, ret_rej, unmatched = process(ret_raw, ret_reports, "returns", counties, aliases, keys)
+    returns = _returns_table(ret_kept, ret_reports, counties)
+    unmatched_table = (
+        _returns_table(unmatched, ret_reports, counties)[["period", "county", "township", "branch", "source_file", "source_sheet", "source_row"]]
+        if len(unmatched) else pd.DataFrame(columns=["period", "county", "township", "branch", "source_file", "source_sheet", "source_row"])
+    )
+    if keys is None and ret_reports:
+        for rep in ret_reports:
+            if rep.error is None:
+                rep.unmatched = None
+
+    all_reports = reg_reports + ret_reports
+    rejects = _rejects_table(
+        [reg_rej.assign(_file=reg_rej["_file"]) if len(reg_rej) else reg_rej,
+         ret_rej.assign(_file=ret_rej["_file"] + len(reg_reports)) if len(ret_rej) else ret_rej],
+        all_reports,
+    )
+    manifest = manifest_frame(all_reports)
+
+    tables = {
+        "returns": schema.enforce(returns, "returns"),
+        "registry": schema.enforce(registry, "registry"),
+        "rejects": schema.enforce(rejects, "rejects"),
+        "manifest": schema.enforce(manifest, "manifest"),
+    }
+    outputs: dict[str, Path] = {}
+    if write:
+        names = {"returns": config.RETURNS_FILE, "registry": config.REGISTRY_FILE,
+                 "rejects": config.REJECTS_FILE, "manifest": config.MANIFEST_FILE}
+        for name, df in tables.items():  # all validated above: a failure here is I/O, per file atomic
+            outputs[name] = write_parquet(df, out / names[name])
+    errors = [r.error for r in all_reports if r.error is not None]
+    return CleanResult(
+        returns=tables["returns"], registry=tables["registry"], rejects=tables["rejects"],
+        manifest=tables["manifest"], unmatched=unmatched_table, errors=errors, outputs=outputs,
+    )

@@ -1,0 +1,228 @@
+"""Cell values → typed columns, vectorised: each distinct raw value is parsed once, then mapped.
+
+Counties type numbers as text, add units (35人), use full-width digits (２８), Chinese numerals
+(三十三), '、' for a decimal point (99、5), dashes or 无 for zero, and 是/否/√/× for yes/no.
+A value that cannot be read is reported (``bad`` mask → rule ``unparseable_value``), never
+silently turned into a null; a blank stays <NA>, distinct from 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+_BLANK = object()  # parser result for a blank cell
+_BAD = object()  # parser result for an unreadable cell
+
+ZERO_TOKENS = frozenset({"-", "--", "---", "—", "——", "–", "−", "一一", "无", "没有", "〇", "零"})
+BLANK_TOKENS = frozenset({"", "/", "\\", "／"})
+_UNIT_RE = re.compile(r"(人次|人|个|次|名|场|分|期|户|位|支部|个支部)$")
+_NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_DECIMAL_MARK_RE = re.compile(r"(?<=\d)[、。](?=\d)")
+_SPACE_RE = re.compile(r"\s+")
+
+_CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "Ｏ": 0, "一": 1, "壹": 1, "二": 2, "贰": 2, "两": 2, "三": 3,
+              "叁": 3, "四": 4, "肆": 4, "五": 5, "伍": 5, "六": 6, "陆": 6, "七": 7, "柒": 7,
+              "八": 8, "捌": 8, "九": 9, "玖": 9}
+_CN_UNITS = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000}
+
+YES_TOKENS = frozenset({"是", "√", "✓", "✔", "☑", "有", "y", "yes", "true", "1", "已制定", "已", "对"})
+NO_TOKENS = frozenset({"否", "×", "✗", "✘", "☒", "x", "无", "没有", "n", "no", "false", "0", "未制定", "未", "-", "—"})
+
+
+def normalize_text(value: Any) -> str:
+    """NFKC (full-width → half-width), trimmed; the form every comparison uses."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return unicodedata.normalize("NFKC", str(value)).strip()
+
+
+def chinese_to_number(text: str) -> float | None:
+    """三十三 → 33, 一百零五 → 105, 二〇〇五 → 2005, 九十九点五 → 99.5; None if not a numeral."""
+    if not text:
+        return None
+    sign = 1
+    if text[0] in "负-":
+        sign, text = -1, text[1:]
+    whole, _, frac = text.partition("点")
+    if not whole and not frac:
+        return None
+    if frac and not all(ch in _CN_DIGITS for ch in frac):
+        return None
+    value = _chinese_int(whole) if whole else 0
+    if value is None:
+        return None
+    if frac:
+        value = float(f"{value}." + "".join(str(_CN_DIGITS[ch]) for ch in frac))
+    return sign * value
+
+
+def _chinese_int(text: str) -> int | None:
+    if all(ch in _CN_DIGITS for ch in text):  # positional: 二〇〇五
+        return int("".join(str(_CN_DIGITS[ch]) for ch in text)) if len(text) > 1 or text else None
+    total = section = num = 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            num = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            section += (num or 1) * _CN_UNITS[ch]
+            num = 0
+        elif ch in "万萬":
+            total += (section + num) * 10_000
+            section = num = 0
+        else:
+            return None
+    return total + section + num
+
+
+def parse_number(value: Any) -> tuple[Any, bool]:
+    """One raw cell → (number | _BLANK | _BAD, is_percent)."""
+    if value is None or value is _BLANK:
+        return _BLANK, False
+    if isinstance(value, bool):
+        return _BAD, False
+    if isinstance(value, (int, np.integer)):
+        return float(value), False
+    if isinstance(value, (float, np.floating)):
+        return (_BLANK if math.isnan(value) else float(value)), False
+    if isinstance(value, (dt.date, dt.time, dt.timedelta)):
+        return _BAD, False
+    text = _SPACE_RE.sub("", unicodedata.normalize("NFKC", str(value)))
+    if text in BLANK_TOKENS:
+        return _BLANK, False
+    if text in ZERO_TOKENS:
+        return 0.0, False
+    percent = text.endswith("%")
+    if percent:
+        text = text[:-1]
+    text = _UNIT_RE.sub("", text)
+    text = _DECIMAL_MARK_RE.sub(".", text)
+    if _THOUSANDS_RE.match(text):
+        text = text.replace(",", "")
+    if _NUM_RE.match(text):
+        return float(text), percent
+    cn = chinese_to_number(text)
+    if cn is not None:
+        return float(cn), percent
+    return _BAD, False
+
+
+def parse_count(value: Any) -> Any:
+    """A count: a whole number (negative kept so the rule can reject it); % is not a count."""
+    number, percent = parse_number(value)
+    if number is _BLANK or number is _BAD:
+        return number
+    if percent or not float(number).is_integer():
+        return _BAD
+    return int(number)
+
+
+def parse_score(value: Any) -> Any:
+    """A score out of 100 (99.5, 99、5, 99.5分, 99.5%)."""
+    number, _ = parse_number(value)
+    return number
+
+
+def parse_yes_no(value: Any) -> Any:
+    """是/否/√/×/有/无 (and 1/0, yes/no) → True/False."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, float) and math.isnan(value):
+            return _BLANK
+        return True if value == 1 else False if value == 0 else _BAD
+    text = _SPACE_RE.sub("", unicodedata.normalize("NFKC", str(value))).lower() if value is not None else ""
+    if text in {"", "/"}:
+        return _BLANK
+    if text in YES_TOKENS:
+        return True
+    if text in NO_TOKENS:
+        return False
+    return _BAD
+
+
+def _map_unique(values: pd.Series, parser: Callable[[Any], Any]) -> tuple[list[Any], np.ndarray]:
+    """Factorize, parse each distinct value once; return (parsed uniques, codes)."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    return [parser(u) for u in uniques], codes
+
+
+def _typed(values: pd.Series, parser: Callable[[Any], Any], dtype: str, fill: Any) -> tuple[pd.Series, pd.Series]:
+    parsed, codes = _map_unique(values, parser)
+    n = len(parsed)
+    out = np.empty(n + 1, dtype=object)
+    bad = np.zeros(n + 1, dtype=bool)
+    for i, p in enumerate(parsed):
+        if p is _BAD:
+            bad[i] = True
+            out[i] = None
+        elif p is _BLANK:
+            out[i] = None
+        else:
+            out[i] = p
+    out[n] = None  # code -1 (NA) → last slot
+    idx = np.where(codes < 0, n, codes)
+    result = pd.Series(pd.array(out[idx], dtype=dtype), index=values.index, name=values.name)
+    return result, pd.Series(bad[idx], index=values.index, name=values.name)
+
+
+def to_counts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Raw cells → (Int64 counts, mask of unreadable cells)."""
+    return _typed(values, parse_count, "Int64", None)
+
+
+def to_scores(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Raw cells → (Float64 scores, mask of unreadable cells)."""
+    return _typed(values, parse_score, "Float64", None)
+
+
+def to_yes_no(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Raw cells → (boolean, mask of unreadable cells)."""
+    return _typed(values, parse_yes_no, "boolean", None)
+
+
+def to_text(values: pd.Series) -> pd.Series:
+    """Raw cells → normalised text (NFKC, trimmed), <NA> for blanks; one call per distinct value."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    norm = np.array([normalize_text(u) or None for u in uniques] + [None], dtype=object)
+    idx = np.where(codes < 0, len(uniques), codes)
+    return pd.Series(norm[idx], index=values.index, name=values.name, dtype="str")
+
+
+_CJK_SPACE_RE = re.compile(r"\s*(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s*")
+
+
+def normalize_name(value: Any) -> str:
+    """A branch/township name for matching: NFKC, no spaces around CJK, single spaces elsewhere."""
+    text = _SPACE_RE.sub(" ", normalize_text(value))
+    return _CJK_SPACE_RE.sub("", text).strip()
+
+
+def to_names(values: pd.Series) -> pd.Series:
+    """Raw cells → normalised names, <NA> for blanks; one call per distinct value."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    norm = np.array([normalize_name(u) or None for u in uniques] + [None], dtype=object)
+    idx = np.where(codes < 0, len(uniques), codes)
+    return pd.Series(norm[idx], index=values.index, name=values.name, dtype="str")
+
+
+def raw_text(value: Any) -> str:
+    """How a raw value is shown in rejects: as the person typed it (35.0 → 35)."""
+    if value is None or value is _BLANK:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer():
+            return str(int(value))
+    return str(value)
