@@ -1,0 +1,63 @@
+"""`python -m pipelines nightly`: the thin command line over :func:`run_nightly`.
+
+Nothing heavy is imported here or in the skip path; see docs/nightly.md for the exit statuses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pipelines import config
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--raw", default=None, help=f"raw returns folder (default {config.RAW_DIR})")
+    parser.add_argument("--processed", default=None, help=f"processed tables folder (default {config.PROCESSED_DIR})")
+    parser.add_argument("--reports", default=None, help=f"reports folder: runs/ and latest (default {config.REPORTS_DIR})")
+    parser.add_argument(
+        "-p", "--param", action="append", default=[], metavar="KEY=VALUE",
+        help="override nightly.yaml: a notebook parameter (language=en, 03_report.period=2005-02-25) or a setting "
+        "(execution_timeout=300, keep_runs=10); an unknown name is an error",
+    )
+    parser.add_argument("--params-file", default=None, help=f"parameters file (default {config.NIGHTLY_PARAMS_FILE})")
+    parser.add_argument("--force", action="store_true", help="run even when nothing changed since the last good run")
+    parser.add_argument("--notebooks", default=None, help=argparse.SUPPRESS)
+    out = parser.add_mutually_exclusive_group()
+    out.add_argument("--quiet", action="store_true", help="no progress lines even on a terminal")
+    out.add_argument("--progress", action="store_true", help="progress lines even when not on a terminal")
+    parser.add_argument(
+        "--print-deploy", choices=("cron", "service", "timer"), default=None,
+        help="print the cron line or systemd unit for this checkout (absolute paths filled in) and exit",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipelines.nightly.errors import ExitStatus, NightlyError
+
+    if args.print_deploy:
+        from pipelines.nightly.deploy import render_deploy
+
+        sys.stdout.write(render_deploy(args.print_deploy))
+        return ExitStatus.OK
+
+    from pipelines.nightly.runner import run_nightly
+
+    show = args.progress or (not args.quiet and sys.stdout.isatty())
+
+    def progress(line: str) -> None:
+        print(f"nightly {line}", flush=True)
+
+    try:
+        result = run_nightly(
+            args.raw, args.processed, args.reports, args.param, force=args.force,
+            params_file=args.params_file, notebooks_dir=args.notebooks, progress=progress if show else None,
+        )
+    except NightlyError as err:
+        print(str(err), file=sys.stderr, flush=True)
+        return int(err.status)
+    if result.exit_status != ExitStatus.OK:
+        print(result.message, file=sys.stderr, flush=True)
+    elif show:
+        print(result.message, flush=True)
+    return int(result.exit_status)

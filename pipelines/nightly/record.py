@@ -1,0 +1,96 @@
+"""Facts for run.json that are not produced by a step: git commit, package versions, row counts, manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from pipelines import config
+
+PACKAGES = (
+    "returns-workbench", "papermill", "nbformat", "nbclient", "nbconvert", "ipykernel", "jupyter_client",
+    "pandas", "pyarrow", "plotly", "pandera", "python-calamine", "jinja2", "pyyaml", "playwright",
+)
+#: manifest.parquet statuses that make the input incomplete (a file that was not used at all).
+INCOMPLETE_STATUSES = ("unreadable", "missing_required_column")
+
+
+def versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": sys.version.split()[0]}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def git_state(root: Path = config.PROJECT_ROOT) -> dict[str, Any]:
+    """HEAD, whether tracked files differ from it, and a hash of that diff (None outside a git tree)."""
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10, check=True
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout
+
+    head = git("rev-parse", "HEAD")
+    if head is None:
+        return {"commit": None, "dirty": None, "diff_sha256": None}
+    diff = git("diff", "HEAD", "--", "pipelines", "notebooks") or ""
+    return {
+        "commit": head.strip(),
+        "dirty": bool(diff),
+        "diff_sha256": hashlib.sha256(diff.encode()).hexdigest() if diff else None,
+    }
+
+
+def row_counts(processed: Path) -> dict[str, int]:
+    """Rows of every Parquet table in the processed folder, from the footers (no data read)."""
+    import pyarrow.parquet as pq
+
+    out: dict[str, int] = {}
+    for path in sorted(processed.glob("*.parquet")):
+        try:
+            out[path.name] = pq.read_metadata(path).num_rows
+        except Exception:  # noqa: BLE001 - a broken table is reported, not fatal here
+            out[path.name] = -1
+    return out
+
+
+def read_manifest(processed: Path) -> list[dict[str, Any]] | None:
+    """manifest.parquet as rows (path, county, period, status, warnings), or None when absent."""
+    import pyarrow.parquet as pq
+
+    path = processed / config.MANIFEST_FILE
+    if not path.exists():
+        return None
+    table = pq.read_table(path)
+    wanted = [c for c in ("path", "county", "period", "status", "warnings", "rows_rejected") if c in table.column_names]
+    return table.select(wanted).to_pylist()
+
+
+def incomplete_files(manifest: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {"path": row.get("path"), "county": row.get("county"), "status": row.get("status")}
+        for row in manifest
+        if row.get("status") in INCOMPLETE_STATUSES
+    ]
+
+
+def manifest_warnings(manifest: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for row in manifest:
+        status, text = row.get("status"), (row.get("warnings") or "").strip()
+        if status and status != "ok":
+            out.append(f"{row.get('path')}: {status}" + (f" ({text})" if text else ""))
+        elif text:
+            out.append(f"{row.get('path')}: {text}")
+    return out

@@ -1,0 +1,90 @@
+"""Render the executed report notebook to report.html (and report.pdf) in the run folder.
+
+The report stage owns rendering (``pipelines.report.render``: code hidden, offline, atomic);
+this module only calls it, adds the "incomplete input" banner when a file could not be read,
+and falls back to nbconvert's stock exporter while that module is not installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+BANNER = {
+    "zh": "⚠️ **本期数据不完整**：{n} 个报表文件无法使用（{files}），以下数字不含这些文件。",
+    "en": "⚠️ **Incomplete input**: {n} returns file(s) could not be used ({files}); the figures below leave them out.",
+}
+BANNER_TAG = "nightly-incomplete-banner"
+
+
+def banner_text(incomplete: Sequence[dict[str, Any]], language: str) -> str:
+    files = "; ".join(
+        f"{f.get('county') or '?'}: {Path(str(f.get('path'))).name} ({f.get('status')})" for f in incomplete
+    )
+    return BANNER["en" if language == "en" else "zh"].format(n=len(incomplete), files=files)
+
+
+def with_banner(executed: Path, target: Path, text: str) -> Path:
+    """Copy of the executed notebook with a markdown banner as its first cell (the report's first lines)."""
+    nb = json.loads(executed.read_text(encoding="utf-8"))
+    cell = {"cell_type": "markdown", "id": BANNER_TAG, "metadata": {"tags": [BANNER_TAG]}, "source": text}
+    nb["cells"].insert(0, cell)
+    target.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
+    return target
+
+
+def render_report(
+    executed: Path,
+    run_dir: Path,
+    *,
+    pdf: bool = True,
+    incomplete: Sequence[dict[str, Any]] = (),
+    language: str = "zh",
+) -> dict[str, Any]:
+    """report.html (+ report.pdf when Chromium is there); returns what run.json records."""
+    out: dict[str, Any] = {"html": None, "pdf": None, "warnings": [], "incomplete_banner": bool(incomplete)}
+    source = executed
+    tmp: Path | None = None
+    if incomplete:
+        tmp = with_banner(executed, run_dir / f".{executed.stem}.render.ipynb", banner_text(incomplete, language))
+        source = tmp
+    try:
+        try:
+            from pipelines.report.render import render_html, render_pdf
+        except ImportError:
+            render_html, render_pdf = _fallback_html, None
+            out["renderer"] = "nbconvert (pipelines.report.render not available)"
+            out["warnings"].append("pipelines.report.render not available: rendered with nbconvert's stock template")
+        else:
+            out["renderer"] = "pipelines.report.render"
+        html = render_html(source, run_dir / "report.html")
+        out["html"] = str(html)
+        if pdf:
+            result = render_pdf(Path(html), run_dir / "report.pdf") if render_pdf else None
+            out["pdf"] = str(result) if result else None
+            if result is None:
+                out["warnings"].append("report.pdf not written (Chromium not available)")
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+    return out
+
+
+def _fallback_html(executed: Path, html_path: Path) -> Path:
+    from pipelines.nightly.fastimport import skip_slow_imports
+
+    skip_slow_imports()
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(
+        nbformat.read(str(executed), as_version=4)
+    )
+    tmp = html_path.with_name(f".{html_path.name}.tmp")
+    tmp.write_text(body, encoding="utf-8")
+    tmp.replace(html_path)
+    return html_path

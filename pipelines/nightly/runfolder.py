@@ -1,0 +1,110 @@
+"""The run folders: reports/runs/<YYYY-MM-DDTHHMMSS>/, run.json, `latest`, and retention.
+
+A run folder is written once and never changed afterwards (immutable); `latest` is a relative
+symlink, created under a temporary name and renamed over the old one with ``os.replace`` so a
+reader always finds either the previous good run or the new one, never nothing.
+
+Standard library only: the skip path reads the latest run.json through here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+RUNS_DIR = "runs"
+LATEST = "latest"
+RUN_JSON = "run.json"
+RUN_ID_FORMAT = "%Y-%m-%dT%H%M%S"
+
+
+def new_run_dir(reports: Path, started: dt.datetime) -> Path:
+    """Create the run folder for ``started`` (local time); a second run in the same second gets ``-2``."""
+    runs = reports / RUNS_DIR
+    runs.mkdir(parents=True, exist_ok=True)
+    base = started.strftime(RUN_ID_FORMAT)
+    for n in range(1, 1000):
+        path = runs / (base if n == 1 else f"{base}-{n}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"cannot create a run folder under {runs}")
+
+
+def write_json(path: Path, data: dict[str, Any]) -> Path:
+    """Atomic JSON write (temp file, fsync, rename): run.json is read by the next night's skip check.
+
+    pipelines.io.write_text does the same but imports pandas, which the light path must not.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=2, default=str)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def latest_run(reports: Path) -> Path | None:
+    """The run folder `latest` points to, or None."""
+    link = reports / LATEST
+    if not link.is_symlink() and not link.is_dir():
+        return None
+    target = link.resolve()
+    return target if target.is_dir() else None
+
+
+def latest_record(reports: Path) -> dict[str, Any] | None:
+    run = latest_run(reports)
+    return read_json(run / RUN_JSON) if run else None
+
+
+def promote(reports: Path, run_dir: Path) -> Path:
+    """Point reports/latest at ``run_dir`` atomically (relative link, so the tree can move)."""
+    link = reports / LATEST
+    if link.exists() and not link.is_symlink():
+        raise RuntimeError(f"{link} exists and is not a symlink; move it away so latest can be switched")
+    tmp = reports / f".{LATEST}.{os.getpid()}.tmp"
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    os.symlink(os.path.relpath(run_dir, reports), tmp)
+    os.replace(tmp, link)
+    with contextlib.suppress(OSError):
+        fd = os.open(reports, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return link
+
+
+def prune(reports: Path, keep: int, current: Path | None = None) -> list[Path]:
+    """Delete the oldest run folders beyond ``keep``, never `latest`'s target nor the current run."""
+    runs = reports / RUNS_DIR
+    if keep <= 0 or not runs.is_dir():
+        return []
+    folders = sorted((p for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")), key=lambda p: p.name)
+    protected = {p.resolve() for p in (latest_run(reports), current) if p is not None}
+    removed = []
+    for path in folders[: max(0, len(folders) - keep)]:
+        if path.resolve() in protected:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed

@@ -1,0 +1,148 @@
+"""The three notebooks and how one is executed with papermill (heavy imports live here).
+
+Each step runs on the project's named kernel with a per-cell timeout; whatever goes wrong
+(a cell raising, a timeout, the kernel dying) comes back as one :class:`StepFailedError` that
+names the step and the cell, while the executed notebook stays in the run folder to show it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from pipelines.nightly.errors import StepFailedError
+from pipelines.nightly.fastimport import KERNEL_STUB_DIR, skip_slow_imports
+
+skip_slow_imports()
+
+import papermill  # noqa: E402
+from papermill.exceptions import PapermillExecutionError  # noqa: E402
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    name: str  # also the notebook's stem and the executed copy's name in the run folder
+
+    @property
+    def notebook(self) -> str:
+        return f"{self.name}.ipynb"
+
+
+STEPS: tuple[Step, ...] = (Step("01_clean"), Step("02_metrics"), Step("03_report"))
+
+
+@dataclasses.dataclass
+class StepRecord:
+    """What run.json says about one step."""
+
+    name: str
+    notebook: str
+    parameters: dict[str, Any]
+    status: str = "pending"  # pending | running | ok | failed
+    started: str | None = None
+    duration_s: float | None = None
+    cells: int | None = None
+
+
+def declared_parameters(notebooks_dir: Path, steps: Iterable[Step] = STEPS) -> dict[str, list[str]]:
+    """step → names in its ``parameters`` cell (papermill's own inspection)."""
+    out: dict[str, list[str]] = {}
+    for step in steps:
+        path = notebooks_dir / step.notebook
+        if not path.is_file():
+            raise StepFailedError(step.name, f"notebook {path} does not exist")
+        out[step.name] = list(papermill.inspect_notebook(str(path)))
+    return out
+
+
+def kernel_env() -> dict[str, str]:
+    """The kernel's environment: ours plus the import stub first on PYTHONPATH (see fastimport)."""
+    paths = [str(KERNEL_STUB_DIR)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return {"PYTHONPATH": os.pathsep.join(paths), "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+
+
+def execute(
+    step: Step,
+    notebooks_dir: Path,
+    output: Path,
+    parameters: Mapping[str, Any],
+    settings: Mapping[str, Any],
+) -> int:
+    """Run one notebook into ``output``; return its number of cells or raise StepFailedError."""
+    timeout = settings.get("execution_timeout") or None
+    saved = {k: os.environ.get(k) for k in kernel_env()}
+    os.environ.update(kernel_env())  # the kernel process inherits os.environ when it starts
+    try:
+        nb = papermill.execute_notebook(
+            str(notebooks_dir / step.notebook),
+            str(output),
+            parameters=dict(parameters),
+            kernel_name=settings["kernel"],
+            cwd=str(notebooks_dir),
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=True,  # a timeout or dead kernel still leaves the notebook
+            execution_timeout=timeout,
+            start_timeout=settings.get("start_timeout") or 60,
+        )
+    except PapermillExecutionError as exc:
+        raise StepFailedError(
+            step.name,
+            f"{exc.ename}: {_first_line(exc.evalue)}",
+            cell_index=exc.cell_index,
+            exec_count=exc.exec_count,
+            ename=exc.ename,
+            evalue=exc.evalue,
+            notebook=output,
+        ) from exc
+    except Exception as exc:  # timeout, dead kernel, missing kernel…
+        cell, count = _running_cell(output)
+        kind = type(exc).__name__
+        if kind == "CellTimeoutError":
+            message = f"cell timed out after {timeout} s (execution_timeout in nightly.yaml)"
+        elif kind == "DeadKernelError":
+            message = "the kernel died"
+        elif kind == "NoSuchKernel":
+            message = f"Jupyter kernel {settings['kernel']!r} is not installed (make venv registers it)"
+        else:
+            message = f"{kind}: {_first_line(str(exc))}"
+        raise StepFailedError(
+            step.name, message, cell_index=cell, exec_count=count, ename=kind, evalue=str(exc),
+            notebook=output if output.exists() else None,
+        ) from exc
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return len(nb.cells)
+
+
+def _first_line(text: str | None) -> str:
+    lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
+    return lines[0][:300] if lines else ""
+
+
+def _running_cell(output: Path) -> tuple[int | None, int | None]:
+    """The cell papermill marked running/failed in the saved notebook (after a timeout or crash)."""
+    try:
+        nb = json.loads(output.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, None
+    for index, cell in enumerate(nb.get("cells", [])):
+        status = cell.get("metadata", {}).get("papermill", {}).get("status")
+        if status in ("running", "failed"):
+            return index, cell.get("execution_count")
+    return None, None
+
+
+def timed(fn, *args, **kwargs) -> tuple[Any, float]:
+    t0 = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return result, time.perf_counter() - t0
