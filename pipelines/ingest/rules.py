@@ -81,37 +81,37 @@ def row_rules() -> list[Rule]:
         )
     rules += [
         Rule(
-            "studied_above_members", "studied",
+            "studied_gt_members", "studied",
             lambda df: _gt(df, "studied", "members"),
             lambda r: f"参加学习人数 {_v(r, 'studied')} 大于党员数 {_v(r, 'members')}",
             lambda r: f"studied {_ve(r, 'studied')} is above members {_ve(r, 'members')}",
         ),
         Rule(
-            "test_takers_above_members", "test_takers",
+            "test_takers_gt_members", "test_takers",
             lambda df: _gt(df, "test_takers", "members"),
             lambda r: f"参考人数 {_v(r, 'test_takers')} 大于党员数 {_v(r, 'members')}",
             lambda r: f"test_takers {_ve(r, 'test_takers')} is above members {_ve(r, 'members')}",
         ),
         Rule(
-            "sheets_returned_above_test_takers", "sheets_returned",
+            "sheets_returned_gt_test_takers", "sheets_returned",
             lambda df: _gt(df, "sheets_returned", "test_takers"),
             lambda r: f"回收答卷数 {_v(r, 'sheets_returned')} 大于参考人数 {_v(r, 'test_takers')}",
             lambda r: f"sheets_returned {_ve(r, 'sheets_returned')} is above test_takers {_ve(r, 'test_takers')}",
         ),
         Rule(
-            "avg_score_out_of_range", "avg_score",
+            "score_out_of_range", "avg_score",
             lambda df: ((df["avg_score"] < 0) | (df["avg_score"] > 100)).fillna(False).astype(bool),
             lambda r: f"平均成绩 {_v(r, 'avg_score')} 不在 0–100 之间",
             lambda r: f"avg_score {_ve(r, 'avg_score')} is outside 0–100",
         ),
         Rule(
-            "avg_score_without_takers", "avg_score",
+            "score_without_takers", "avg_score",
             lambda df: (df["avg_score"].notna() & (df["test_takers"].isna() | (df["test_takers"] == 0))).fillna(False).astype(bool),
             lambda r: f"填有平均成绩 {_v(r, 'avg_score')},但参考人数为{_v(r, 'test_takers')}",
             lambda r: f"avg_score {_ve(r, 'avg_score')} is given but test_takers is {_ve(r, 'test_takers')}",
         ),
         Rule(
-            "outreach_above_special", "delivered_study",
+            "outreach_gt_special", "delivered_study",
             _outreach_mask,
             lambda r: (
                 f"送学 {_v(r, 'delivered_study')} + 补学 {_v(r, 'makeup_study')} 超过特殊群体党员数合计 "

@@ -23,7 +23,7 @@ _BAD = object()  # parser result for an unreadable cell
 
 ZERO_TOKENS = frozenset({"-", "--", "---", "—", "——", "–", "−", "一一", "无", "没有", "〇", "零"})
 BLANK_TOKENS = frozenset({"", "/", "\\", "／"})
-_UNIT_RE = re.compile(r"(人次|人|个|次|名|场|分|期|户|位|支部|个支部)$")
+_UNIT_RE = re.compile(r"(人次|个支部|支部|人|个|次|名|场|分|期|户|位|份|张|项|篇)$")
 _NUM_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _THOUSANDS_RE = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 _DECIMAL_MARK_RE = re.compile(r"(?<=\d)[、。](?=\d)")
