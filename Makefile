@@ -16,7 +16,7 @@ PYTEST_ARGS ?=
 .PHONY: help venv sample clean-data metrics report nightly lab test browser bench lock
 
 help: ## List the targets and what they do
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -n "$(PY)" || { echo "Python 3.11 is needed (python3.11 or python3 on PATH)"; exit 1; }
