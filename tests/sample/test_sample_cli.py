@@ -1,0 +1,63 @@
+"""write_sample's refusal, the CLI's exit codes, and the reusable benchmark writer."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sample_readback import read_sheets, parse_sheet
+
+from pipelines.cli import main
+from pipelines.sample import PERIODS, SampleExistsError, build_sample, write_county_xlsx, write_sample
+
+
+def test_write_sample_refuses_a_folder_with_period_folders(tmp_path):
+    (tmp_path / "2005-03-04").mkdir()
+    (tmp_path / "2005-03-04" / "county.xlsx").write_bytes(b"someone's return")
+    with pytest.raises(SampleExistsError, match="2005-03-04"):
+        write_sample(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2005-03-04"]
+    assert (tmp_path / "2005-03-04" / "county.xlsx").read_bytes() == b"someone's return"
+
+
+def test_cli_writes_then_refuses_with_exit_2_then_force_overwrites(tmp_path, capsys):
+    out = tmp_path / "raw"
+    out.mkdir()
+    (out / ".gitkeep").touch()
+    assert main(["sample", "--out", str(out)]) == 0
+    written = sorted(p.relative_to(out) for p in out.rglob("*.*") if p.name != ".gitkeep")
+    assert len(written) >= 37
+    assert main(["sample", "--out", str(out)]) == 2
+    assert "already holds returns" in capsys.readouterr().err
+    first = next(out.glob("2005-02-25/*.csv"))
+    first.write_bytes(b"tampered")
+    assert main(["sample", "--out", str(out), "--force"]) == 0
+    assert first.read_bytes() != b"tampered"
+    assert sorted(p.relative_to(out) for p in out.rglob("*.*") if p.name != ".gitkeep") == written
+
+
+@pytest.fixture(scope="module")
+def big_frame() -> pd.DataFrame:
+    """About 2000 branches of one made-up county, as the ingest benchmark would build them."""
+    r = build_sample(2005).returns
+    r = r[r["period"] == PERIODS[-1]].head(2000).copy()
+    r["branch"] = [f"{t}{b}" for t, b in zip(r["township"], r["branch"], strict=True)]
+    r["county"] = "兴宁市"
+    return r.reset_index(drop=True)
+
+
+@pytest.mark.parametrize("style", ["xlsx_report", "xlsx_multisheet", "xlsx_plain", "xlsx_blankrows", "csv_gbk"])
+def test_write_county_xlsx_for_the_benchmark(big_frame, tmp_path, style):
+    path = tmp_path / f"兴宁_{style}.xlsx"  # csv_gbk names the county only in the file name
+    t0 = time.perf_counter()
+    assert write_county_xlsx(big_frame, path, style, seed=1) == path
+    assert time.perf_counter() - t0 < 5
+    assert path.read_bytes()[:2] == b"PK"
+    rows = [row for sh in read_sheets(path) for row in parse_sheet(sh, PERIODS[-1])[0]]
+    got = pd.DataFrame(rows)
+    assert len(got) == len(big_frame)
+    assert set(got["county"]) == {"兴宁市"}
+    assert got["members"].sum() == big_frame["members"].sum()
+    assert sorted(got["branch"]) == sorted(big_frame["branch"].str.replace(r"\s", "", regex=True))
