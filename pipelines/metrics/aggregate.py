@@ -1,0 +1,239 @@
+"""Sums and rates per unit: the registry decides which units exist, the returns fill them in.
+
+Every registry county (and township) gets a row for every period, whether or not its returns
+arrived, so a county whose file was unreadable shows report_rate 0 instead of vanishing from the
+tables. Branch rows are reduced once to the additive columns of docs/contracts.md; every level
+(township, county, city) is then a vectorised group-by sum of those columns, and every rate is
+``numerator / denominator`` as indicators.yaml names them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipelines.domain import load
+from pipelines.metrics.indicators import Indicator
+
+KEYS = ("county", "township", "branch")
+ACTIVITY_FLAGS: dict[str, str] = {
+    "discussion_meetings": "branches_discussion",
+    "deeds_reports": "branches_deeds",
+    "situation_reports": "branches_situation",
+    "exchange_meetings": "branches_exchange",
+    "party_lectures": "branches_lecture",
+}
+SPECIAL_COLUMNS = ("special_sick", "special_travel", "special_laid_off", "special_retired_away", "special_floating")
+FLAG_COLUMNS = (*ACTIVITY_FLAGS.values(), "branches_all_activities", "branches_work_plan")
+# Additive columns of a branch row; every level is their sum.
+SUM_COLUMNS = (
+    "branches_reported", "members_expected_reported", "members", "studied", "test_takers", "sheets_returned",
+    "score_points", "score_takers", *FLAG_COLUMNS, "special_members", "special_reached",
+)
+# Members of reporting branches that lack the flag: the "members affected" of a coverage weak link.
+AFFECTED_PREFIX = "_aff_"
+AFFECTED_COLUMNS = tuple(AFFECTED_PREFIX + f for f in FLAG_COLUMNS)
+OUTPUT_COLUMNS = (
+    "period", "county", "county_code", "branches_expected", "branches_reported", "report_rate",
+    "members_expected", "members", "member_coverage", "studied", "studied_rate", "test_takers", "test_rate",
+    "sheets_returned", "return_rate", "score_points", "score_takers", "avg_score",
+    "branches_discussion", "discussion_coverage", "branches_deeds", "deeds_coverage",
+    "branches_situation", "situation_coverage", "branches_exchange", "exchange_coverage",
+    "branches_lecture", "lecture_coverage", "branches_all_activities", "all_activities_rate",
+    "branches_work_plan", "work_plan_rate", "special_members", "special_reached", "special_reached_rate",
+)
+
+
+def county_categories(registry: pd.DataFrame) -> list[str]:
+    """Registry counties in the canonical order of counties.yaml, unknown ones after it."""
+    order = load.county_order()
+    present = pd.unique(registry["county"].dropna())
+    return [c for c in order if c in set(present)] + sorted(set(present) - set(order))
+
+
+def clean_registry(registry: pd.DataFrame) -> pd.DataFrame:
+    """One row per (county, township, branch) with a branch_id, county as an ordered categorical."""
+    reg = registry.loc[registry["county"].notna() & registry["branch"].notna()]
+    reg = reg.drop_duplicates(list(KEYS), keep="first").reset_index(drop=True)
+    cats = county_categories(reg)
+    out = pd.DataFrame(
+        {
+            "branch_id": np.arange(len(reg), dtype=np.int64),
+            "county": pd.Categorical(reg["county"].astype(object), categories=cats, ordered=True),
+            "county_code": reg["county_code"].astype("str") if "county_code" in reg else pd.NA,
+            "township": reg["township"].fillna("").astype("category"),
+            "branch": reg["branch"].astype("str"),
+            "members_expected": reg["members"].astype("Int64"),
+        }
+    )
+    return out
+
+
+def match_branches(returns: pd.DataFrame, reg: pd.DataFrame) -> np.ndarray:
+    """branch_id of every returns row (−1 when the registry does not list it).
+
+    Matched on (county, township, branch); a row whose township is blank or differs falls back to
+    (county, branch) when that pair is unique in the registry.
+    """
+    rkeys = pd.MultiIndex.from_arrays(
+        [reg["county"].astype("str"), reg["township"].astype("str"), reg["branch"]]
+    )
+    town = returns["township"].astype("str").fillna("") if "township" in returns else ""
+    qkeys = pd.MultiIndex.from_arrays([returns["county"].astype("str"), town, returns["branch"].astype("str")])
+    ids = rkeys.get_indexer(qkeys)
+    missing = ids < 0
+    if missing.any():
+        pair = pd.MultiIndex.from_arrays([reg["county"].astype("str"), reg["branch"]])
+        unique = ~pair.duplicated(keep=False)
+        pair_ids = pd.Index(reg["branch_id"].to_numpy()[unique])
+        sub = pd.MultiIndex.from_arrays(
+            [returns["county"].astype("str").to_numpy()[missing], returns["branch"].astype("str").to_numpy()[missing]]
+        )
+        pos = pair[unique].get_indexer(sub)
+        ids[missing] = np.where(pos >= 0, pair_ids.to_numpy()[np.maximum(pos, 0)], -1)
+    return ids
+
+
+def _positive(s: pd.Series) -> pd.Series:
+    return (s > 0).fillna(False).astype("int8")
+
+
+def branch_values(returns: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
+    """One row per (period, registered branch that reported): the additive columns of every level.
+
+    Unregistered rows are left out (data quality counts them); a branch sent twice in a period
+    keeps its last row. Inputs are not modified.
+    """
+    ids = match_branches(returns, reg)
+    keep = ids >= 0
+    r = returns.loc[keep]
+    ids = ids[keep]
+    dup = pd.DataFrame({"period": r["period"].to_numpy(), "id": ids}).duplicated(keep="last").to_numpy()
+    r = r.loc[~dup]
+    ids = ids[~dup]
+    take = reg.iloc[ids]
+    score_ok = r["avg_score"].notna() & r["test_takers"].notna()
+    takers = r["test_takers"].astype("Float64")
+    out = {
+        "period": r["period"].to_numpy(),
+        "branch_id": ids,
+        "row": np.flatnonzero(keep)[~dup],  # position in ``returns``: data quality reads raw columns by it
+        "county": take["county"].to_numpy(),
+        "township": take["township"].to_numpy(),
+        "branches_reported": np.ones(len(r), dtype=np.int64),
+        "members_expected_reported": take["members_expected"].to_numpy(),
+        "members": r["members"].astype("Int64").to_numpy(),
+        "studied": r["studied"].astype("Int64").to_numpy(),
+        "test_takers": r["test_takers"].astype("Int64").to_numpy(),
+        "sheets_returned": r["sheets_returned"].astype("Int64").to_numpy(),
+        "score_points": (r["avg_score"].astype("Float64") * takers).where(score_ok).to_numpy(),
+        "score_takers": takers.where(score_ok).to_numpy(),
+    }
+    held = {flag: _positive(r[col]) for col, flag in ACTIVITY_FLAGS.items()}
+    out.update({k: v.to_numpy() for k, v in held.items()})
+    all_five = held["branches_discussion"]
+    for v in held.values():
+        all_five = all_five & v
+    out["branches_all_activities"] = all_five.astype("int8").to_numpy()
+    out["branches_work_plan"] = r["has_work_plan"].astype("boolean").fillna(False).astype("int8").to_numpy()
+    out["special_members"] = r[list(SPECIAL_COLUMNS)].astype("Int64").sum(axis=1, min_count=1).to_numpy()
+    out["special_reached"] = (
+        r[["delivered_study", "makeup_study"]].astype("Int64").sum(axis=1, min_count=1).to_numpy()
+    )
+    frame = pd.DataFrame(out)
+    frame["county"] = pd.Categorical(frame["county"], dtype=reg["county"].dtype)
+    frame["township"] = pd.Categorical(frame["township"], dtype=reg["township"].dtype)
+    m = frame["members_expected_reported"].astype("Float64").fillna(0)
+    for flag in FLAG_COLUMNS:
+        frame[AFFECTED_PREFIX + flag] = m * (1 - frame[flag])
+    return frame
+
+
+def add_rates(frame: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
+    """Add one column per indicator: numerator / denominator, null when the denominator is 0 or null."""
+    out = frame.copy()
+    for ind in indicators:
+        num = out[ind.numerator].astype("Float64")
+        den = out[ind.denominator].astype("Float64")
+        out[ind.id] = (num / den.where(den > 0)).astype("Float64")
+    return out
+
+
+def _units(reg: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    g = reg.groupby(keys, observed=True, sort=True)
+    units = g.agg(
+        county_code=("county_code", "first"),
+        branches_expected=("branch_id", "size"),
+        members_expected=("members_expected", lambda s: s.sum(min_count=1)),
+    ).reset_index()
+    units["branches_expected"] = units["branches_expected"].astype("Int64")
+    units["members_expected"] = units["members_expected"].astype("Int64")
+    return units
+
+
+def _sum(values: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    cols = [*SUM_COLUMNS, *AFFECTED_COLUMNS]
+    return values.groupby(["period", *keys], observed=True, sort=False)[cols].sum(min_count=1).reset_index()
+
+
+def _finish(grid: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
+    grid["branches_reported"] = grid["branches_reported"].fillna(0).astype("Int64")
+    for col in ("members_expected_reported", "members", "studied", "test_takers", "sheets_returned",
+                *FLAG_COLUMNS, "special_members", "special_reached"):
+        grid[col] = grid[col].astype("Float64").round().astype("Int64")
+    for col in ("score_points", "score_takers", *AFFECTED_COLUMNS):
+        grid[col] = grid[col].astype("Float64")
+    return add_rates(grid, indicators)
+
+
+def level_metrics(
+    values: pd.DataFrame, reg: pd.DataFrame, periods: list[pd.Timestamp], keys: list[str],
+    indicators: list[Indicator],
+) -> pd.DataFrame:
+    """Sums and rates for every (period, unit) of the registry at the level named by ``keys``."""
+    units = _units(reg, keys)
+    grid = pd.DataFrame({"period": pd.DatetimeIndex(periods).astype("datetime64[ns]")}).merge(units, how="cross")
+    grid = grid.merge(_sum(values, keys), on=["period", *keys], how="left")
+    return _finish(grid, indicators)
+
+
+def city_row(county: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
+    """The city total of every period: the sums over all counties, rates recomputed (not averaged)."""
+    cols = ["branches_expected", "members_expected", *SUM_COLUMNS, *AFFECTED_COLUMNS]
+    city = county.groupby("period", sort=True)[cols].sum(min_count=1).reset_index()
+    city["county"] = load.city_total_label()
+    city["county_code"] = str(load.counties()["city"]["code"])
+    city["branches_expected"] = city["branches_expected"].astype("Int64")
+    city["members_expected"] = city["members_expected"].astype("Int64")
+    return _finish(city, indicators)
+
+
+def county_metrics(
+    values: pd.DataFrame, reg: pd.DataFrame, periods: list[pd.Timestamp], indicators: list[Indicator]
+) -> pd.DataFrame:
+    """county_metrics.parquet with internal columns (``_aff_*``) still attached; see ``public``."""
+    counties = level_metrics(values, reg, periods, ["county"], indicators)
+    city = city_row(counties, indicators)
+    counties["county"] = counties["county"].astype("str")
+    out = pd.concat([counties, city[counties.columns]], ignore_index=True)
+    out["county_code"] = out["county_code"].astype("str")
+    return out.sort_values("period", kind="stable").reset_index(drop=True)
+
+
+def township_metrics(
+    values: pd.DataFrame, reg: pd.DataFrame, periods: list[pd.Timestamp], indicators: list[Indicator]
+) -> pd.DataFrame:
+    out = level_metrics(values, reg, periods, ["county", "township"], indicators)
+    out["county"] = out["county"].astype("str")
+    out["township"] = out["township"].astype("str").replace("", pd.NA)
+    out["county_code"] = out["county_code"].astype("str")
+    return out.reset_index(drop=True)  # already in (period, canonical county, township) order
+
+
+def public(frame: pd.DataFrame, indicators: list[Indicator], township: bool = False) -> pd.DataFrame:
+    """The columns of docs/contracts.md, in its order (plus any extra indicator of indicators.yaml)."""
+    cols = list(OUTPUT_COLUMNS)
+    if township:
+        cols.insert(cols.index("county") + 1, "township")
+    cols += [i.id for i in indicators if i.id not in cols]
+    return frame[cols].reset_index(drop=True)

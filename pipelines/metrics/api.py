@@ -1,0 +1,133 @@
+"""The metrics stage's one API function: read the processed tables, compute, write atomically.
+
+``compute_metrics`` is the only place that touches files; every other function of the package is
+a pure, typed transformation of frames (Kedro-node style), so the CLI, the notebook and the tests
+share one code path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipelines import config, io
+from pipelines.metrics import aggregate, quality
+from pipelines.metrics import balance as balance_mod
+from pipelines.metrics import trends as trends_mod
+from pipelines.metrics import weak_links as weak_mod
+from pipelines.metrics.indicators import Indicator, Thresholds, load_indicators, load_thresholds
+
+RETURNS_READ = (
+    "period", "county", "county_code", "township", "branch", "members", "studied", "discussion_meetings",
+    "deeds_reports", "situation_reports", "exchange_meetings", "party_lectures", "test_takers", "sheets_returned",
+    "avg_score", "special_sick", "special_travel", "special_laid_off", "special_retired_away", "special_floating",
+    "delivered_study", "makeup_study", "has_work_plan",
+)
+OUTPUTS = {
+    "county_metrics": config.COUNTY_METRICS_FILE,
+    "township_metrics": config.TOWNSHIP_METRICS_FILE,
+    "balance": config.BALANCE_FILE,
+    "weak_links": config.WEAK_LINKS_FILE,
+    "data_quality": config.DATA_QUALITY_FILE,
+    "trends": config.TRENDS_FILE,
+}
+REJECTS_EMPTY = {c: pd.Series(dtype="str") for c in (
+    "source_file", "source_sheet", "source_row", "column", "raw_value", "rule", "message_zh", "message_en",
+    "county", "branch")}
+MANIFEST_EMPTY = {c: pd.Series(dtype="str") for c in ("path", "county", "status", "warnings")}
+
+
+@dataclass
+class MetricsResult:
+    """Every output frame of the stage, the parameters used, and where the files went."""
+
+    county_metrics: pd.DataFrame
+    township_metrics: pd.DataFrame
+    balance: pd.DataFrame
+    weak_links: pd.DataFrame
+    data_quality: pd.DataFrame
+    trends: pd.DataFrame
+    indicators: list[Indicator]
+    thresholds: Thresholds
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {name: getattr(self, name) for name in OUTPUTS}
+
+
+def periods_of(returns: pd.DataFrame, manifest: pd.DataFrame) -> list[pd.Timestamp]:
+    """The periods present in the returns or the manifest (a period whose files all failed counts)."""
+    ps = [pd.to_datetime(returns["period"])]
+    if "period" in manifest and len(manifest):
+        ps.append(pd.to_datetime(manifest["period"], errors="coerce"))
+    s = pd.concat(ps, ignore_index=True).dropna().dt.normalize().astype("datetime64[ns]")
+    return sorted(pd.unique(s))
+
+
+def metrics_from_frames(
+    returns: pd.DataFrame, registry: pd.DataFrame, rejects: pd.DataFrame, manifest: pd.DataFrame,
+    indicators: list[Indicator], thresholds: Thresholds,
+) -> MetricsResult:
+    """All metrics from in-memory frames (no file access): what compute_metrics and tests call."""
+    returns = returns.copy(deep=False)
+    returns["period"] = pd.to_datetime(returns["period"]).astype("datetime64[ns]")
+    periods = [pd.Timestamp(p) for p in periods_of(returns, manifest)]
+    reg = aggregate.clean_registry(registry)
+    values = aggregate.branch_values(returns, reg)
+    cm_full = aggregate.county_metrics(values, reg, periods, indicators)
+    tm_full = aggregate.township_metrics(values, reg, periods, indicators)
+    bal = balance_mod.balance(values, cm_full, indicators)
+    links = weak_mod.weak_links(values, reg, periods, cm_full, tm_full, bal, indicators, thresholds)
+    dq = quality.data_quality(returns, values, reg, cm_full, rejects, manifest, periods, indicators, thresholds)
+    tr = trends_mod.trends(cm_full, indicators, thresholds)
+    return MetricsResult(
+        county_metrics=aggregate.public(cm_full, indicators),
+        township_metrics=aggregate.public(tm_full, indicators, township=True),
+        balance=bal, weak_links=links, data_quality=dq, trends=tr,
+        indicators=indicators, thresholds=thresholds,
+    )
+
+
+def _read(path: Path, empty: dict[str, pd.Series], columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    if not path.exists():
+        return pd.DataFrame(empty)
+    return pd.read_parquet(path, columns=list(columns) if columns else None)
+
+
+def compute_metrics(
+    processed: Path | str | None = None,
+    thresholds: Thresholds | Path | str | None = None,
+    overrides: dict[str, Any] | list[str] | None = None,
+    out: Path | str | None = None,
+    write: bool = True,
+) -> MetricsResult:
+    """Read returns/registry/rejects/manifest from ``processed``, compute, write the six outputs.
+
+    processed: the processed folder (None: pipelines.config.PROCESSED_DIR); out: where to write
+    (default: the same folder); thresholds: a Thresholds, or a YAML file of overrides layered on
+    pipelines/params/thresholds.yaml; overrides: dotted keys on top (CLI ``--set``, papermill).
+    """
+    processed = Path(processed) if processed else config.PROCESSED_DIR
+    out = Path(out) if out else processed
+    if not isinstance(thresholds, Thresholds):
+        thresholds = load_thresholds(Path(thresholds) if thresholds else None, overrides)
+    elif overrides:
+        raise ValueError("pass overrides with a thresholds file, not with a Thresholds object")
+    indicators = load_indicators(thresholds)
+    returns_file = processed / config.RETURNS_FILE
+    registry_file = processed / config.REGISTRY_FILE
+    for f in (returns_file, registry_file):
+        if not f.exists():
+            raise FileNotFoundError(f"{f} is missing: run `python -m pipelines clean` first")
+    returns = pd.read_parquet(returns_file, columns=list(RETURNS_READ))
+    registry = pd.read_parquet(registry_file)
+    rejects = _read(processed / config.REJECTS_FILE, REJECTS_EMPTY)
+    manifest = _read(processed / config.MANIFEST_FILE, MANIFEST_EMPTY)
+    result = metrics_from_frames(returns, registry, rejects, manifest, indicators, thresholds)
+    if write:
+        for name, frame in result.frames().items():
+            result.paths[name] = io.write_parquet(frame, out / OUTPUTS[name])
+    return result

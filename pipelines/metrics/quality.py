@@ -1,0 +1,307 @@
+"""Data-quality checks per county and period (WHO data-quality review style), with a 0–100 score.
+
+Completeness of returns; rejected rows; unreadable files; total rows that disagreed with their
+rows (from the manifest's warnings); cumulative figures that fell between periods; outliers of a
+county against its own earlier periods (modified z-score of the period-on-period change, current
+period excluded from the baseline); suspiciously uniform values; rows from branches the registry
+does not know. Each check carries its threshold (thresholds.yaml ``quality``) and passes or not;
+the score is the weighted share of the applicable checks that passed.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from pipelines.domain import load
+from pipelines.metrics import sentences as st
+from pipelines.metrics.aggregate import match_branches
+from pipelines.metrics.indicators import Indicator, Thresholds
+
+COLUMNS = ("period", "county", "check", "value", "threshold", "passed", "detail_zh", "detail_en")
+CUMULATIVE = (
+    "studied", "discussion_meetings", "deeds_reports", "situation_reports", "exchange_meetings", "party_lectures",
+    "test_takers", "sheets_returned", "delivered_study", "makeup_study",
+)
+UNIFORM_COLUMNS = ("avg_score", "members")
+FILE_RULES = ("unreadable_file", "missing_required_column")
+TOTALS_PATTERN = re.compile(r"total|合计|总计|小计", re.IGNORECASE)
+SHARE_CHECKS = {"completeness", "rejected_rows", "cumulative_fell", "uniform_values"}
+# check → (threshold key, passes when value <= threshold (True) or >= threshold (False))
+CHECKS: dict[str, tuple[str, bool]] = {
+    "completeness": ("completeness_min", False),
+    "rejected_rows": ("rejected_share_max", True),
+    "unreadable_files": ("unreadable_files_max", True),
+    "totals_disagreed": ("totals_disagreed_max", True),
+    "cumulative_fell": ("fell_share_max", True),
+    "outliers": ("outliers_max", True),
+    "uniform_values": ("uniform_share_max", True),
+    "unregistered_branches": ("unregistered_max", True),
+}
+
+
+def _grid(periods: list[pd.Timestamp], counties: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"period": pd.DatetimeIndex(periods).astype("datetime64[ns]")}).merge(
+        pd.DataFrame({"county": counties}), how="cross"
+    )
+
+
+def _count_by(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    if frame.empty:
+        return pd.DataFrame({"period": pd.Series(dtype="datetime64[ns]"), "county": pd.Series(dtype="str"), name: []})
+    f = frame[["period", "county"]].copy()
+    f["period"] = pd.to_datetime(f["period"]).astype("datetime64[ns]")
+    f["county"] = f["county"].astype("str")
+    return f.groupby(["period", "county"], sort=False).size().rename(name).reset_index()
+
+
+def _with_city(frame: pd.DataFrame, col: str, city_extra: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Add the 全市 row of a count: the sum over counties (plus rows whose county is unknown)."""
+    cols = [c for c in frame.columns if c not in ("period", "county")]
+    city = frame.groupby("period", sort=False)[cols].sum(min_count=1).reset_index()
+    if city_extra is not None and len(city_extra):
+        city = city.merge(city_extra, on="period", how="left", suffixes=("", "_x"))
+        city[col] = city[col].fillna(0) + city[f"{col}_x"].fillna(0)
+        city = city.drop(columns=[f"{col}_x"])
+    city["county"] = load.city_total_label()
+    return pd.concat([frame, city[frame.columns]], ignore_index=True)
+
+
+def rejected_rows(returns: pd.DataFrame, rejects: pd.DataFrame, grid: pd.DataFrame) -> pd.DataFrame:
+    """Share of rows rejected: distinct rejected source rows / (rejected + kept rows)."""
+    rows = rejects.loc[~rejects["rule"].isin(FILE_RULES)] if len(rejects) else rejects
+    if len(rows):
+        rows = rows.drop_duplicates(["source_file", "source_sheet", "source_row"])
+        rows = rows.loc[rows["period"].notna() & rows["county"].notna()]
+    rej = _count_by(rows, "rejected")
+    kept = _count_by(returns, "kept")
+    f = grid.merge(rej, on=["period", "county"], how="left").merge(kept, on=["period", "county"], how="left")
+    f[["rejected", "kept"]] = f[["rejected", "kept"]].fillna(0)
+    f = _with_city(f[["period", "county", "rejected", "kept"]], "rejected")
+    total = f["rejected"] + f["kept"]
+    f["value"] = (f["rejected"] / total.where(total > 0)).astype("Float64")
+    return f[["period", "county", "value"]]
+
+
+def manifest_counts(manifest: pd.DataFrame, grid: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Unreadable files and disagreeing total rows per (period, county), from the manifest."""
+    out = []
+    m = manifest.copy()
+    if len(m):
+        m["period"] = pd.to_datetime(m["period"]).astype("datetime64[ns]")
+    for name in ("unreadable_files", "totals_disagreed"):
+        if len(m) == 0:
+            f = grid.copy()
+            f[name] = 0.0
+            out.append(_with_city(f, name))
+            continue
+        if name == "unreadable_files":
+            n = m["status"].isin(["unreadable", "missing_required_column"]).astype(float)
+        else:
+            items = m["warnings"].fillna("").astype("str").str.split(";").explode().str.strip()
+            hit = items.str.contains(TOTALS_PATTERN).fillna(False).astype(float)
+            n = hit.groupby(level=0).sum().reindex(m.index).fillna(0.0)
+        f = pd.DataFrame({"period": m["period"], "county": m["county"].astype("str"), name: n.to_numpy()})
+        known = f["county"].notna() & f["period"].notna()
+        unknown = f.loc[~known & f["period"].notna()].groupby("period")[name].sum().reset_index()
+        agg = f.loc[known].groupby(["period", "county"], sort=False)[name].sum().reset_index()
+        g = grid.merge(agg, on=["period", "county"], how="left")
+        g[name] = g[name].fillna(0.0)
+        out.append(_with_city(g, name, unknown))
+    return out[0], out[1]
+
+
+def cumulative_fell(returns: pd.DataFrame, values: pd.DataFrame, grid: pd.DataFrame) -> pd.DataFrame:
+    """Share of branches (with an earlier return) whose cumulative figures fell since that return."""
+    order = np.lexsort((values["period"].to_numpy(), values["branch_id"].to_numpy()))
+    v = values.iloc[order]
+    raw = returns.iloc[v["row"].to_numpy()]
+    same = np.zeros(len(v), dtype=bool)
+    bid = v["branch_id"].to_numpy()
+    same[1:] = bid[1:] == bid[:-1]
+    fell = np.zeros(len(v), dtype=bool)
+    for col in CUMULATIVE:
+        if col not in raw:
+            continue
+        x = raw[col].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        prev = np.empty_like(x)
+        prev[0] = np.nan
+        prev[1:] = x[:-1]
+        fell |= same & (x < prev)
+    f = pd.DataFrame({"period": v["period"].to_numpy(), "county": v["county"].astype("str").to_numpy(),
+                      "fell": fell.astype(float), "with_prev": same.astype(float)})
+    agg = f.groupby(["period", "county"], sort=False)[["fell", "with_prev"]].sum().reset_index()
+    g = grid.merge(agg, on=["period", "county"], how="left")
+    city = g.groupby("period")[["fell", "with_prev"]].sum(min_count=1).reset_index()
+    city["county"] = load.city_total_label()
+    g = pd.concat([g, city[g.columns]], ignore_index=True)
+    g["value"] = (g["fell"] / g["with_prev"].where(g["with_prev"] > 0)).astype("Float64")
+    return g[["period", "county", "value"]]
+
+
+def modified_z(
+    long: pd.DataFrame, periods: list[pd.Timestamp], z: float, min_baseline: int
+) -> pd.DataFrame:
+    """Flag (period, county, indicator) whose change since the previous period is an outlier.
+
+    Baseline: the county's own earlier changes of that indicator (current period excluded).
+    M = 0.6745·(x − median)/MAD (Iglewicz & Hoaglin); with MAD 0, (x − median)/(1.253314·mean
+    absolute deviation); with both 0 the period is not judged.
+    """
+    f = long.sort_values(["county", "indicator", "period"], kind="stable").copy()
+    f["change"] = f.groupby(["county", "indicator"], sort=False)["value"].diff().astype("Float64")
+    flagged = []
+    for i, p in enumerate(periods):
+        if i < min_baseline + 1:
+            continue
+        base = f.loc[(f["period"] < p) & f["change"].notna()]
+        cur = f.loc[(f["period"] == p) & f["change"].notna(), ["county", "indicator", "change"]]
+        g = base.groupby(["county", "indicator"], sort=False)["change"]
+        stats = g.agg(n="size", med="median").reset_index()
+        base = base.merge(stats, on=["county", "indicator"])
+        base["dev"] = (base["change"] - base["med"]).abs()
+        dev = base.groupby(["county", "indicator"], sort=False)["dev"].agg(mad="median", meanad="mean").reset_index()
+        c = cur.merge(stats, on=["county", "indicator"]).merge(dev, on=["county", "indicator"])
+        c = c.loc[c["n"] >= min_baseline]
+        x = (c["change"] - c["med"]).astype(float)
+        mad = c["mad"].astype(float)
+        meanad = c["meanad"].astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = np.where(mad > 0, 0.6745 * x / mad, np.where(meanad > 0, x / (1.253314 * meanad), np.nan))
+        c["m"] = m
+        c["period"] = p
+        flagged.append(c.loc[np.abs(c["m"]) > z, ["period", "county", "indicator", "m"]])
+    if not flagged:
+        return pd.DataFrame({"period": pd.Series(dtype="datetime64[ns]"), "county": pd.Series(dtype="str"),
+                             "indicator": pd.Series(dtype="str"), "m": pd.Series(dtype=float)})
+    return pd.concat(flagged, ignore_index=True)
+
+
+def uniform_values(returns: pd.DataFrame, values: pd.DataFrame, grid: pd.DataFrame, min_branches: int) -> pd.DataFrame:
+    """Largest share of a county's reporting branches that gave the very same value of a column."""
+    raw = returns.iloc[values["row"].to_numpy()]
+    best = None
+    for col in UNIFORM_COLUMNS:
+        if col not in raw:
+            continue
+        f = pd.DataFrame({"period": values["period"].to_numpy(), "county": values["county"].astype("str").to_numpy(),
+                          "x": raw[col].astype("Float64").to_numpy()})
+        f = f.loc[f["x"].notna()]
+        n = f.groupby(["period", "county"], sort=False).size().rename("n")
+        mode = f.groupby(["period", "county", "x"], sort=False).size().groupby(level=[0, 1]).max().rename("mode")
+        s = pd.concat([n, mode], axis=1)
+        share = (s["mode"] / s["n"]).where(s["n"] >= min_branches)
+        best = share if best is None else pd.concat([best, share], axis=1).max(axis=1)
+    if best is None:
+        return grid.assign(value=pd.NA)
+    best = best.rename("value").reset_index()
+    g = grid.merge(best, on=["period", "county"], how="left")
+    city = g.groupby("period")["value"].max().reset_index()
+    city["county"] = load.city_total_label()
+    g = pd.concat([g, city[g.columns]], ignore_index=True)
+    g["value"] = g["value"].astype("Float64")
+    return g
+
+
+def data_quality(
+    returns: pd.DataFrame, values: pd.DataFrame, reg: pd.DataFrame, county_metrics: pd.DataFrame,
+    rejects: pd.DataFrame, manifest: pd.DataFrame, periods: list[pd.Timestamp], indicators: list[Indicator],
+    thresholds: Thresholds,
+) -> pd.DataFrame:
+    """data_quality.parquet: one row per (period, county, check), county 全市 included."""
+    q = {"unregistered_max": 0, **thresholds.quality}
+    counties = [str(c) for c in reg["county"].cat.categories]
+    grid = _grid(periods, counties)
+    city_label = load.city_total_label()
+    checks: dict[str, pd.DataFrame] = {}
+
+    comp = county_metrics[["period", "county", "report_rate"]].rename(columns={"report_rate": "value"})
+    checks["completeness"] = comp
+    checks["rejected_rows"] = rejected_rows(returns, rejects, grid)
+    unread, totals = manifest_counts(manifest, grid)
+    checks["unreadable_files"] = unread.rename(columns={"unreadable_files": "value"})
+    checks["totals_disagreed"] = totals.rename(columns={"totals_disagreed": "value"})
+    checks["cumulative_fell"] = cumulative_fell(returns, values, grid)
+
+    long = []
+    for ind in indicators:
+        f = county_metrics[["period", "county"]].copy()
+        f["indicator"] = ind.id
+        f["value"] = county_metrics[ind.id].astype("Float64")
+        long.append(f)
+    out_flags = modified_z(pd.concat(long, ignore_index=True), periods, float(q["outlier_z"]),
+                           int(q["outlier_min_baseline"]))
+    n_out = out_flags.groupby(["period", "county"]).size().rename("value").reset_index()
+    o = county_metrics[["period", "county"]].merge(n_out, on=["period", "county"], how="left")
+    o["value"] = o["value"].fillna(0).astype("Float64")
+    judged = periods[int(q["outlier_min_baseline"]) + 1:] if len(periods) > int(q["outlier_min_baseline"]) + 1 else []
+    o.loc[~o["period"].isin(judged), "value"] = pd.NA
+    checks["outliers"] = o
+    checks["uniform_values"] = uniform_values(returns, values, grid, int(q["uniform_min_branches"]))
+
+    ids = match_branches(returns, reg)
+    unreg = _count_by(returns.loc[ids < 0], "value")
+    u = grid.merge(unreg, on=["period", "county"], how="left")
+    u["value"] = u["value"].fillna(0)
+    unknown = unreg.loc[~unreg["county"].isin(counties)].groupby("period")["value"].sum().reset_index()
+    checks["unregistered_branches"] = _with_city(u, "value", unknown)
+
+    frames = []
+    for name, f in checks.items():
+        key, at_most = CHECKS[name]
+        thr = float(q[key])
+        f = f[["period", "county", "value"]].copy()
+        f["value"] = pd.to_numeric(f["value"].astype(object), errors="coerce").astype("Float64")
+        f["check"] = name
+        f["threshold"] = thr
+        f["passed"] = (f["value"] <= thr) if at_most else (f["value"] >= thr)
+        frames.append(f)
+    dq = pd.concat(frames, ignore_index=True)
+    dq["passed"] = dq["passed"].astype("boolean")
+
+    weights = {k: float(v) for k, v in q["weights"].items()}
+    dq["w"] = dq["check"].map(weights).fillna(0.0)
+    applicable = dq["passed"].notna()
+    dq["wp"] = dq["w"] * dq["passed"].fillna(False).astype(float)
+    dq["wa"] = dq["w"] * applicable.astype(float)
+    sc = dq.groupby(["period", "county"], sort=False)[["wp", "wa"]].sum().reset_index()
+    sc["value"] = (100 * sc["wp"] / sc["wa"].where(sc["wa"] > 0)).round(1).astype("Float64")
+    sc["check"] = "score"
+    sc["threshold"] = float(q["score_min"])
+    sc["passed"] = (sc["value"] >= sc["threshold"]).astype("boolean")
+    dq = pd.concat([dq.drop(columns=["w", "wp", "wa"]), sc[["period", "county", "value", "check", "threshold",
+                                                              "passed"]]], ignore_index=True)
+
+    order = {c: i for i, c in enumerate([*counties, city_label])}
+    corder = {c: i for i, c in enumerate([*CHECKS, "score"])}
+    dq = dq.assign(_c=dq["county"].map(order), _k=dq["check"].map(corder))
+    dq = dq.sort_values(["period", "_c", "_k"], kind="stable").drop(columns=["_c", "_k"]).reset_index(drop=True)
+    return _details(dq)
+
+
+def _details(dq: pd.DataFrame) -> pd.DataFrame:
+    n = len(dq)
+    is_share = dq["check"].isin(SHARE_CHECKS).to_numpy()
+    out = dq.copy()
+    for lang in ("zh", "en"):
+        val = st.percent(dq["value"]).where(is_share, st.tenths(dq["value"]).str.replace(r"\.0$", "", regex=True))
+        thr = st.percent(dq["threshold"]).where(is_share, st.tenths(dq["threshold"]).str.replace(r"\.0$", "",
+                                                                                                  regex=True))
+        val = val.where(dq["value"].notna().to_numpy(), "—" if lang == "zh" else "n/a")
+        unit = st.unit_names(dq["county"], pd.Series([None] * n), pd.Series([None] * n), lang)
+        text = pd.Series([""] * n, dtype="str")
+        for check, template in st.QUALITY_TEMPLATES[lang].items():
+            mask = (dq["check"] == check).to_numpy()
+            if mask.any():
+                part = st.render(template, {"unit": unit[mask].reset_index(drop=True),
+                                            "value": val[mask].reset_index(drop=True),
+                                            "threshold": thr[mask].reset_index(drop=True)}, int(mask.sum()))
+                text.loc[mask] = part.to_numpy()
+        out[f"detail_{lang}"] = text.astype("str")
+    out["period"] = out["period"].astype("datetime64[ns]")
+    out["county"] = out["county"].astype("str")
+    out["check"] = out["check"].astype("str")
+    out["threshold"] = out["threshold"].astype("Float64")
+    return out[list(COLUMNS)]

@@ -1,0 +1,344 @@
+"""Weak links (薄弱环节): every unit that falls short, by which rule, how badly, for how many members.
+
+County rules: below the indicator's target; more than a threshold below the city; the worst
+county when the spread between counties exceeds a threshold; branches expected but not reported;
+a fall since the previous period. Township and branch flags are judged against the city with
+funnel-plot limits (the binomial score test, i.e. the Wilson interval) and a minimum
+denominator, so a branch of six members is not flagged for one absent member by chance. Every
+rule is a vectorised filter over the metrics tables; sentences come from ``sentences``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipelines.domain import load
+from pipelines.metrics import sentences as st
+from pipelines.metrics.aggregate import AFFECTED_PREFIX
+from pipelines.metrics.balance import branch_indicator_values
+from pipelines.metrics.indicators import Indicator, Thresholds
+
+COLUMNS = (
+    "rank", "period", "level", "county", "township", "branch", "indicator", "value", "city_value", "gap_pp",
+    "target", "rule", "severity", "members_affected", "reason_zh", "reason_en",
+)
+SEVERITY_ORDER = {"critical": 0, "warning": 1}
+EPS = 1e-9
+
+
+def members_affected(frame: pd.DataFrame, ind: Indicator) -> pd.Series:
+    """Members behind the shortfall of a unit: not reached, not reporting, or in branches lacking it."""
+    if ind.numerator == "branches_reported":
+        out = frame["members_expected"].astype("Float64") - frame["members_expected_reported"].astype("Float64").fillna(0)
+    elif ind.counts_branches:
+        out = frame[AFFECTED_PREFIX + ind.numerator].astype("Float64")
+    elif ind.unit == "score":
+        out = frame[ind.denominator].astype("Float64")
+    else:
+        out = frame[ind.denominator].astype("Float64") - frame[ind.numerator].astype("Float64")
+    return out.clip(lower=0).round().astype("Int64")
+
+
+def _city_values(county_metrics: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
+    city = county_metrics.loc[county_metrics["county"] == load.city_total_label()]
+    return city.set_index("period")[[i.id for i in indicators]]
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in (*COLUMNS, "template")})
+
+
+EXTRA = ("best_county", "best_value", "prev_period", "prev_value", "expected", "reported", "missing", "n")
+
+
+def _build(
+    base: pd.DataFrame, ind: Indicator, rule: str, severity: pd.Series, gap: pd.Series, template: str,
+    level: str, extra: dict[str, pd.Series] | None = None,
+) -> pd.DataFrame:
+    """Weak-link rows for one (indicator, rule) from the flagged units in ``base`` (phrased later)."""
+    n = len(base)
+    if n == 0:
+        return _empty()
+    b = base.reset_index(drop=True)
+    out = pd.DataFrame({
+        "period": b["period"].to_numpy(),
+        "level": level,
+        "county": b["county"].astype("str").to_numpy(),
+        "township": b["township"].astype("str").to_numpy() if "township" in b else None,
+        "branch": b["branch"].astype("str").to_numpy() if "branch" in b else None,
+        "indicator": ind.id,
+        "value": b["value"].astype("Float64").to_numpy(),
+        "city_value": b["city_value"].astype("Float64").to_numpy(),
+        "gap_pp": (pd.Series(gap).reset_index(drop=True).astype("Float64") * ind.scale).round(6).to_numpy(),
+        "target": ind.target,
+        "rule": rule,
+        "severity": pd.Series(severity).reset_index(drop=True).astype("str").to_numpy(),
+        "members_affected": b["members_affected"].astype("Int64").to_numpy(),
+        "template": template,
+    })
+    for k, v in (extra or {}).items():
+        out[k] = pd.Series(v).reset_index(drop=True).to_numpy()
+    return out
+
+
+def phrase(links: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
+    """Add reason_zh / reason_en: one column-wise render per template, not one per row."""
+    out = links.reset_index(drop=True)
+    n = len(out)
+    for col in EXTRA:
+        if col not in out:
+            out[col] = None
+    by_id = {i.id: i for i in indicators}
+    unit = out["indicator"].map({k: i.unit for k, i in by_id.items()}).astype("str")
+    none = pd.Series([None] * n)
+    for lang in ("zh", "en"):
+        fields: dict[str, pd.Series | str] = {
+            "unit": st.unit_names(out["county"], out["township"], out["branch"], lang),
+            "label": out["indicator"].map({k: (i.zh if lang == "zh" else i.en) for k, i in by_id.items()}),
+            "value": st.shown(out["value"], unit, lang),
+            "target": st.shown(out["target"], unit, lang),
+            "gap": st.tenths(out["gap_pp"]),
+            "gap_unit": unit.map(st.GAP_UNITS[lang]),
+            "period": st.dates(out["period"], lang),
+            "members": st.integers(out["members_affected"]),
+            "best": st.unit_names(out["best_county"], none, none, lang),
+            "best_value": st.shown(out["best_value"], unit, lang),
+            "prev_value": st.shown(out["prev_value"], unit, lang),
+            "prev_period": st.dates(out["prev_period"], lang),
+            "expected": st.integers(out["expected"]),
+            "reported": st.integers(out["reported"]),
+            "missing": st.integers(out["missing"]),
+            "n": st.integers(out["n"]),
+        }
+        text = pd.Series([""] * n, dtype="str")
+        for key, template in st.TEMPLATES[lang].items():
+            mask = (out["template"] == key).to_numpy()
+            if mask.any():
+                sub = {k: (v if isinstance(v, str) else pd.Series(v)[mask].reset_index(drop=True))
+                       for k, v in fields.items()}
+                text.loc[mask] = st.render(template, sub, int(mask.sum())).to_numpy()
+        out[f"reason_{lang}"] = text
+    return out
+
+
+def _severity(critical: pd.Series) -> pd.Series:
+    return pd.Series(np.where(critical.fillna(False).to_numpy(dtype=bool), "critical", "warning"))
+
+
+def county_rules(
+    county_metrics: pd.DataFrame, balance: pd.DataFrame, indicators: list[Indicator], th: Thresholds
+) -> list[pd.DataFrame]:
+    """below_target, below_city, worst_county, fell_back and not_reported for every county."""
+    city_label = load.city_total_label()
+    cm = county_metrics.loc[county_metrics["county"] != city_label].reset_index(drop=True)
+    city = _city_values(county_metrics, indicators)
+    across = balance.loc[balance["scope"] == "across_counties"].set_index(["period", "indicator"])
+    periods = sorted(cm["period"].unique())
+    prev_of = dict(zip(periods[1:], periods[:-1]))
+    out: list[pd.DataFrame] = []
+    for ind in indicators:
+        s = ind.sign
+        base = cm[["period", "county"]].copy()
+        base["value"] = cm[ind.id].astype("Float64")
+        base["city_value"] = cm["period"].map(city[ind.id]).astype("Float64")
+        base["members_affected"] = members_affected(cm, ind)
+        v = base["value"]
+
+        if ind.numerator != "branches_reported":  # the report rate has its own rule, not_reported
+            short = (s * (v - ind.target) < -EPS).fillna(False)
+            f = base.loc[short]
+            crit = (s * (f["value"] - ind.warning) < -EPS)
+            out.append(_build(f, ind, "below_target", _severity(crit), s * (ind.target - f["value"]),
+                              "below_target", "county"))
+
+        gap_city = s * (base["city_value"] - v)
+        lim, lim_c = th.gap("below_city", ind.unit), th.gap("below_city_critical", ind.unit)
+        below = (gap_city > lim + EPS).fillna(False)
+        f = base.loc[below]
+        out.append(_build(f, ind, "below_city", _severity(gap_city[below] > lim_c + EPS), gap_city[below],
+                          "below_city", "county"))
+
+        a = across.xs(ind.id, level="indicator")
+        spread = a["difference"].astype("Float64")
+        lim, lim_c = th.gap("spread", ind.unit), th.gap("spread_critical", ind.unit)
+        worst = a.loc[(spread > lim + EPS).fillna(False) & a["worst_county"].notna(), ["worst_county", "best_county"]]
+        if len(worst):
+            key = pd.MultiIndex.from_arrays([base["period"], base["county"]])
+            pick = key.isin(pd.MultiIndex.from_arrays([worst.index, worst["worst_county"]]))
+            f = base.loc[pick].reset_index(drop=True)
+            w = worst.reindex(f["period"].to_numpy())
+            best_v = cm.set_index(["period", "county"])[ind.id].reindex(
+                pd.MultiIndex.from_arrays([f["period"], w["best_county"].to_numpy()])
+            ).astype("Float64").reset_index(drop=True)
+            gap = s * (best_v - f["value"])
+            extra = {"best_county": w["best_county"].astype(object), "best_value": best_v.astype(float)}
+            out.append(_build(f, ind, "worst_county", _severity(gap > lim_c + EPS), gap, "worst_county",
+                              "county", extra))
+
+        if prev_of:
+            prev_period = cm["period"].map(prev_of)
+            prev = cm.set_index(["period", "county"])[ind.id].reindex(
+                pd.MultiIndex.from_arrays([prev_period, cm["county"]])
+            ).astype("Float64").reset_index(drop=True)
+            drop = s * (prev - v)
+            lim, lim_c = th.gap("fell_back", ind.unit), th.gap("fell_back_critical", ind.unit)
+            fell = (drop > lim + EPS).fillna(False)
+            f = base.loc[fell]
+            extra = {"prev_value": prev[fell].astype(float), "prev_period": prev_period[fell]}
+            out.append(_build(f, ind, "fell_back", _severity(drop[fell] > lim_c + EPS), drop[fell],
+                              "fell_back", "county", extra))
+
+        if ind.numerator == "branches_reported":
+            missing = (cm["branches_expected"] - cm["branches_reported"]).astype("Int64")
+            has_missing = (missing > 0).fillna(False)
+            f = base.loc[has_missing]
+            crit = (s * (f["value"] - ind.warning) < -EPS) | (cm.loc[has_missing, "branches_reported"] == 0)
+            extra = {"expected": cm.loc[has_missing, "branches_expected"].astype(float),
+                     "reported": cm.loc[has_missing, "branches_reported"].astype(float),
+                     "missing": missing[has_missing].astype(float)}
+            out.append(_build(f, ind, "not_reported", _severity(crit), s * (ind.target - f["value"]),
+                              "not_reported_county", "county", extra))
+    return out
+
+
+def funnel_below(p: pd.Series, n: pd.Series, p0: pd.Series, sign: int, z: float) -> pd.Series:
+    """True where a proportion p of n lies outside the funnel limit around p0 on the bad side.
+
+    p0 ∓ z·√(p0(1−p0)/n) is the binomial score test; p outside it is the same as p0 outside the
+    Wilson score interval of p, so this is the Wilson rule and the funnel plot at once.
+    """
+    p = p.astype("Float64")
+    p0 = p0.astype("Float64")
+    n = n.astype("Float64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = z * np.sqrt((p0 * (1 - p0)).clip(lower=0) / n.where(n > 0))
+    return ((sign * (p - p0)) < -(half + EPS)).fillna(False)
+
+
+def small_unit_rule(
+    frame: pd.DataFrame, level: str, keys: list[str], city: pd.DataFrame, ind: Indicator, th: Thresholds,
+    value: pd.Series, n: pd.Series, affected: pd.Series,
+) -> pd.DataFrame:
+    """below_city for townships and branches: beyond the gap threshold AND beyond the funnel limit."""
+    s = ind.sign
+    base = frame[["period", *keys]].reset_index(drop=True)
+    base["value"] = value.reset_index(drop=True).astype("Float64")
+    base["city_value"] = base["period"].map(city[ind.id]).astype("Float64")
+    base["members_affected"] = affected.reset_index(drop=True).clip(lower=0).round().astype("Int64")
+    n = n.reset_index(drop=True).astype("Float64")
+    gap = s * (base["city_value"] - base["value"])
+    lim, lim_c = th.gap("below_city", ind.unit), th.gap("below_city_critical", ind.unit)
+    big_enough = (n >= float(th.weak_links["min_denominator"])).fillna(False)
+    flag = (
+        big_enough & (gap > lim + EPS).fillna(False)
+        & funnel_below(base["value"], n, base["city_value"], s, float(th.weak_links["funnel_z"]))
+    )
+    f = base.loc[flag]
+    extra = {"n": n[flag].astype(float)}
+    return _build(f, ind, "below_city", _severity(gap[flag] > lim_c + EPS), gap[flag], "below_city_small", level, extra)
+
+
+def township_rules(
+    township_metrics: pd.DataFrame, county_metrics: pd.DataFrame, indicators: list[Indicator], th: Thresholds
+) -> list[pd.DataFrame]:
+    """Townships significantly below the city on share indicators (scores are not binomial: skipped)."""
+    city = _city_values(county_metrics, indicators)
+    out = []
+    for ind in indicators:
+        if ind.unit != "share":
+            continue
+        out.append(small_unit_rule(
+            township_metrics, "township", ["county", "township"], city, ind, th,
+            township_metrics[ind.id], township_metrics[ind.denominator], members_affected(township_metrics, ind),
+        ))
+    return out
+
+
+def branch_rules(
+    values: pd.DataFrame, reg: pd.DataFrame, county_metrics: pd.DataFrame, indicators: list[Indicator],
+    th: Thresholds,
+) -> list[pd.DataFrame]:
+    """Branches significantly below the city on indicators counted in people (not 0/1 branch flags)."""
+    city = _city_values(county_metrics, indicators)
+    frame = values[["period", "county", "township", "branch_id"]].copy()
+    frame["branch"] = reg["branch"].to_numpy()[values["branch_id"].to_numpy()]
+    out = []
+    for ind in indicators:
+        if ind.unit != "share" or ind.counts_branches or ind.denominator == "members_expected":
+            continue
+        v = branch_indicator_values(values, ind)
+        den = values[ind.denominator].astype("Float64")
+        affected = den - values[ind.numerator].astype("Float64")
+        out.append(small_unit_rule(frame, "branch", ["county", "township", "branch"], city, ind, th, v, den,
+                                   affected))
+    return out
+
+
+def not_reported_branches(
+    values: pd.DataFrame, reg: pd.DataFrame, periods: list[pd.Timestamp], indicators: list[Indicator],
+    county_metrics: pd.DataFrame,
+) -> pd.DataFrame:
+    """One row per registry branch and period without a return; critical when it also missed the last one."""
+    ind = next((i for i in indicators if i.numerator == "branches_reported"), None)
+    if ind is None or not periods:
+        return _empty()
+    pidx = pd.Index(periods)
+    seen = np.zeros((len(periods), len(reg)), dtype=bool)
+    seen[pidx.get_indexer(values["period"]), values["branch_id"].to_numpy()] = True
+    p, b = np.nonzero(~seen)
+    twice = np.zeros(len(p), dtype=bool)
+    twice[p > 0] = ~seen[p[p > 0] - 1, b[p > 0]]
+    r = reg.iloc[b]
+    city = _city_values(county_metrics, indicators)
+    base = pd.DataFrame({
+        "period": pidx[p].to_numpy(), "county": r["county"].astype("str").to_numpy(),
+        "township": r["township"].astype("str").to_numpy(), "branch": r["branch"].to_numpy(),
+        "value": 0.0, "members_affected": r["members_expected"].to_numpy(),
+    })
+    base["city_value"] = base["period"].map(city[ind.id]).astype("Float64")
+    return _build(base, ind, "not_reported", _severity(pd.Series(twice)), pd.Series(ind.target - 0.0, index=base.index),
+                  "not_reported_branch", "branch")
+
+
+def rank(links: pd.DataFrame, max_rows_per_rule: int | None = None) -> pd.DataFrame:
+    """Order by period (latest first), severity, members affected; rank 1.. within each period."""
+    frames = [f for f in links if len(f)] if isinstance(links, list) else [links]
+    if not frames:
+        out = _empty()
+    else:
+        out = pd.concat(frames, ignore_index=True)
+    out["_sev"] = out["severity"].map(SEVERITY_ORDER).astype("float")
+    out["_gap"] = pd.to_numeric(out["gap_pp"], errors="coerce")
+    out["_m"] = pd.to_numeric(out["members_affected"], errors="coerce").fillna(0)
+    out = out.sort_values(["period", "_sev", "_m", "_gap"], ascending=[False, True, False, False], kind="stable")
+    if max_rows_per_rule:
+        out = out.groupby(["period", "level", "rule"], sort=False).head(int(max_rows_per_rule))
+    out["rank"] = out.groupby("period").cumcount() + 1
+    out = out.drop(columns=["_sev", "_gap", "_m"]).reset_index(drop=True)
+    return out
+
+
+def typed(out: pd.DataFrame) -> pd.DataFrame:
+    out = out.copy()
+    out["rank"] = out["rank"].astype("Int64")
+    out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
+    for col in ("level", "county", "township", "branch", "indicator", "rule", "severity", "reason_zh", "reason_en"):
+        out[col] = out[col].astype(object).where(out[col].notna(), None).astype("str")
+    for col in ("value", "city_value", "gap_pp", "target"):
+        out[col] = pd.to_numeric(out[col].astype(object), errors="coerce").astype("Float64")
+    out["members_affected"] = pd.to_numeric(out["members_affected"].astype(object), errors="coerce").astype("Int64")
+    return out[list(COLUMNS)]
+
+
+def weak_links(
+    values: pd.DataFrame, reg: pd.DataFrame, periods: list[pd.Timestamp], county_metrics: pd.DataFrame,
+    township_metrics: pd.DataFrame, balance: pd.DataFrame, indicators: list[Indicator], thresholds: Thresholds,
+) -> pd.DataFrame:
+    """weak_links.parquet: every rule at every level, ranked."""
+    parts = county_rules(county_metrics, balance, indicators, thresholds)
+    parts += township_rules(township_metrics, county_metrics, indicators, thresholds)
+    parts += branch_rules(values, reg, county_metrics, indicators, thresholds)
+    parts.append(not_reported_branches(values, reg, periods, indicators, county_metrics))
+    ranked = rank(parts, thresholds.weak_links.get("max_rows_per_rule"))
+    return typed(phrase(ranked, indicators))
