@@ -58,6 +58,7 @@ class StepFailedError(NightlyError):
         *,
         cell_index: int | None = None,
         exec_count: int | None = None,
+        source_line: str | None = None,
         ename: str | None = None,
         evalue: str | None = None,
         notebook: Path | None = None,
@@ -65,6 +66,7 @@ class StepFailedError(NightlyError):
         self.step = step
         self.cell_index = cell_index
         self.exec_count = exec_count
+        self.source_line = source_line
         self.ename = ename
         self.evalue = evalue
         self.notebook = notebook
@@ -72,11 +74,17 @@ class StepFailedError(NightlyError):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
+        """e.g. ``nightly: FAILED at step 02_metrics, cell 3 (In [4]: ratio = 1 / 0): ZeroDivisionError: … — see …``.
+
+        ``cell`` is the 1-based position in the source notebook (markdown cells count, the cells
+        papermill inserts do not), ``In [n]`` the execution count shown in the executed copy.
+        """
         where = f"step {self.step}"
         if self.cell_index is not None:
             where += f", cell {self.cell_index}"
-            if self.exec_count is not None:
-                where += f" (In [{self.exec_count}])"
+            detail = [f"In [{self.exec_count}]" if self.exec_count is not None else "", self.source_line or ""]
+            if any(detail):
+                where += f" ({': '.join(d for d in detail if d)})"
         line = f"nightly: FAILED at {where}: {self.message}"
         if self.notebook is not None:
             line += f" — see {self.notebook}"

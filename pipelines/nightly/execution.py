@@ -141,7 +141,8 @@ def execute_run(
         if error is not None:
             log.error("%s", error.one_line())
             record["error"] = {
-                "step": error.step, "cell_index": error.cell_index, "exec_count": error.exec_count,
+                "step": error.step, "cell": error.cell_index, "exec_count": error.exec_count,
+                "source_line": error.source_line,
                 "ename": error.ename, "evalue": error.evalue, "line": error.one_line(),
                 "notebook": str(error.notebook) if error.notebook else None,
             }

@@ -91,17 +91,19 @@ def execute(
             start_timeout=settings.get("start_timeout") or 60,
         )
     except PapermillExecutionError as exc:
+        cell, _count, code = _failed_cell(output)
         raise StepFailedError(
             step.name,
             f"{exc.ename}: {_first_line(exc.evalue)}",
-            cell_index=exc.cell_index,
+            cell_index=cell,
             exec_count=exc.exec_count,
+            source_line=code or _first_line(exc.source),
             ename=exc.ename,
             evalue=exc.evalue,
             notebook=output,
         ) from exc
     except Exception as exc:  # timeout, dead kernel, missing kernel…
-        cell, count = _running_cell(output)
+        cell, count, code = _failed_cell(output)
         kind = type(exc).__name__
         if kind == "CellTimeoutError":
             message = f"cell timed out after {timeout} s (execution_timeout in nightly.yaml)"
@@ -112,8 +114,8 @@ def execute(
         else:
             message = f"{kind}: {_first_line(str(exc))}"
         raise StepFailedError(
-            step.name, message, cell_index=cell, exec_count=count, ename=kind, evalue=str(exc),
-            notebook=output if output.exists() else None,
+            step.name, message, cell_index=cell, exec_count=count, source_line=code, ename=kind,
+            evalue=str(exc), notebook=output if output.exists() else None,
         ) from exc
     finally:
         for key, value in saved.items():
@@ -126,20 +128,37 @@ def execute(
 
 def _first_line(text: str | None) -> str:
     lines = [ln.strip() for ln in (text or "").splitlines() if ln.strip()]
-    return lines[0][:300] if lines else ""
+    return lines[0][:120] if lines else ""
 
 
-def _running_cell(output: Path) -> tuple[int | None, int | None]:
-    """The cell papermill marked running/failed in the saved notebook (after a timeout or crash)."""
+#: Cells papermill adds to the executed copy; they are not counted when naming the failing cell.
+PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
+
+
+def _failed_cell(output: Path) -> tuple[int | None, int | None, str | None]:
+    """(1-based position in the source notebook, execution count, first code line) of the failing cell.
+
+    Read back from the saved notebook, where papermill marks the cell ``failed`` (an exception);
+    after a timeout or a dead kernel it is the last cell that started. Papermill's own cell_index counts the
+    cells it inserted; a person opening notebooks/NN.ipynb counts without them.
+    """
     try:
         nb = json.loads(output.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None, None
-    for index, cell in enumerate(nb.get("cells", [])):
-        status = cell.get("metadata", {}).get("papermill", {}).get("status")
-        if status in ("running", "failed"):
-            return index, cell.get("execution_count")
-    return None, None
+        return None, None, None
+    position, last = 0, (None, None, None)
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata", {})
+        if PAPERMILL_TAGS & set(meta.get("tags", [])):
+            continue
+        position += 1
+        pm = meta.get("papermill", {})
+        found = (position, cell.get("execution_count"), _first_line("".join(cell.get("source", ""))))
+        if pm.get("exception") or pm.get("status") in ("running", "failed"):
+            return found
+        if pm.get("start_time"):
+            last = found  # a timeout ends with the cell marked "completed": the last one started
+    return last
 
 
 def timed(fn, *args, **kwargs) -> tuple[Any, float]:

@@ -83,8 +83,15 @@ def standins(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def tree(tmp_path: Path, standins: Path) -> dict[str, Path]:
-    """raw (two returns files), processed, reports and a params file with PDF off (speed)."""
+def tree(tmp_path: Path, standins: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    """raw (two returns files), processed, reports and a params file with PDF off (speed).
+
+    The code part of the fingerprint is narrowed to the stand-in notebooks: the live pipelines/
+    tree may be edited by someone else while the suite runs, which must not break "unchanged".
+    """
+    from pipelines.nightly import fingerprint
+
+    monkeypatch.setattr(fingerprint, "code_roots", lambda notebooks_dir: [notebooks_dir])
     raw = tmp_path / "raw"
     (raw / "2005-02-25").mkdir(parents=True)
     (raw / "2005-02-25" / "meixian.csv").write_text("branch,members\na,3\n", encoding="utf-8")
