@@ -1,0 +1,134 @@
+"""One way to write every number, in Chinese typographic conventions (and the English equivalent).
+
+The narrative, tables and chart labels all format through here, so a rate never reads 98.8% in
+one place and 0.988 or 98.80% in another. Rule: shares as percentages to one decimal with a
+trailing “.0” dropped (100%, 98.8%), scores to one decimal, counts as integers (Chinese text has
+no thousands separator, as in “党员52417人”), differences in percentage points.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+Lang = str  # "zh" | "en"
+
+
+def is_missing(value: Any) -> bool:
+    """True for None, pandas NA/NaT and float NaN (a blank stays distinct from 0)."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _one_decimal(x: float) -> str:
+    text = f"{x:.1f}"
+    if text.endswith(".0"):
+        text = text[:-2]
+    return "0" if text == "-0" else text
+
+
+def pct(share: Any, lang: Lang = "zh") -> str:
+    """A share 0–1 as a percentage: 0.988 → “98.8%”, 1.0 → “100%”, missing → “—”."""
+    if is_missing(share):
+        return "—"
+    return _one_decimal(float(share) * 100) + "%"
+
+
+def pp(diff_share: Any, lang: Lang = "zh") -> str:
+    """A difference of shares in percentage points, unsigned: 0.042 → “4.2个百分点”."""
+    if is_missing(diff_share):
+        return "—"
+    value = _one_decimal(abs(float(diff_share)) * 100)
+    if lang == "zh":
+        return f"{value}个百分点"
+    return f"{value} percentage point" + ("" if value == "1" else "s")
+
+
+def score(value: Any, lang: Lang = "zh", unit: bool = True) -> str:
+    """An average score to one decimal: 99.5 → “99.5分”."""
+    if is_missing(value):
+        return "—"
+    text = _one_decimal(float(value))
+    if not unit:
+        return text
+    return f"{text}分" if lang == "zh" else f"{text} points"
+
+
+def count(value: Any, lang: Lang = "zh") -> str:
+    """A count as an integer: 52417 (zh) or 52,417 (en)."""
+    if is_missing(value):
+        return "—"
+    n = int(round(float(value)))
+    return str(n) if lang == "zh" else f"{n:,}"
+
+
+def ratio(value: Any, lang: Lang = "zh") -> str:
+    """A plain ratio (balance measures): two decimals."""
+    if is_missing(value):
+        return "—"
+    return f"{float(value):.2f}"
+
+
+def value(v: Any, unit: str, lang: Lang = "zh") -> str:
+    """An indicator value by its unit in indicators.yaml (share | score)."""
+    return pct(v, lang) if unit == "share" else score(v, lang)
+
+
+def gap(diff: Any, unit: str, lang: Lang = "zh") -> str:
+    """A gap between two indicator values: percentage points for shares, points for scores."""
+    if unit == "share":
+        return pp(diff, lang)
+    if is_missing(diff):
+        return "—"
+    return score(abs(float(diff)), lang)
+
+
+def day(period: Any, lang: Lang = "zh") -> str:
+    """A period date: 2005年2月25日 / 25 February 2005."""
+    if is_missing(period):
+        return "—"
+    d = pd.Timestamp(period)
+    if lang == "zh":
+        return f"{d.year}年{d.month}月{d.day}日"
+    return f"{d.day} {d.strftime('%B')} {d.year}"
+
+
+def short_day(period: Any, lang: Lang = "zh") -> str:
+    """A period on a chart axis: 2月25日 / 25 Feb."""
+    d = pd.Timestamp(period)
+    return f"{d.month}月{d.day}日" if lang == "zh" else f"{d.day} {d.strftime('%b')}"
+
+
+def join(items: list[str], lang: Lang = "zh") -> str:
+    """Join names as a list: 梅县、兴宁市和五华县 / Meixian, Xingning and Wuhua."""
+    items = [str(i) for i in items]
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    if lang == "zh":
+        return "、".join(items[:-1]) + "和" + items[-1]
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def signed_pp(diff_share: Any, lang: Lang = "zh") -> str:
+    """A change in percentage points with its direction in words: 提高1.2个百分点 / up 1.2 points."""
+    if is_missing(diff_share):
+        return "—"
+    d = float(diff_share)
+    if abs(d) < 0.0005:
+        return "持平" if lang == "zh" else "unchanged"
+    if lang == "zh":
+        return ("提高" if d > 0 else "下降") + pp(d, lang)
+    return ("up " if d > 0 else "down ") + pp(d, lang)
+
+
+__all__ = [
+    "count", "day", "gap", "is_missing", "join", "pct", "pp", "ratio", "score", "short_day",
+    "signed_pp", "value",
+]
