@@ -20,7 +20,7 @@ FIXED_CREATED = dt.datetime(2005, 2, 25, 17, 30, 0)
 def write_xlsx(sheets: list[SheetSpec | tuple[str, list[str]]], path: Path, *, created: dt.datetime = FIXED_CREATED) -> Path:
     """Write sheets to ``path`` atomically. A (name, lines) tuple is a text-only sheet (填表说明)."""
     with atomic_path(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False})
+        wb = xlsxwriter.Workbook(str(tmp), {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False})
         wb.set_properties({"title": "先进性教育活动学习培训情况统计表", "author": "先进办", "created": created})
         wb.set_custom_property("统计截止", created.strftime("%Y-%m-%d"))
         title = wb.add_format({"bold": True, "font_size": 14, "align": "center", "valign": "vcenter"})

@@ -22,20 +22,19 @@ def test_write_sample_refuses_a_folder_with_period_folders(tmp_path):
     assert (tmp_path / "2005-03-04" / "county.xlsx").read_bytes() == b"someone's return"
 
 
-def test_cli_writes_then_refuses_with_exit_2_then_force_overwrites(tmp_path, capsys):
+def test_cli_refuses_with_exit_2_and_force_overwrites(tmp_path, capsys):
     out = tmp_path / "raw"
-    out.mkdir()
-    (out / ".gitkeep").touch()
-    assert main(["sample", "--out", str(out)]) == 0
-    written = sorted(p.relative_to(out) for p in out.rglob("*.*") if p.name != ".gitkeep")
-    assert len(written) >= 37
+    stale = out / "2005-02-25" / "兴宁2005-02-25.csv"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"tampered")
+    (out / "2005-02-25" / "other.txt").write_text("not ours")
     assert main(["sample", "--out", str(out)]) == 2
     assert "already holds returns" in capsys.readouterr().err
-    first = next(out.glob("2005-02-25/*.csv"))
-    first.write_bytes(b"tampered")
+    assert stale.read_bytes() == b"tampered"
     assert main(["sample", "--out", str(out), "--force"]) == 0
-    assert first.read_bytes() != b"tampered"
-    assert sorted(p.relative_to(out) for p in out.rglob("*.*") if p.name != ".gitkeep") == written
+    assert stale.read_bytes().decode("gb18030").startswith("乡镇,")
+    assert (out / "2005-02-25" / "other.txt").read_text() == "not ours"
+    assert len(list(out.glob("2005-*/*.*"))) == 38 and (out / "registry").is_dir()
 
 
 @pytest.fixture(scope="module")
