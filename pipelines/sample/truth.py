@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.domain import load
-from pipelines.sample.names import BRANCHES, TOWNSHIPS, branch_names
+from pipelines.sample.names import branch_names
 
 PERIODS: tuple[pd.Timestamp, ...] = tuple(pd.Timestamp(d) for d in ("2005-02-04", "2005-02-11", "2005-02-18", "2005-02-25"))
 LAST = len(PERIODS) - 1

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from sample_readback import read_sheets, parse_sheet
+from sample_readback import parse_sheet, read_sheets
 
 from pipelines.cli import main
 from pipelines.sample import PERIODS, SampleExistsError, build_sample, write_county_xlsx, write_sample
