@@ -98,13 +98,13 @@ def _positive(s: pd.Series) -> pd.Series:
     return (s > 0).fillna(False).astype("int8")
 
 
-def branch_values(returns: pd.DataFrame, reg: pd.DataFrame) -> pd.DataFrame:
+def branch_values(returns: pd.DataFrame, reg: pd.DataFrame, ids: np.ndarray | None = None) -> pd.DataFrame:
     """One row per (period, registered branch that reported): the additive columns of every level.
 
     Unregistered rows are left out (data quality counts them); a branch sent twice in a period
     keeps its last row. Inputs are not modified.
     """
-    ids = match_branches(returns, reg)
+    ids = match_branches(returns, reg) if ids is None else ids
     keep = ids >= 0
     r = returns.loc[keep]
     ids = ids[keep]

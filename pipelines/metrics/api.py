@@ -76,12 +76,13 @@ def metrics_from_frames(
     returns["period"] = pd.to_datetime(returns["period"]).astype("datetime64[ns]")
     periods = [pd.Timestamp(p) for p in periods_of(returns, manifest)]
     reg = aggregate.clean_registry(registry)
-    values = aggregate.branch_values(returns, reg)
+    ids = aggregate.match_branches(returns, reg)
+    values = aggregate.branch_values(returns, reg, ids)
     cm_full = aggregate.county_metrics(values, reg, periods, indicators)
     tm_full = aggregate.township_metrics(values, reg, periods, indicators)
     bal = balance_mod.balance(values, cm_full, indicators)
     links = weak_mod.weak_links(values, reg, periods, cm_full, tm_full, bal, indicators, thresholds)
-    dq = quality.data_quality(returns, values, reg, cm_full, rejects, manifest, periods, indicators, thresholds)
+    dq = quality.data_quality(returns, values, reg, cm_full, rejects, manifest, periods, indicators, thresholds, ids)
     tr = trends_mod.trends(cm_full, indicators, thresholds)
     return MetricsResult(
         county_metrics=aggregate.public(cm_full, indicators),

@@ -11,6 +11,7 @@ the score is the weighted share of the applicable checks that passed.
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -148,35 +149,36 @@ def modified_z(
 
     Baseline: the county's own earlier changes of that indicator (current period excluded).
     M = 0.6745·(x − median)/MAD (Iglewicz & Hoaglin); with MAD 0, (x − median)/(1.253314·mean
-    absolute deviation); with both 0 the period is not judged.
+    absolute deviation); with both 0 the period is not judged. Cumulative figures grow every
+    period, so the change, not the level, is what is compared.
     """
-    f = long.sort_values(["county", "indicator", "period"], kind="stable").copy()
-    f["change"] = f.groupby(["county", "indicator"], sort=False)["value"].diff().astype("Float64")
-    flagged = []
-    for i, p in enumerate(periods):
-        if i < min_baseline + 1:
-            continue
-        base = f.loc[(f["period"] < p) & f["change"].notna()]
-        cur = f.loc[(f["period"] == p) & f["change"].notna(), ["county", "indicator", "change"]]
-        g = base.groupby(["county", "indicator"], sort=False)["change"]
-        stats = g.agg(n="size", med="median").reset_index()
-        base = base.merge(stats, on=["county", "indicator"])
-        base["dev"] = (base["change"] - base["med"]).abs()
-        dev = base.groupby(["county", "indicator"], sort=False)["dev"].agg(mad="median", meanad="mean").reset_index()
-        c = cur.merge(stats, on=["county", "indicator"]).merge(dev, on=["county", "indicator"])
-        c = c.loc[c["n"] >= min_baseline]
-        x = (c["change"] - c["med"]).astype(float)
-        mad = c["mad"].astype(float)
-        meanad = c["meanad"].astype(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            m = np.where(mad > 0, 0.6745 * x / mad, np.where(meanad > 0, x / (1.253314 * meanad), np.nan))
-        c["m"] = m
-        c["period"] = p
-        flagged.append(c.loc[np.abs(c["m"]) > z, ["period", "county", "indicator", "m"]])
-    if not flagged:
+    wide = long.pivot_table(index=["county", "indicator"], columns="period", values="value", aggfunc="first",
+                            dropna=False, observed=True)
+    wide = wide.reindex(columns=pd.DatetimeIndex(periods))
+    v = wide.to_numpy(dtype=float, na_value=np.nan)
+    change = np.full_like(v, np.nan)
+    change[:, 1:] = v[:, 1:] - v[:, :-1]
+    flags = []
+    for i in range(min_baseline + 1, len(periods)):
+        base = change[:, 1:i]
+        n = np.sum(~np.isnan(base), axis=1)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            med = np.nanmedian(base, axis=1)
+            dev = np.abs(base - med[:, None])
+            mad = np.nanmedian(dev, axis=1)
+            meanad = np.nanmean(dev, axis=1)
+            x = change[:, i] - med
+            m = np.where(mad > 1e-9, 0.6745 * x / mad, np.where(meanad > 1e-9, x / (1.253314 * meanad), np.nan))
+        hit = (n >= min_baseline) & (np.abs(np.nan_to_num(m)) > z)
+        if hit.any():
+            idx = wide.index[hit]
+            flags.append(pd.DataFrame({"period": periods[i], "county": idx.get_level_values(0).astype("str"),
+                                       "indicator": idx.get_level_values(1).astype("str"), "m": m[hit]}))
+    if not flags:
         return pd.DataFrame({"period": pd.Series(dtype="datetime64[ns]"), "county": pd.Series(dtype="str"),
                              "indicator": pd.Series(dtype="str"), "m": pd.Series(dtype=float)})
-    return pd.concat(flagged, ignore_index=True)
+    return pd.concat(flags, ignore_index=True)
 
 
 def uniform_values(returns: pd.DataFrame, values: pd.DataFrame, grid: pd.DataFrame, min_branches: int) -> pd.DataFrame:
@@ -208,9 +210,12 @@ def uniform_values(returns: pd.DataFrame, values: pd.DataFrame, grid: pd.DataFra
 def data_quality(
     returns: pd.DataFrame, values: pd.DataFrame, reg: pd.DataFrame, county_metrics: pd.DataFrame,
     rejects: pd.DataFrame, manifest: pd.DataFrame, periods: list[pd.Timestamp], indicators: list[Indicator],
-    thresholds: Thresholds,
+    thresholds: Thresholds, ids: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """data_quality.parquet: one row per (period, county, check), county 全市 included."""
+    """data_quality.parquet: one row per (period, county, check), county 全市 included.
+
+    ``ids``: the registry branch of each returns row (aggregate.match_branches), when known.
+    """
     q = {"unregistered_max": 0, **thresholds.quality}
     counties = [str(c) for c in reg["county"].cat.categories]
     grid = _grid(periods, counties)
@@ -241,7 +246,7 @@ def data_quality(
     checks["outliers"] = o
     checks["uniform_values"] = uniform_values(returns, values, grid, int(q["uniform_min_branches"]))
 
-    ids = match_branches(returns, reg)
+    ids = match_branches(returns, reg) if ids is None else ids
     unreg = _count_by(returns.loc[ids < 0], "value")
     u = grid.merge(unreg, on=["period", "county"], how="left")
     u["value"] = u["value"].fillna(0)

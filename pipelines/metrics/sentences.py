@@ -12,6 +12,8 @@ import string
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.domain import load
 
@@ -62,21 +64,40 @@ QUALITY_TEMPLATES: dict[str, dict[str, str]] = {
 }
 
 
-def tenths(values: pd.Series | np.ndarray) -> pd.Series:
-    """Numbers with exactly one decimal ("72.3", "100.0"), null stays empty; vectorised."""
-    v = pd.Series(values).astype("Float64")
-    t = (v * 10).round().astype("Int64")
-    neg = (t < 0).fillna(False)
-    a = t.abs()
-    s = (a // 10).astype("str") + "." + (a % 10).astype("str")
-    s = s.where(~neg, "-" + s)
-    return s.fillna("").astype("str")
+def _pa(values: pd.Series | np.ndarray | list) -> pa.Array:
+    """A pyarrow string array of ``values`` with nulls as empty strings."""
+    s = pd.Series(values) if not isinstance(values, pd.Series) else values
+    arr = pa.array(s.astype("str").reset_index(drop=True), type=pa.string(), from_pandas=True)
+    return pc.fill_null(arr, "")
 
 
-def percent(values: pd.Series | np.ndarray) -> pd.Series:
+def _series(arr: pa.Array) -> pd.Series:
+    return pd.Series(pd.array(arr, dtype="str"))
+
+
+def _floats(values: pd.Series | np.ndarray | list) -> np.ndarray:
+    return pd.to_numeric(pd.Series(values).astype(object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def tenths(values: pd.Series | np.ndarray | list) -> pd.Series:
+    """Numbers with exactly one decimal ("72.3", "100.0"); null gives ""; vectorised (pyarrow)."""
+    v = _floats(values)
+    t = np.round(v * 10)
+    ok = np.isfinite(t)
+    a = np.where(ok, np.abs(t), 0).astype(np.int64)
+    whole = pc.cast(pa.array(a // 10), pa.string())
+    frac = pc.cast(pa.array(a % 10), pa.string())
+    sign = pa.array(np.where(ok & (t < 0), "-", ""), pa.string())
+    s = pc.binary_join_element_wise(sign, whole, ".", frac, "")
+    s = pc.if_else(pa.array(ok), s, "")
+    return _series(s)
+
+
+def percent(values: pd.Series | np.ndarray | list) -> pd.Series:
     """Shares 0–1 as "72.3%"."""
-    s = tenths(pd.Series(values).astype("Float64") * 100)
-    return s.where(s == "", s + "%").astype("str")
+    v = _floats(values)
+    s = tenths(v * 100)
+    return s.where(~np.isfinite(v) | (s == ""), s + "%").astype("str")
 
 
 def shown(values: pd.Series, units: pd.Series, lang: str) -> pd.Series:
@@ -85,33 +106,38 @@ def shown(values: pd.Series, units: pd.Series, lang: str) -> pd.Series:
     score = tenths(values)
     if lang == "zh":
         score = score.where(score == "", score + "分")
-    return share.where(units.to_numpy() == "share", score).astype("str")
+    return share.where(pd.Series(units).to_numpy() == "share", score).astype("str")
 
 
-def integers(values: pd.Series) -> pd.Series:
-    return pd.Series(values).astype("Float64").round().astype("Int64").astype("str").fillna("").astype("str")
+def integers(values: pd.Series | np.ndarray | list) -> pd.Series:
+    v = _floats(values)
+    ok = np.isfinite(v)
+    s = pc.cast(pa.array(np.where(ok, np.round(v), 0).astype(np.int64)), pa.string())
+    return _series(pc.if_else(pa.array(ok), s, ""))
 
 
 def dates(values: pd.Series, lang: str) -> pd.Series:
-    p = pd.to_datetime(pd.Series(values))
+    p = pd.to_datetime(pd.Series(values).reset_index(drop=True))
     if lang == "zh":
-        return (p.dt.year.astype("str") + "年" + p.dt.month.astype("str") + "月" + p.dt.day.astype("str") + "日").fillna("")
+        y, m, d = (p.dt.year.astype("Int64"), p.dt.month.astype("Int64"), p.dt.day.astype("Int64"))
+        s = pc.binary_join_element_wise(integers(y).pipe(_pa), "年", integers(m).pipe(_pa), "月",
+                                        integers(d).pipe(_pa), "日", "")
+        return _series(pc.if_else(pa.array(p.notna().to_numpy()), s, ""))
     return p.dt.strftime("%Y-%m-%d").astype("str").fillna("")
 
 
 def render(template: str, fields: dict[str, pd.Series | str], n: int) -> pd.Series:
     """Fill a ``str.format`` template column-wise; every field is a Series of length ``n`` or a str."""
-    out = pd.Series([""] * n, dtype="str")
+    parts: list[pa.Array | str] = []
     for literal, name, _spec, _conv in string.Formatter().parse(template):
         if literal:
-            out = out + literal
+            parts.append(literal)
         if name:
             f = fields[name]
-            if isinstance(f, str):
-                out = out + f
-            else:
-                out = out + pd.Series(f).astype("str").fillna("").reset_index(drop=True)
-    return out
+            parts.append(f if isinstance(f, str) else _pa(f))
+    if not any(isinstance(p, pa.Array) for p in parts):
+        return pd.Series(["".join(parts)] * n, dtype="str")  # type: ignore[arg-type]
+    return _series(pc.binary_join_element_wise(*parts, ""))
 
 
 def county_names(lang: str) -> dict[str, str]:
