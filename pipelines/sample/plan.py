@@ -96,3 +96,23 @@ def wrong_total_target(plans: list[FilePlan], frame: pd.DataFrame) -> tuple[File
             towns = pd.unique(frame.loc[(frame["period"] == period) & (frame["county"] == fp.county), "township"])
             return fp, str(towns[1])
     raise RuntimeError("no style with subtotals at 2005-02-18")
+
+
+def describe(parts: pd.DataFrame) -> pd.DataFrame:
+    """One row per planned file with its habits: the map of where each kind of mess lives."""
+    rows = []
+    for fp in plan(parts):
+        s = fp.style
+        rows.append({
+            "period": fp.period.strftime("%Y-%m-%d"), "county": fp.county, "file": fp.filename, "style": s.name,
+            "format": s.fmt if s.fmt != "csv" else f"csv/{s.encoding}", "county_in": s.county_in,
+            "township": s.township_mode, "title": s.title, "two_row_header": s.two_row_header,
+            "subtotals": s.subtotals, "grand_total": s.grand_total, "multi_sheet": s.multi_sheet,
+            "header_set": s.header_set, "values": ",".join(k for k, on in (
+                ("text", s.numbers_as_text), ("units", s.units > 0), ("fullwidth", s.fullwidth > 0),
+                ("cn_numerals", s.cn_numerals > 0), ("dunhao", s.score_dunhao > 0),
+                ("zero=" + str(s.zero_token), s.zero_token is not None), ("spaced_names", s.spaced_branches > 0)) if on),
+            "yesno": "/".join(s.yesno), "derived_rate": fp.county == DERIVED_RATE_COUNTY,
+            "footer": ",".join(k for k, on in (("note", s.note), ("signature", s.signature), ("blank_rows", s.blank_rows)) if on),
+        })
+    return pd.DataFrame(rows)

@@ -54,7 +54,10 @@ def test_returns_follow_the_contract_layout(sample):
     assert codes["梅县"] == "441421" and codes["市直单位"] == "441400"
 
 
-def test_headline_figures_of_the_report_at_02_25(last):
+@pytest.mark.parametrize("seed", [2005, 11])
+def test_headline_figures_of_the_report_at_02_25(sample, seed):
+    data = sample if seed == 2005 else build_sample(seed)
+    last = data.returns[data.returns["period"] == LAST]
     assert len(last) == 2394
     assert last.groupby("county").size().to_dict() == BRANCHES
     assert int(last["members"].sum()) == 52417
@@ -160,3 +163,13 @@ def test_bad_rows_are_documented_early_and_out_of_the_truth(sample):
     # the written rows break no rule except those listed
     ok = w[(w["period"] == LAST)]
     assert (ok["studied"] <= ok["members"]).all() and ok["avg_score"].le(100).all()
+
+
+def test_every_period_uses_all_nine_styles_and_they_rotate(sample):
+    from pipelines.sample.plan import describe
+
+    d = describe(sample.written)
+    main = d[d["style"] != "xlsx_late"]
+    assert (main.groupby("period")["style"].nunique() == 9).all()
+    assert (main.groupby("county")["style"].nunique() == 4).all()  # no county keeps its style
+    assert set(d.loc[d["period"] == "2005-02-25", "file"]) >= {"兴宁2005-02-25.csv", "梅县先进性教育统计表.xls"}
