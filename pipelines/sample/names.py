@@ -101,7 +101,7 @@ def branch_names(county: str, rng: np.random.Generator) -> list[tuple[str, str, 
     n = BRANCHES[county]
     out: list[tuple[str, str, str]] = []
     if county == "市直单位":
-        per = _split(n, [len(v) * 1.0 for v in _CITY_UNITS.values()], rng)
+        per = _split(n, [len(v) * 1.0 for v in _CITY_UNITS.values()])
         for (town, units), k in zip(_CITY_UNITS.items(), per, strict=True):
             for i in range(k):
                 unit = units[i % len(units)]
@@ -111,7 +111,7 @@ def branch_names(county: str, rng: np.random.Generator) -> list[tuple[str, str, 
         return out
     organs_share = 0.12
     weights = [organs_share * len(towns) if t.endswith("工委") else float(rng.uniform(0.6, 1.5)) for t in towns]
-    per = _split(n, weights, rng)
+    per = _split(n, weights)
     taken: set[str] = set()
     for town, k in zip(towns, per, strict=True):
         if town.endswith("工委"):
@@ -138,7 +138,7 @@ def branch_names(county: str, rng: np.random.Generator) -> list[tuple[str, str, 
     return out
 
 
-def _split(n: int, weights: list[float], rng: np.random.Generator) -> list[int]:
+def _split(n: int, weights: list[float]) -> list[int]:
     """Split n into len(weights) integers (at least 3) proportional to the weights."""
     w = np.asarray(weights, dtype=float)
     raw = w / w.sum() * n
