@@ -20,9 +20,9 @@ from typing import Any
 
 from pipelines.nightly import record as rec
 from pipelines.nightly import runfolder
-from pipelines.nightly import steps as st
 from pipelines.nightly.errors import ExitStatus, NightlyError, StepFailedError
 from pipelines.nightly.fingerprint import Fingerprint
+from pipelines.nightly.kernels import KernelPool
 from pipelines.nightly.params import NightlyParams, check_against_notebooks
 from pipelines.nightly.render import render_report
 from pipelines.nightly.runner import NightlyResult
@@ -47,6 +47,39 @@ def execute_run(
     fingerprint_s: float,
     say: Callable[[str], None],
 ) -> NightlyResult:
+    # The log starts beside the run folders and moves into the run folder once that exists
+    # (a usage error leaves no folder and no log); kernels inherit fd 2, so they write there too.
+    pending = reports / f".nightly-{os.getpid()}.log"
+    try:
+        with _run_log(pending), _sigterm_raises(), KernelPool(params.settings["kernel"], notebooks_dir) as pool:
+            # The first kernel boots (~1 s) while this process imports papermill (~1 s).
+            first_km = pool.start()
+            from pipelines.nightly import steps as st
+
+            return _execute(st, pool, first_km, pending, raw=raw, processed=processed, reports=reports,
+                            notebooks_dir=notebooks_dir, params=params, folders=folders,
+                            fingerprint=fingerprint, fingerprint_s=fingerprint_s, say=say)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            pending.unlink()
+
+
+def _execute(
+    st: Any,
+    pool: KernelPool,
+    km: Any,
+    pending_log: Path,
+    *,
+    raw: Path,
+    processed: Path,
+    reports: Path,
+    notebooks_dir: Path,
+    params: NightlyParams,
+    folders: dict[str, str],
+    fingerprint: Fingerprint,
+    fingerprint_s: float,
+    say: Callable[[str], None],
+) -> NightlyResult:
     t_check = time.perf_counter()
     try:
         declared = st.declared_parameters(notebooks_dir)
@@ -57,6 +90,7 @@ def execute_run(
 
     started = dt.datetime.now().astimezone()
     run_dir = runfolder.new_run_dir(reports, started)
+    os.replace(pending_log, run_dir / LOG_NAME)  # open handles keep writing to the moved file
     step_records = [
         st.StepRecord(s.name, s.notebook, params.for_notebook(s.name, declared[s.name], folders)) for s in st.STEPS
     ]
@@ -93,84 +127,86 @@ def execute_run(
     n = len(st.STEPS) + 1
     status, error = "ok", None
     t_run = time.perf_counter()
-    with _run_log(run_dir / LOG_NAME), _sigterm_raises():
-        log.info("run %s: raw=%s processed=%s reports=%s", run_dir.name, raw, processed, reports)
-        log.info("parameters: %s", params.as_record())
-        current = st.STEPS[0].name
-        try:
-            for i, (step, srec) in enumerate(zip(st.STEPS, step_records, strict=True), start=1):
-                current = step.name
-                say(f"[{i}/{n}] {step.name} …")
-                srec.status, srec.started = "running", dt.datetime.now().astimezone().isoformat(timespec="seconds")
-                save()
-                log.info("step %s: parameters %s", step.name, srec.parameters)
-                t0 = time.perf_counter()
-                try:
-                    srec.cells = st.execute(step, notebooks_dir, run_dir / step.notebook, srec.parameters,
-                                            params.settings)
-                finally:
-                    srec.duration_s = round(time.perf_counter() - t0, 3)
-                srec.status = "ok"
-                log.info("step %s: ok in %.2f s", step.name, srec.duration_s)
-                say(f"[{i}/{n}] {step.name} ok ({srec.duration_s:.1f} s)")
-                if step.name == "01_clean":
-                    _check_manifest(processed, record)
-                save()
-            current = "render"
-            say(f"[{n}/{n}] render …")
+    log.info("run %s: raw=%s processed=%s reports=%s", run_dir.name, raw, processed, reports)
+    log.info("parameters: %s", params.as_record())
+    current = st.STEPS[0].name
+    try:
+        for i, (step, srec) in enumerate(zip(st.STEPS, step_records, strict=True), start=1):
+            current = step.name
+            say(f"[{i}/{n}] {step.name} …")
+            srec.status, srec.started = "running", dt.datetime.now().astimezone().isoformat(timespec="seconds")
+            save()
+            log.info("step %s: parameters %s", step.name, srec.parameters)
             t0 = time.perf_counter()
-            record["render"] = render_report(
-                run_dir / st.STEPS[-1].notebook, run_dir, pdf=bool(params.settings.get("pdf")),
-                incomplete=record["incomplete_files"], language=str(params.parameters.get("language") or "zh"),
-            )
-            record["render"]["duration_s"] = round(time.perf_counter() - t0, 3)
-            record["warnings"].extend(record["render"].pop("warnings", []))
-            say(f"[{n}/{n}] render ok ({record['render']['duration_s']:.1f} s)")
-            status = "incomplete" if record["incomplete_files"] else "ok"
-        except StepFailedError as err:
-            status, error = "failed", err
-        except (KeyboardInterrupt, Interrupted) as exc:
-            status = "interrupted"
-            error = StepFailedError(current, f"interrupted ({type(exc).__name__})")
-        except Exception as exc:  # a crash of ours or of the renderer: still a clear line and a record
-            log.exception("crash in %s", current)
-            status, error = "failed", StepFailedError(current, f"{type(exc).__name__}: {exc}")
-        for srec in step_records:
-            if srec.status == "running":
-                srec.status = "failed"
-        if error is not None:
-            log.error("%s", error.one_line())
-            record["error"] = {
-                "step": error.step, "cell": error.cell_index, "exec_count": error.exec_count,
-                "source_line": error.source_line,
-                "ename": error.ename, "evalue": error.evalue, "line": error.one_line(),
-                "notebook": str(error.notebook) if error.notebook else None,
-            }
-        with contextlib.suppress(Exception):
-            record["rows"] = rec.row_counts(processed)
-        ended = dt.datetime.now().astimezone()
-        record.update(status=status, end=ended.isoformat(timespec="seconds"),
-                      duration_s=round((ended - started).total_seconds(), 3))
-        record["timings_s"]["steps_and_render"] = round(time.perf_counter() - t_run, 3)
-        promote = status == "ok" or (status == "incomplete" and bool(params.settings.get("promote_incomplete")))
-        record["latest"] = promote
-        save()
-        if promote:
+            next_km = pool.start() if i < len(st.STEPS) else None  # boots while this step runs
             try:
-                runfolder.promote(reports, run_dir)
-                log.info("latest → %s", run_dir.name)
-            except Exception as exc:  # noqa: BLE001
-                log.exception("could not switch latest")
-                record["latest"] = False
-                record["warnings"].append(f"latest not switched: {exc}")
-                status, error = "failed", StepFailedError("latest", f"could not switch latest: {exc}")
-                record["status"] = status
-                save()
-        keep = params.settings.get("keep_runs") or 0
-        pruned = runfolder.prune(reports, int(keep), current=run_dir)
-        if pruned:
-            log.info("retention (keep %s): removed %s", keep, ", ".join(p.name for p in pruned))
-        log.info("run %s: %s in %.1f s", run_dir.name, status, record["duration_s"])
+                srec.cells = st.execute(step, notebooks_dir, run_dir / step.notebook, srec.parameters,
+                                        params.settings, km=km)
+            finally:
+                srec.duration_s = round(time.perf_counter() - t0, 3)
+                pool.stop(km)
+            km = next_km
+            srec.status = "ok"
+            log.info("step %s: ok in %.2f s", step.name, srec.duration_s)
+            say(f"[{i}/{n}] {step.name} ok ({srec.duration_s:.1f} s)")
+            if step.name == "01_clean":
+                _check_manifest(processed, record)
+            save()
+        current = "render"
+        say(f"[{n}/{n}] render …")
+        t0 = time.perf_counter()
+        record["render"] = render_report(
+            run_dir / st.STEPS[-1].notebook, run_dir, pdf=bool(params.settings.get("pdf")),
+            incomplete=record["incomplete_files"], language=str(params.parameters.get("language") or "zh"),
+        )
+        record["render"]["duration_s"] = round(time.perf_counter() - t0, 3)
+        record["warnings"].extend(record["render"].pop("warnings", []))
+        say(f"[{n}/{n}] render ok ({record['render']['duration_s']:.1f} s)")
+        status = "incomplete" if record["incomplete_files"] else "ok"
+    except StepFailedError as err:
+        status, error = "failed", err
+    except (KeyboardInterrupt, Interrupted) as exc:
+        status = "interrupted"
+        error = StepFailedError(current, f"interrupted ({type(exc).__name__})")
+    except Exception as exc:  # a crash of ours or of the renderer: still a clear line and a record
+        log.exception("crash in %s", current)
+        status, error = "failed", StepFailedError(current, f"{type(exc).__name__}: {exc}")
+    for srec in step_records:
+        if srec.status == "running":
+            srec.status = "failed"
+    if error is not None:
+        log.error("%s", error.one_line())
+        record["error"] = {
+            "step": error.step, "cell": error.cell_index, "exec_count": error.exec_count,
+            "source_line": error.source_line,
+            "ename": error.ename, "evalue": error.evalue, "line": error.one_line(),
+            "notebook": str(error.notebook) if error.notebook else None,
+        }
+    with contextlib.suppress(Exception):
+        record["rows"] = rec.row_counts(processed)
+    ended = dt.datetime.now().astimezone()
+    record.update(status=status, end=ended.isoformat(timespec="seconds"),
+                  duration_s=round((ended - started).total_seconds(), 3))
+    record["timings_s"]["steps_and_render"] = round(time.perf_counter() - t_run, 3)
+    promote = status == "ok" or (status == "incomplete" and bool(params.settings.get("promote_incomplete")))
+    record["latest"] = promote
+    save()
+    if promote:
+        try:
+            runfolder.promote(reports, run_dir)
+            log.info("latest → %s", run_dir.name)
+        except Exception as exc:  # noqa: BLE001
+            log.exception("could not switch latest")
+            record["latest"] = False
+            record["warnings"].append(f"latest not switched: {exc}")
+            status, error = "failed", StepFailedError("latest", f"could not switch latest: {exc}")
+            record["status"] = status
+            save()
+    keep = params.settings.get("keep_runs") or 0
+    pruned = runfolder.prune(reports, int(keep), current=run_dir)
+    if pruned:
+        log.info("retention (keep %s): removed %s", keep, ", ".join(p.name for p in pruned))
+    log.info("run %s: %s in %.1f s", run_dir.name, status, record["duration_s"])
 
     exit_status = {"ok": ExitStatus.OK, "incomplete": ExitStatus.INCOMPLETE,
                    "interrupted": ExitStatus.INTERRUPTED}.get(status, ExitStatus.FAILED)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from pipelines.nightly.errors import StepFailedError
-from pipelines.nightly.fastimport import KERNEL_STUB_DIR, skip_slow_imports
+from pipelines.nightly.fastimport import skip_slow_imports
 
 skip_slow_imports()
 
@@ -60,23 +59,20 @@ def declared_parameters(notebooks_dir: Path, steps: Iterable[Step] = STEPS) -> d
     return out
 
 
-def kernel_env() -> dict[str, str]:
-    """The kernel's environment: ours plus the import stub first on PYTHONPATH (see fastimport)."""
-    paths = [str(KERNEL_STUB_DIR)] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    return {"PYTHONPATH": os.pathsep.join(paths), "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-
-
 def execute(
     step: Step,
     notebooks_dir: Path,
     output: Path,
     parameters: Mapping[str, Any],
     settings: Mapping[str, Any],
+    km: Any = None,
 ) -> int:
-    """Run one notebook into ``output``; return its number of cells or raise StepFailedError."""
+    """Run one notebook into ``output``; return its number of cells or raise StepFailedError.
+
+    ``km`` is a kernel manager already started (see kernels.py); without it papermill starts one.
+    """
     timeout = settings.get("execution_timeout") or None
-    saved = {k: os.environ.get(k) for k in kernel_env()}
-    os.environ.update(kernel_env())  # the kernel process inherits os.environ when it starts
+    engine_kwargs = {"km": km} if km is not None else {}
     try:
         nb = papermill.execute_notebook(
             str(notebooks_dir / step.notebook),
@@ -89,6 +85,7 @@ def execute(
             request_save_on_cell_execute=True,  # a timeout or dead kernel still leaves the notebook
             execution_timeout=timeout,
             start_timeout=settings.get("start_timeout") or 60,
+            **engine_kwargs,
         )
     except PapermillExecutionError as exc:
         cell, _count, code = _failed_cell(output)
@@ -117,12 +114,6 @@ def execute(
             step.name, message, cell_index=cell, exec_count=count, source_line=code, ename=kind,
             evalue=str(exc), notebook=output if output.exists() else None,
         ) from exc
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return len(nb.cells)
 
 

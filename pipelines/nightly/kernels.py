@@ -1,0 +1,64 @@
+"""Kernels started one step ahead, so a notebook never waits ~1 s for its kernel to boot.
+
+Papermill runs each notebook on its own fresh kernel (no state leaks from one step to the
+next), and a kernel spends about a second importing IPython before it answers. Starting the
+next step's kernel while the current step runs hides that second; papermill hands a
+pre-started manager through to nbclient (``km=``), which then neither starts nor owns it, so
+:class:`KernelPool` shuts every kernel it started down, whatever happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_core.utils import run_sync
+
+from pipelines.nightly.fastimport import KERNEL_STUB_DIR
+
+
+def kernel_env() -> dict[str, str]:
+    """Our environment with the import stub first on PYTHONPATH (see pipelines/nightly/fastimport.py)."""
+    env = dict(os.environ)
+    paths = [str(KERNEL_STUB_DIR)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # debugpy's warning about frozen modules
+    return env
+
+
+class KernelPool:
+    """Start kernels ahead of use; shut down every one of them on close."""
+
+    def __init__(self, kernel_name: str, cwd: Path) -> None:
+        self.kernel_name = kernel_name
+        self.cwd = cwd
+        self._started: list[AsyncKernelManager] = []
+
+    def start(self) -> AsyncKernelManager:
+        """Launch a kernel process and return at once (nbclient waits for it to be ready)."""
+        km = AsyncKernelManager(kernel_name=self.kernel_name)
+        run_sync(km.start_kernel)(cwd=str(self.cwd), env=kernel_env())
+        self._started.append(km)
+        return km
+
+    def stop(self, km: AsyncKernelManager | None) -> None:
+        if km is None:
+            return
+        with contextlib.suppress(Exception):
+            if km.has_kernel:
+                run_sync(km.shutdown_kernel)(now=True)
+        with contextlib.suppress(ValueError):
+            self._started.remove(km)
+
+    def close(self) -> None:
+        for km in list(self._started):
+            self.stop(km)
+
+    def __enter__(self) -> KernelPool:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
