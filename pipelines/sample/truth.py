@@ -161,7 +161,7 @@ def _final_scores(takers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def build_truth(seed: int = 2005) -> SampleData:
-    """The seeded truth: registry, clean returns for four periods, the row-level bad rows (the wrong 小计 is added by writer.build_sample)."""
+    """Registry, clean returns of four periods, row-level bad rows (writer.build_sample adds the wrong 小计)."""
     reg, kinds = _registry(seed)
     rng = np.random.default_rng([seed, 7])
     n, P = len(reg), len(PERIODS)
