@@ -13,6 +13,7 @@ Only PyYAML is imported here: the "nothing changed" path goes through this modul
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,18 @@ def parse_assignment(text: str) -> tuple[str, Any]:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
-    return key, value
+    return key, _plain(value)
+
+
+def _plain(value: Any) -> Any:
+    """YAML reads 2005-02-25 as a date; notebooks get literals, so dates stay ISO strings."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 def load_params(
@@ -99,7 +111,7 @@ def load_params(
             if not isinstance(value, dict):
                 raise ParameterError(f"nightly: `parameters` in {path} must be a mapping")
             for name, val in value.items():
-                _assign(str(name), val, settings, parameters, per_notebook)
+                _assign(str(name), _plain(val), settings, parameters, per_notebook)
         elif key in settings:
             settings[key] = value
         else:

@@ -1,0 +1,85 @@
+"""Small pieces without a kernel: fingerprint, retention, latest switching."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from pipelines.nightly import fingerprint as fp
+from pipelines.nightly import runfolder
+
+
+def _nb(path: Path, source: str, outputs: list | None = None) -> None:
+    cell = {"cell_type": "code", "metadata": {"tags": []}, "source": source, "execution_count": 3 if outputs else None,
+            "outputs": outputs or []}
+    path.write_text(json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+
+
+def test_fingerprint_tracks_content_params_and_code(tmp_path, monkeypatch):
+    raw, nbs = tmp_path / "raw", tmp_path / "nb"
+    raw.mkdir(), nbs.mkdir()
+    (raw / "a.csv").write_text("1")
+    _nb(nbs / "01_clean.ipynb", "x = 1")
+    monkeypatch.setattr(fp, "code_roots", lambda d: [d])
+    cache = tmp_path / "cache.json"
+    base = fp.compute(raw, {"parameters": {"language": "zh"}}, nbs, cache)
+    assert base.inputs == {"a.csv": fp.file_sha256(raw / "a.csv")}
+    assert fp.compute(raw, {"parameters": {"language": "zh"}}, nbs, cache).digest == base.digest
+    assert fp.compute(raw, {"parameters": {"language": "en"}}, nbs, cache).digest != base.digest
+    # outputs saved from JupyterLab are not code
+    _nb(nbs / "01_clean.ipynb", "x = 1", outputs=[{"output_type": "stream", "name": "stdout", "text": "hi"}])
+    assert fp.compute(raw, {"parameters": {"language": "zh"}}, nbs, cache).digest == base.digest
+    _nb(nbs / "01_clean.ipynb", "x = 2")
+    changed_code = fp.compute(raw, {"parameters": {"language": "zh"}}, nbs, cache)
+    assert changed_code.code != base.code
+    # same size, same mtime would fool the shortcut; a new mtime forces re-hashing the content
+    (raw / "a.csv").write_text("2")
+    later = time.time() + 10
+    os.utime(raw / "a.csv", (later, later))
+    assert fp.compute(raw, {"parameters": {"language": "zh"}}, nbs, cache).inputs["a.csv"] != base.inputs["a.csv"]
+
+
+def test_fingerprint_counts_the_content_of_a_named_parameter_file(tmp_path, monkeypatch):
+    raw, nbs = tmp_path / "raw", tmp_path / "nb"
+    raw.mkdir(), nbs.mkdir()
+    monkeypatch.setattr(fp, "code_roots", lambda d: [d])
+    thresholds = tmp_path / "t.yaml"
+    thresholds.write_text("a: 1\n")
+    rec = {"parameters": {"thresholds_file": str(thresholds)}}
+    before = fp.compute(raw, rec, nbs, None).digest
+    thresholds.write_text("a: 2\n")
+    assert fp.compute(raw, rec, nbs, None).digest != before
+
+
+def test_retention_keeps_n_and_never_latest(tmp_path):
+    reports = tmp_path / "reports"
+    names = [f"2026-11-{d:02d}T020000" for d in range(1, 8)]
+    for name in names:
+        (reports / "runs" / name).mkdir(parents=True)
+    runfolder.promote(reports, reports / "runs" / names[0])  # latest = the oldest (later runs failed)
+    removed = runfolder.prune(reports, keep=3, current=reports / "runs" / names[-1])
+    left = sorted(p.name for p in (reports / "runs").iterdir())
+    assert left == [names[0], *names[-3:]]
+    assert {p.name for p in removed} == set(names[1:4])
+    assert (reports / "latest").resolve() == reports / "runs" / names[0]
+
+
+def test_promote_switches_atomically_and_relatively(tmp_path):
+    reports = tmp_path / "reports"
+    a, b = reports / "runs" / "A", reports / "runs" / "B"
+    a.mkdir(parents=True), b.mkdir()
+    runfolder.promote(reports, a)
+    runfolder.promote(reports, b)
+    assert os.readlink(reports / "latest") == "runs/B"
+    assert not [p for p in reports.iterdir() if p.name.startswith(".latest")]
+
+
+def test_run_ids_in_the_same_second_do_not_collide(tmp_path):
+    import datetime as dt
+
+    when = dt.datetime(2026, 11, 27, 2, 30, 0)
+    first = runfolder.new_run_dir(tmp_path, when)
+    second = runfolder.new_run_dir(tmp_path, when)
+    assert first.name == "2026-11-27T023000" and second.name == "2026-11-27T023000-2"
