@@ -1,8 +1,8 @@
 """Render the executed report notebook to report.html (and report.pdf) in the run folder.
 
 The report stage owns rendering (``pipelines.report.render``: code hidden, offline, atomic);
-this module only calls it, adds the "incomplete input" banner when a file could not be read,
-and falls back to nbconvert's stock exporter while that module is not installed.
+this module only calls it, adds a one-line "incomplete input" banner above the report when a
+file could not be read (the report's own caveats then give the details), and falls back to nbconvert's stock exporter while that module is not installed.
 """
 
 from __future__ import annotations
@@ -17,14 +17,32 @@ BANNER = {
     "zh": "⚠️ **本期数据不完整**：{n} 个报表文件无法使用（{files}），以下数字不含这些文件。",
     "en": "⚠️ **Incomplete input**: {n} returns file(s) could not be used ({files}); the figures below leave them out.",
 }
+#: When the report's own caveats already name every file, the banner only points to them.
+BANNER_SHORT = {
+    "zh": "⚠️ **本期数据不完整**：{n} 个报表文件无法使用，详见下文“数据说明”。",
+    "en": "⚠️ **Incomplete input**: {n} returns file(s) could not be used; see the data notes below.",
+}
 BANNER_TAG = "nightly-incomplete-banner"
 
 
-def banner_text(incomplete: Sequence[dict[str, Any]], language: str) -> str:
+def banner_text(incomplete: Sequence[dict[str, Any]], language: str, named_by_report: bool = False) -> str:
+    lang = "en" if language == "en" else "zh"
+    if named_by_report:
+        return BANNER_SHORT[lang].format(n=len(incomplete))
     files = "; ".join(
         f"{f.get('county') or '?'}: {Path(str(f.get('path'))).name} ({f.get('status')})" for f in incomplete
     )
-    return BANNER["en" if language == "en" else "zh"].format(n=len(incomplete), files=files)
+    return BANNER[lang].format(n=len(incomplete), files=files)
+
+
+def report_names_files(executed: Path, incomplete: Sequence[dict[str, Any]]) -> bool:
+    """Whether the executed report's outputs already name every unusable file (its caveats section)."""
+    try:
+        nb = json.loads(executed.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    text = json.dumps([c.get("outputs", []) for c in nb.get("cells", [])], ensure_ascii=False)
+    return all(Path(str(f.get("path"))).name in text for f in incomplete)
 
 
 def with_banner(executed: Path, target: Path, text: str) -> Path:
@@ -49,7 +67,10 @@ def render_report(
     source = executed
     tmp: Path | None = None
     if incomplete:
-        tmp = with_banner(executed, run_dir / f".{executed.stem}.render.ipynb", banner_text(incomplete, language))
+        named = report_names_files(executed, incomplete)
+        out["incomplete_banner"] = "short (the report's caveats name the files)" if named else "full"
+        text = banner_text(incomplete, language, named)
+        tmp = with_banner(executed, run_dir / f".{executed.stem}.render.ipynb", text)
         source = tmp
     try:
         try:

@@ -120,7 +120,8 @@ def test_parameter_error_is_structured():
     params = load_params(None, ["language=en", "03_report.period=2005-02-25", "keep_runs=3"])
     assert params.settings["keep_runs"] == 3 and params.parameters["language"] == "en"
     assert params.per_notebook == {"03_report": {"period": "2005-02-25"}}
-    declared = {"01_clean": ["raw_dir", "processed_dir"], "03_report": ["processed_dir", "period", "language"]}
+    declared = {"01_clean": ["raw_dir", "processed_dir"], "02_metrics": ["processed_dir", "thresholds_file"],
+                "03_report": ["processed_dir", "period", "language", "thresholds_file"]}
     check_against_notebooks(params, declared)
     with pytest.raises(ParameterError) as info:
         check_against_notebooks(load_params(None, ["colour=red"]), declared)
