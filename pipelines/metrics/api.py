@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from pipelines import config, io
-from pipelines.metrics import aggregate, quality
+from pipelines.metrics import aggregate, quality, schema
 from pipelines.metrics import balance as balance_mod
 from pipelines.metrics import trends as trends_mod
 from pipelines.metrics import weak_links as weak_mod
@@ -128,6 +128,7 @@ def compute_metrics(
     rejects = _read(processed / config.REJECTS_FILE, REJECTS_EMPTY)
     manifest = _read(processed / config.MANIFEST_FILE, MANIFEST_EMPTY)
     result = metrics_from_frames(returns, registry, rejects, manifest, indicators, thresholds)
+    schema.validate(result.frames(), indicators)
     if write:
         for name, frame in result.frames().items():
             result.paths[name] = io.write_parquet(frame, out / OUTPUTS[name])

@@ -118,15 +118,15 @@ def cumulative_fell(returns: pd.DataFrame, values: pd.DataFrame, grid: pd.DataFr
     """Share of branches (with an earlier return) whose cumulative figures fell since that return."""
     order = np.lexsort((values["period"].to_numpy(), values["branch_id"].to_numpy()))
     v = values.iloc[order]
-    raw = returns.iloc[v["row"].to_numpy()]
+    rows = v["row"].to_numpy()
     same = np.zeros(len(v), dtype=bool)
     bid = v["branch_id"].to_numpy()
     same[1:] = bid[1:] == bid[:-1]
     fell = np.zeros(len(v), dtype=bool)
     for col in CUMULATIVE:
-        if col not in raw:
+        if col not in returns:
             continue
-        x = raw[col].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        x = returns[col].to_numpy(dtype=float, na_value=np.nan)[rows]
         prev = np.empty_like(x)
         prev[0] = np.nan
         prev[1:] = x[:-1]
@@ -183,23 +183,27 @@ def modified_z(
 
 def uniform_values(returns: pd.DataFrame, values: pd.DataFrame, grid: pd.DataFrame, min_branches: int) -> pd.DataFrame:
     """Largest share of a county's reporting branches that gave the very same value of a column."""
-    raw = returns.iloc[values["row"].to_numpy()]
-    best = None
+    rows = values["row"].to_numpy()
+    unit = pd.MultiIndex.from_arrays([values["period"], values["county"].astype("str")])
+    ucode, uniq_units = pd.factorize(unit)
+    best = np.full(len(uniq_units), np.nan)
     for col in UNIFORM_COLUMNS:
-        if col not in raw:
+        if col not in returns:
             continue
-        f = pd.DataFrame({"period": values["period"].to_numpy(), "county": values["county"].astype("str").to_numpy(),
-                          "x": raw[col].astype("Float64").to_numpy()})
-        f = f.loc[f["x"].notna()]
-        n = f.groupby(["period", "county"], sort=False).size().rename("n")
-        mode = f.groupby(["period", "county", "x"], sort=False).size().groupby(level=[0, 1]).max().rename("mode")
-        s = pd.concat([n, mode], axis=1)
-        share = (s["mode"] / s["n"]).where(s["n"] >= min_branches)
-        best = share if best is None else pd.concat([best, share], axis=1).max(axis=1)
-    if best is None:
-        return grid.assign(value=pd.NA)
-    best = best.rename("value").reset_index()
-    g = grid.merge(best, on=["period", "county"], how="left")
+        x = returns[col].to_numpy(dtype=float, na_value=np.nan)[rows]
+        ok = ~np.isnan(x)
+        xcode, xs = pd.factorize(x[ok])
+        pair = ucode[ok].astype(np.int64) * (len(xs) + 1) + xcode
+        pairs, counts = np.unique(pair, return_counts=True)
+        mode = np.zeros(len(uniq_units))
+        np.maximum.at(mode, pairs // (len(xs) + 1), counts)
+        n = np.bincount(ucode[ok], minlength=len(uniq_units)).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(n >= min_branches, mode / n, np.nan)
+        best = np.fmax(best, share)
+    f = pd.DataFrame({"period": uniq_units.get_level_values(0), "county": uniq_units.get_level_values(1),
+                      "value": best})
+    g = grid.merge(f, on=["period", "county"], how="left")
     city = g.groupby("period")["value"].max().reset_index()
     city["county"] = load.city_total_label()
     g = pd.concat([g, city[g.columns]], ignore_index=True)

@@ -19,13 +19,13 @@ from pipelines.domain import load
 
 TEMPLATES: dict[str, dict[str, str]] = {
     "zh": {
-        "below_target": "{unit}{label}{value},比目标值{target}低{gap}{gap_unit}。",
-        "below_city": "{unit}{label}{value},低于全市平均{gap}{gap_unit}。",
-        "below_city_small": "{unit}{label}{value}(基数{n}),低于全市平均{gap}{gap_unit},超出随机波动范围。",
-        "worst_county": "{unit}{label}{value},在各县(市、区)中排名最后,与最好的{best}({best_value})相差{gap}{gap_unit}。",
-        "fell_back": "{unit}{label}{value},比上期({prev_period}){prev_value}倒退{gap}{gap_unit}。",
-        "not_reported_county": "{unit}应报党支部{expected}个,已报{reported}个,{missing}个未上报,上报率{value}。",
-        "not_reported_branch": "{unit}截至{period}未上报报表,涉及党员{members}人。",
+        "below_target": "{unit}{label}{value}，比目标值{target}低{gap}{gap_unit}。",
+        "below_city": "{unit}{label}{value}，低于全市平均{gap}{gap_unit}。",
+        "below_city_small": "{unit}{label}{value}（基数{n}），低于全市平均{gap}{gap_unit}，超出随机波动范围。",
+        "worst_county": "{unit}{label}{value}，在各县（市、区）中排名最后，与最好的{best}（{best_value}）相差{gap}{gap_unit}。",
+        "fell_back": "{unit}{label}{value}，比上期（{prev_period}）{prev_value}倒退{gap}{gap_unit}。",
+        "not_reported_county": "{unit}应报党支部{expected}个，已报{reported}个，{missing}个未上报，上报率{value}。",
+        "not_reported_branch": "{unit}截至{period}未上报报表，涉及党员{members}人。",
     },
     "en": {
         "below_target": "{unit}: {label} {value}, {gap} {gap_unit} below the target of {target}.",
@@ -40,15 +40,15 @@ TEMPLATES: dict[str, dict[str, str]] = {
 GAP_UNITS = {"zh": {"share": "个百分点", "score": "分"}, "en": {"share": "percentage points", "score": "points"}}
 QUALITY_TEMPLATES: dict[str, dict[str, str]] = {
     "zh": {
-        "completeness": "{unit}报表完整率{value}(阈值不低于{threshold})。",
-        "rejected_rows": "{unit}被拒收的数据行占{value}(阈值不高于{threshold})。",
-        "unreadable_files": "{unit}无法读取或缺少必需列的文件{value}个(阈值{threshold}个)。",
-        "totals_disagreed": "{unit}合计行与明细不符的表{value}个(阈值{threshold}个)。",
-        "cumulative_fell": "{unit}累计数比上期减少的党支部占{value}(阈值不高于{threshold})。",
-        "outliers": "{unit}与本单位以往各期相比异常的指标{value}个(修正z分数,阈值{threshold}个)。",
-        "uniform_values": "{unit}党支部上报数值雷同的最高比例为{value}(阈值不高于{threshold})。",
-        "unregistered_branches": "{unit}名册中没有的党支部报表{value}行(阈值{threshold}行)。",
-        "score": "{unit}数据质量得分{value}分(阈值不低于{threshold}分)。",
+        "completeness": "{unit}报表完整率{value}（阈值不低于{threshold}）。",
+        "rejected_rows": "{unit}被拒收的数据行占{value}（阈值不高于{threshold}）。",
+        "unreadable_files": "{unit}无法读取或缺少必需列的文件{value}个（阈值{threshold}个）。",
+        "totals_disagreed": "{unit}合计行与明细不符的表{value}个（阈值{threshold}个）。",
+        "cumulative_fell": "{unit}累计数比上期减少的党支部占{value}（阈值不高于{threshold}）。",
+        "outliers": "{unit}与本单位以往各期相比异常的指标{value}个（修正z分数，阈值{threshold}个）。",
+        "uniform_values": "{unit}党支部上报数值雷同的最高比例为{value}（阈值不高于{threshold}）。",
+        "unregistered_branches": "{unit}名册中没有的党支部报表{value}行（阈值{threshold}行）。",
+        "score": "{unit}数据质量得分{value}分（阈值不低于{threshold}分）。",
     },
     "en": {
         "completeness": "{unit}: returns complete for {value} of branches (threshold at least {threshold}).",
@@ -76,7 +76,12 @@ def _series(arr: pa.Array) -> pd.Series:
 
 
 def _floats(values: pd.Series | np.ndarray | list) -> np.ndarray:
-    return pd.to_numeric(pd.Series(values).astype(object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":
+        return values.astype(float, copy=False)
+    s = pd.Series(values)
+    if s.dtype == object:
+        s = pd.to_numeric(s, errors="coerce")
+    return s.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
 
 
 def tenths(values: pd.Series | np.ndarray | list) -> pd.Series:

@@ -49,7 +49,7 @@ def trends(county_metrics: pd.DataFrame, indicators: list[Indicator], thresholds
     met = sign * (v - target) >= -1e-12
     toward = sign * per_day > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        days = np.ceil((target - v) / per_day)
+        days = np.ceil(np.round((target - v) / per_day, 6))  # 21.0000001 days is 21 days
     ok = ~met & toward & np.isfinite(days) & (days < 365 * 50)
     proj = pd.Series(pd.NaT, index=f.index, dtype="datetime64[ns]")
     proj[met] = f.loc[met, "period"]

@@ -1,0 +1,129 @@
+"""County, township and city metrics against values worked out by hand (see metrics_frames)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+import metrics_frames as mf
+from pipelines.metrics import load_indicators, load_thresholds, metrics_from_frames
+
+
+@pytest.fixture(scope="module")
+def result():
+    th = load_thresholds()
+    return metrics_from_frames(mf.returns(), mf.registry(), mf.rejects(), mf.manifest(), load_indicators(th), th)
+
+
+def row(frame: pd.DataFrame, county: str) -> pd.Series:
+    r = frame.loc[frame["county"] == county]
+    assert len(r) == 1
+    return r.iloc[0]
+
+
+def close(a, b) -> bool:
+    return (pd.isna(a) and b is None) or (b is not None and not pd.isna(a) and math.isclose(float(a), b, rel_tol=1e-9))
+
+
+EXPECTED = {
+    "梅江区": dict(branches_expected=3, branches_reported=2, report_rate=2 / 3, members_expected=60, members=30,
+                 member_coverage=0.5, studied=28, studied_rate=28 / 30, test_takers=28, test_rate=28 / 30,
+                 sheets_returned=27, return_rate=27 / 28, avg_score=2610 / 28, discussion_coverage=1.0,
+                 deeds_coverage=0.5, situation_coverage=1.0, exchange_coverage=1.0, lecture_coverage=1.0,
+                 all_activities_rate=0.5, work_plan_rate=0.5, special_members=5, special_reached=3,
+                 special_reached_rate=0.6),
+    "梅县": dict(branches_expected=2, branches_reported=2, report_rate=1.0, members=20, member_coverage=1.0,
+               studied_rate=0.75, test_rate=0.5, return_rate=1.0, avg_score=80.0, discussion_coverage=1.0,
+               deeds_coverage=0.5, all_activities_rate=0.5, work_plan_rate=0.5, special_members=0,
+               special_reached=0, special_reached_rate=None),
+    "兴宁市": dict(report_rate=1.0, studied_rate=1.0, avg_score=100.0, special_reached_rate=1.0, all_activities_rate=1.0),
+    "平远县": dict(branches_expected=1, branches_reported=0, report_rate=0.0, members_expected=5, members=None,
+                 member_coverage=None, studied_rate=None, test_rate=None, return_rate=None, avg_score=None,
+                 discussion_coverage=None, all_activities_rate=None, work_plan_rate=None, special_reached_rate=None),
+    "全市": dict(branches_expected=7, branches_reported=5, report_rate=5 / 7, members_expected=125, members=90,
+               member_coverage=0.72, studied_rate=83 / 90, test_rate=78 / 90, return_rate=77 / 78, avg_score=95.0,
+               discussion_coverage=1.0, deeds_coverage=0.6, situation_coverage=0.8, exchange_coverage=0.8,
+               lecture_coverage=0.8, all_activities_rate=0.6, work_plan_rate=0.6, special_members=9,
+               special_reached=7, special_reached_rate=7 / 9),
+}
+
+
+@pytest.mark.parametrize("county", list(EXPECTED))
+def test_county_metrics_by_hand(result, county):
+    r = row(result.county_metrics, county)
+    for col, want in EXPECTED[county].items():
+        assert close(r[col], want), (county, col, r[col], want)
+
+
+def test_every_registry_county_and_the_city_have_a_row(result):
+    cm = result.county_metrics
+    assert list(cm["county"]) == ["梅江区", "梅县", "兴宁市", "平远县", "全市"]  # counties.yaml order, city last
+    assert cm.columns[:3].tolist() == ["period", "county", "county_code"]
+    assert row(cm, "全市")["county_code"] == "441400"
+
+
+def test_zero_denominators_are_null_not_inf(result):
+    cm = result.county_metrics
+    for ind in result.indicators:
+        v = cm[ind.id].astype("Float64")
+        assert not v.isin([float("inf"), float("-inf")]).any()
+    assert pd.isna(row(cm, "梅县")["special_reached_rate"])
+
+
+def test_township_metrics(result):
+    tm = result.township_metrics
+    assert tm.columns[:4].tolist() == ["period", "county", "township", "county_code"]
+    jin = tm.loc[tm["township"] == "金山街道"].iloc[0]
+    jiang = tm.loc[tm["township"] == "江南街道"].iloc[0]
+    assert jin["report_rate"] == 1.0 and jin["members"] == 30
+    assert jiang["report_rate"] == 0.0 and pd.isna(jiang["studied_rate"])  # kept though nothing came in
+    assert len(tm) == 5
+
+
+def test_county_with_only_unreadable_returns_keeps_its_row():
+    """A county whose file failed: no returns rows, only a manifest entry; still listed with 0."""
+    th = load_thresholds()
+    rows = [r for r in mf.returns_rows() if r["county"] != "兴宁市"]
+    man = mf.manifest([{"path": "2005-02-04/兴宁.xlsx", "sha256": "x", "size": 1, "county": "兴宁市",
+                        "period": mf.P1, "sheets": 0, "rows_read": 0, "rows_kept": 0, "rows_rejected": 0,
+                        "status": "unreadable", "warnings": ""}])
+    res = metrics_from_frames(mf.returns(rows), mf.registry(), mf.rejects(), man, load_indicators(th), th)
+    r = row(res.county_metrics, "兴宁市")
+    assert r["report_rate"] == 0.0 and pd.isna(r["avg_score"])
+    dq = res.data_quality
+    bad = dq.loc[(dq["county"] == "兴宁市") & (dq["check"] == "unreadable_files")].iloc[0]
+    assert bad["value"] == 1 and not bad["passed"]
+
+
+def test_periods_come_from_returns_and_manifest():
+    th = load_thresholds()
+    man = mf.manifest([{"path": "p2/x.xlsx", "sha256": "x", "size": 1, "county": "梅县", "period": mf.P2,
+                        "sheets": 0, "rows_read": 0, "rows_kept": 0, "rows_rejected": 0, "status": "unreadable",
+                        "warnings": ""}])
+    res = metrics_from_frames(mf.returns(), mf.registry(), mf.rejects(), man, load_indicators(th), th)
+    p2 = res.county_metrics.loc[res.county_metrics["period"] == mf.P2]
+    assert len(p2) == 5 and (p2["report_rate"] == 0).all()
+
+
+def test_duplicate_and_unregistered_rows():
+    th = load_thresholds()
+    rows = mf.returns_rows()
+    rows.append(dict(rows[0], studied=9))  # a1 sent twice: the last copy counts
+    rows.append(dict(rows[0], branch="zz"))  # not in the registry: left out, counted by data quality
+    res = metrics_from_frames(mf.returns(rows), mf.registry(), mf.rejects(), mf.manifest(), load_indicators(th), th)
+    r = row(res.county_metrics, "梅江区")
+    assert r["branches_reported"] == 2 and r["studied"] == 29
+    dq = res.data_quality
+    u = dq.loc[(dq["county"] == "梅江区") & (dq["check"] == "unregistered_branches")].iloc[0]
+    assert u["value"] == 1 and not u["passed"]
+
+
+def test_inputs_are_not_mutated():
+    th = load_thresholds()
+    ret, reg = mf.returns(), mf.registry()
+    before_ret, before_reg = ret.copy(deep=True), reg.copy(deep=True)
+    metrics_from_frames(ret, reg, mf.rejects(), mf.manifest(), load_indicators(th), th)
+    pd.testing.assert_frame_equal(ret, before_ret)
+    pd.testing.assert_frame_equal(reg, before_reg)
