@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -81,11 +82,13 @@ def render_report(
             out["warnings"].append("pipelines.report.render not available: rendered with nbconvert's stock template")
         else:
             out["renderer"] = "pipelines.report.render"
+        t0 = time.perf_counter()
         html = render_html(source, run_dir / "report.html")
-        out["html"] = str(html)
+        out["html"], out["html_s"] = str(html), round(time.perf_counter() - t0, 3)
         if pdf:
+            t0 = time.perf_counter()
             result = render_pdf(Path(html), run_dir / "report.pdf") if render_pdf else None
-            out["pdf"] = str(result) if result else None
+            out["pdf"], out["pdf_s"] = (str(result) if result else None), round(time.perf_counter() - t0, 3)
             if result is None:
                 out["warnings"].append("report.pdf not written (Chromium not available)")
     finally:
