@@ -3,12 +3,14 @@
 County rules: below the indicator's target; more than a threshold below the city; the worst
 county when the spread between counties exceeds a threshold; branches expected but not reported;
 a fall since the previous period. Township and branch flags are judged against the city with
-funnel-plot limits (the binomial score test, i.e. the Wilson interval) and a minimum
+funnel-plot limits (exact binomial tails at the 99.8 % level) and a minimum
 denominator, so a branch of six members is not flagged for one absent member by chance. Every
 rule is a vectorised filter over the metrics tables; sentences come from ``sentences``.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
@@ -202,18 +204,71 @@ def county_rules(
     return out
 
 
-def funnel_below(p: pd.Series, n: pd.Series, p0: pd.Series, sign: int, z: float) -> pd.Series:
-    """True where a proportion p of n lies outside the funnel limit around p0 on the bad side.
+EXACT_MAX = 300  # beyond this many shortfalls the normal approximation of the binomial is exact enough
 
-    p0 ∓ z·√(p0(1−p0)/n) is the binomial score test; p outside it is the same as p0 outside the
-    Wilson score interval of p, so this is the Wilson rule and the funnel plot at once.
+
+def binomial_upper_tail(bad: np.ndarray, n: np.ndarray, pi: np.ndarray) -> np.ndarray:
+    """P(B ≥ bad) for B ~ Binomial(n, pi), vectorised over rows (log-space recurrence over k).
+
+    Loops over k = 0 … max(bad) (at most EXACT_MAX), never over rows.
     """
-    p = p.astype("Float64")
-    p0 = p0.astype("Float64")
-    n = n.astype("Float64")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        half = z * np.sqrt((p0 * (1 - p0)).clip(lower=0) / n.where(n > 0))
-    return ((sign * (p - p0)) < -(half + EPS)).fillna(False)
+    bad = np.asarray(bad, dtype=np.int64)
+    n = np.asarray(n, dtype=np.int64)
+    pi = np.clip(np.asarray(pi, dtype=float), 0.0, 1.0)
+    out = np.ones(len(bad))
+    todo = bad > 0
+    zero = todo & (pi <= 0)
+    out[zero] = 0.0  # a shortfall that cannot happen by chance
+    one = todo & (pi >= 1)
+    todo &= ~zero & ~one
+    if not todo.any():
+        return out
+    b, m, q = bad[todo], n[todo], pi[todo]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_term = m * np.log1p(-q)  # k = 0
+        log_ratio = np.log(q) - np.log1p(-q)
+        cdf = np.exp(log_term)  # P(B ≤ k)
+        for k in range(0, int(b.max()) - 1):
+            live = k + 1 < b
+            if not live.any():
+                break
+            log_term = log_term + np.log(np.maximum(m - k, 1)) - np.log(k + 1) + log_ratio
+            cdf = cdf + np.where(live, np.exp(log_term), 0.0)
+    out[todo] = np.clip(1.0 - cdf, 0.0, 1.0)
+    return out
+
+
+def funnel_below(p: pd.Series, n: pd.Series, p0: pd.Series, sign: int, z: float) -> pd.Series:
+    """True where a proportion p of n lies beyond the funnel limit around p0, on the bad side.
+
+    Funnel-plot control limits with exact binomial tails (Spiegelhalter 2005): the unit is
+    flagged when, if its true rate were the city's p0, a shortfall at least as large as the
+    observed one would happen with probability below the one-sided tail of ``z`` (3.09 → 0.1 %,
+    the 99.8 % limit). Exact tails matter near 100 %, where the normal approximation flags a branch
+    of 12 for one absent member. Above EXACT_MAX shortfalls the score (normal) limit is used.
+    """
+    pv = p.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    p0v = p0.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    nv = n.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    ok = np.isfinite(pv) & np.isfinite(p0v) & np.isfinite(nv) & (nv > 0) & (sign * (pv - p0v) < -EPS)
+    out = np.zeros(len(pv), dtype=bool)
+    if not ok.any():
+        return pd.Series(out, index=p.index)
+    nn = np.round(nv[ok]).astype(np.int64)
+    # shortfall count and its chance under p0: failures when higher is better, successes when lower
+    bad = np.round(nn * ((1 - pv[ok]) if sign > 0 else pv[ok])).astype(np.int64)
+    pi = (1 - p0v[ok]) if sign > 0 else p0v[ok]
+    alpha = 0.5 * math.erfc(z / math.sqrt(2))
+    big = bad > EXACT_MAX
+    flag = np.zeros(len(nn), dtype=bool)
+    if (~big).any():
+        flag[~big] = binomial_upper_tail(bad[~big], nn[~big], pi[~big]) < alpha
+    if big.any():
+        with np.errstate(invalid="ignore", divide="ignore"):
+            half = z * np.sqrt(np.clip(p0v[ok][big] * (1 - p0v[ok][big]), 0, None) / nn[big])
+        flag[big] = sign * (pv[ok][big] - p0v[ok][big]) < -(half + EPS)
+    out[np.flatnonzero(ok)] = flag
+    return pd.Series(out, index=p.index)
 
 
 def small_unit_rule(

@@ -99,7 +99,7 @@ def test_small_branches_are_not_flagged_by_chance():
     assert "tiny" not in flagged and "six" not in flagged
 
 
-def test_funnel_limit_is_the_score_test():
+def test_funnel_limits_use_exact_binomial_tails():
     p = pd.Series([5 / 6, 0.0, 0.5])
     n = pd.Series([6, 30, 100])
     p0 = pd.Series([0.95, 0.95, 0.95])
@@ -121,3 +121,9 @@ def test_sentences_use_chinese_punctuation_and_one_decimal(links):
         assert s.endswith("。") and "," not in s and ";" not in s
         for pct in re.findall(r"(\d+(?:\.\d+)?)%", s):
             assert re.fullmatch(r"\d+\.\d", pct), s
+
+
+def test_one_absent_member_near_100_percent_is_chance():
+    """11 of 12 when the city is at 99.9 %: 1.2 % likely by chance, above the 0.1 % limit."""
+    assert funnel_below(pd.Series([11 / 12]), pd.Series([12]), pd.Series([0.999]), 1, 3.09).tolist() == [False]
+    assert funnel_below(pd.Series([6 / 12]), pd.Series([12]), pd.Series([0.999]), 1, 3.09).tolist() == [True]
