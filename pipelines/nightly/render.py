@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -91,11 +92,22 @@ def render_report(
             out["pdf"], out["pdf_s"] = (str(result) if result else None), round(time.perf_counter() - t0, 3)
             if result is None:
                 out["warnings"].append("report.pdf not written (Chromium not available)")
+        for key in ("html", "pdf"):
+            if out[key]:
+                _readable(Path(out[key]))
     finally:
         if tmp is not None:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
     return out
+
+
+def _readable(path: Path) -> None:
+    """Atomic writes go through mkstemp (mode 0600); the report is for the office to read: 0644 less umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o644 & ~mask)
 
 
 def _fallback_html(executed: Path, html_path: Path) -> Path:

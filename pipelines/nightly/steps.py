@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -89,9 +90,12 @@ def execute(
         )
     except PapermillExecutionError as exc:
         cell, _count, code = _failed_cell(output)
+        message = f"{exc.ename}: {_first_line(exc.evalue)}"
+        if not exc.evalue:  # IPython failed to format the traceback: find it in the cell's stderr
+            message = _exception_in_streams(output, cell) or message
         raise StepFailedError(
             step.name,
-            f"{exc.ename}: {_first_line(exc.evalue)}",
+            message,
             cell_index=cell,
             exec_count=exc.exec_count,
             source_line=code or _first_line(exc.source),
@@ -152,7 +156,24 @@ def _failed_cell(output: Path) -> tuple[int | None, int | None, str | None]:
     return last
 
 
-def timed(fn, *args, **kwargs) -> tuple[Any, float]:
-    t0 = time.perf_counter()
-    result = fn(*args, **kwargs)
-    return result, time.perf_counter() - t0
+_EXCEPTION_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)): ?(.*)$")
+
+
+def _exception_in_streams(output: Path, position: int | None) -> str | None:
+    """The first ``SomeError: message`` line in the failing cell's stream outputs."""
+    if position is None:
+        return None
+    try:
+        nb = json.loads(output.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    cells = [c for c in nb.get("cells", []) if not PAPERMILL_TAGS & set(c.get("metadata", {}).get("tags", []))]
+    if not 0 < position <= len(cells):
+        return None
+    for out in cells[position - 1].get("outputs", []):
+        for line in "".join(out.get("text", "")).splitlines():
+            match = _EXCEPTION_LINE.match(line.strip())
+            if match:
+                name = match.group(1).rsplit(".", 1)[-1]
+                return f"{name}: {match.group(2)}"[:200]
+    return None
