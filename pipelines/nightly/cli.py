@@ -14,7 +14,8 @@ from pipelines import config
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--raw", default=None, help=f"raw returns folder (default {config.RAW_DIR})")
     parser.add_argument("--processed", default=None, help=f"processed tables folder (default {config.PROCESSED_DIR})")
-    parser.add_argument("--reports", default=None, help=f"reports folder: runs/ and latest (default {config.REPORTS_DIR})")
+    parser.add_argument("--reports", default=None,
+                        help=f"reports folder: runs/ and latest (default {config.REPORTS_DIR})")
     parser.add_argument(
         "-p", "--param", action="append", default=[], metavar="KEY=VALUE",
         help="override nightly.yaml: a notebook parameter (language=en, 03_report.period=2005-02-25) or a setting "

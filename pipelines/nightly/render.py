@@ -2,7 +2,8 @@
 
 The report stage owns rendering (``pipelines.report.render``: code hidden, offline, atomic);
 this module only calls it, adds a one-line "incomplete input" banner above the report when a
-file could not be read (the report's own caveats then give the details), and falls back to nbconvert's stock exporter while that module is not installed.
+file could not be read (the report's own caveats then give the details), and falls back to
+nbconvert's stock exporter while that module is not installed.
 """
 
 from __future__ import annotations
@@ -117,9 +118,8 @@ def _fallback_html(executed: Path, html_path: Path) -> Path:
     import nbformat
     from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(
-        nbformat.read(str(executed), as_version=4)
-    )
+    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    body, _ = exporter.from_notebook_node(nbformat.read(str(executed), as_version=4))
     tmp = html_path.with_name(f".{html_path.name}.tmp")
     tmp.write_text(body, encoding="utf-8")
     tmp.replace(html_path)

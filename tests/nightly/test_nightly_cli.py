@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from conftest import CLEAN_BODY, CLEAN_PARAMS, subprocess_env, write_notebook
@@ -25,7 +24,8 @@ from pipelines.nightly import fingerprint
 fingerprint.code_roots = lambda notebooks_dir: [notebooks_dir]
 from pipelines.cli import main
 rc = main(sys.argv[1:])
-heavy = sorted(m for m in ("pandas", "papermill", "nbformat", "nbclient", "pyarrow", "jupyter_client") if m in sys.modules)
+heavy = ("pandas", "papermill", "nbformat", "nbclient", "pyarrow", "jupyter_client")
+heavy = sorted(m for m in heavy if m in sys.modules)
 print("RESULT", rc, round(time.perf_counter() - t0, 3), ",".join(heavy))
 sys.exit(rc)
 """
