@@ -11,6 +11,7 @@ from pipelines.nightly.errors import (
     LockBusyError,
     NightlyError,
     ParameterError,
+    RunInterrupted,
     StepFailedError,
 )
 from pipelines.nightly.runner import NightlyResult, run_nightly
@@ -21,6 +22,7 @@ __all__ = [
     "NightlyError",
     "NightlyResult",
     "ParameterError",
+    "RunInterrupted",
     "StepFailedError",
     "run_nightly",
 ]

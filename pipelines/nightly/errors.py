@@ -50,6 +50,7 @@ class StepFailedError(NightlyError):
     """A step failed; names the step, the cell and where its executed notebook is."""
 
     status = ExitStatus.FAILED
+    verb = "FAILED"
 
     def __init__(
         self,
@@ -85,7 +86,14 @@ class StepFailedError(NightlyError):
             detail = [f"In [{self.exec_count}]" if self.exec_count is not None else "", self.source_line or ""]
             if any(detail):
                 where += f" ({': '.join(d for d in detail if d)})"
-        line = f"nightly: FAILED at {where}: {self.message}"
+        line = f"nightly: {self.verb} at {where}: {self.message}"
         if self.notebook is not None:
             line += f" — see {self.notebook}"
         return " ".join(line.split())
+
+
+class RunInterrupted(StepFailedError):
+    """SIGINT/SIGTERM arrived during a step: the run folder is closed as ``interrupted``."""
+
+    status = ExitStatus.INTERRUPTED
+    verb = "INTERRUPTED"

@@ -20,7 +20,7 @@ from typing import Any
 
 from pipelines.nightly import record as rec
 from pipelines.nightly import runfolder
-from pipelines.nightly.errors import ExitStatus, NightlyError, StepFailedError
+from pipelines.nightly.errors import ExitStatus, NightlyError, RunInterrupted, StepFailedError
 from pipelines.nightly.fingerprint import Fingerprint
 from pipelines.nightly.kernels import KernelPool
 from pipelines.nightly.params import NightlyParams, check_against_notebooks
@@ -167,13 +167,17 @@ def _execute(
         status, error = "failed", err
     except (KeyboardInterrupt, Interrupted) as exc:
         status = "interrupted"
-        error = StepFailedError(current, f"interrupted ({type(exc).__name__})")
+        signame = str(exc) if isinstance(exc, Interrupted) else "SIGINT"
+        executed = run_dir / f"{current}.ipynb"
+        cell, count, code = st.failed_cell(executed) if executed.exists() else (None, None, None)
+        error = RunInterrupted(current, f"stopped by {signame}", cell_index=cell, exec_count=count,
+                               source_line=code, notebook=executed if executed.exists() else None)
     except Exception as exc:  # a crash of ours or of the renderer: still a clear line and a record
         log.exception("crash in %s", current)
         status, error = "failed", StepFailedError(current, f"{type(exc).__name__}: {exc}")
     for srec in step_records:
         if srec.status == "running":
-            srec.status = "failed"
+            srec.status = "interrupted" if status == "interrupted" else "failed"
     if error is not None:
         log.error("%s", error.one_line())
         record["error"] = {

@@ -42,7 +42,7 @@ class StepRecord:
     name: str
     notebook: str
     parameters: dict[str, Any]
-    status: str = "pending"  # pending | running | ok | failed
+    status: str = "pending"  # pending | running | ok | failed | interrupted
     started: str | None = None
     duration_s: float | None = None
     cells: int | None = None
@@ -88,7 +88,7 @@ def execute(
             **engine_kwargs,
         )
     except PapermillExecutionError as exc:
-        cell, _count, code = _failed_cell(output)
+        cell, _count, code = failed_cell(output)
         message = f"{exc.ename}: {_first_line(exc.evalue)}"
         if not exc.evalue:  # IPython failed to format the traceback: find it in the cell's stderr
             message = _exception_in_streams(output, cell) or message
@@ -103,7 +103,7 @@ def execute(
             notebook=output,
         ) from exc
     except Exception as exc:  # timeout, dead kernel, missing kernel…
-        cell, count, code = _failed_cell(output)
+        cell, count, code = failed_cell(output)
         kind = type(exc).__name__
         if kind == "CellTimeoutError":
             message = f"cell timed out after {timeout} s (execution_timeout in nightly.yaml)"
@@ -129,7 +129,7 @@ def _first_line(text: str | None) -> str:
 PAPERMILL_TAGS = {"injected-parameters", "papermill-error-cell-tag"}
 
 
-def _failed_cell(output: Path) -> tuple[int | None, int | None, str | None]:
+def failed_cell(output: Path) -> tuple[int | None, int | None, str | None]:
     """(1-based position in the source notebook, execution count, first code line) of the failing cell.
 
     Read back from the saved notebook, where papermill marks the cell ``failed`` (an exception);
@@ -150,6 +150,8 @@ def _failed_cell(output: Path) -> tuple[int | None, int | None, str | None]:
         found = (position, cell.get("execution_count"), _first_line("".join(cell.get("source", ""))))
         if pm.get("exception") or pm.get("status") in ("running", "failed"):
             return found
+        if pm.get("status") == "completed" and not pm.get("start_time"):
+            return found  # interrupted: papermill closed the cell it was waiting on without a start
         if pm.get("start_time"):
             last = found  # a timeout ends with the cell marked "completed": the last one started
     return last

@@ -139,3 +139,30 @@ def test_nightly_yaml_parameters_are_declared_by_the_real_notebooks():
     from pipelines.nightly.steps import declared_parameters
 
     check_against_notebooks(load_params(), declared_parameters(config.NOTEBOOKS_DIR))
+
+
+def test_sigterm_closes_the_run_as_interrupted(tree, cli_argv):
+    """systemd's stop: exit 130, run.json `interrupted`, latest untouched, no kernel left behind."""
+    import signal
+
+    write_notebook(tree["notebooks"] / "01_clean.ipynb", CLEAN_PARAMS, CLEAN_BODY, "import time\ntime.sleep(30)")
+    proc = subprocess.Popen([PY, "-m", "pipelines", *cli_argv], env=subprocess_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=config.PROJECT_ROOT)
+    executed = None
+    deadline = time.monotonic() + 60
+    while executed is None or '"time.sleep(30)"' not in executed.read_text(encoding="utf-8"):
+        assert time.monotonic() < deadline and proc.poll() is None, proc.communicate()
+        runs = tree["reports"] / "runs"
+        found = list(runs.glob("*/01_clean.ipynb")) if runs.exists() else []
+        executed = found[0] if found else None
+        time.sleep(0.1)
+    time.sleep(0.5)  # the sleeping cell has started
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == ExitStatus.INTERRUPTED, err
+    assert err.strip().startswith("nightly: INTERRUPTED at step 01_clean, cell 3") and "SIGTERM" in err
+    rec = json.loads((executed.parent / "run.json").read_text(encoding="utf-8"))
+    assert rec["status"] == "interrupted" and rec["steps"][0]["status"] == "interrupted"
+    assert not (tree["reports"] / "latest").exists()
+    left = subprocess.run(["pgrep", "-f", str(executed.parent)], capture_output=True, text=True)
+    assert left.stdout.strip() == ""
