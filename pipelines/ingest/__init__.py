@@ -1,14 +1,13 @@
 """Cleaning stage: raw county returns (xlsx/xls/csv) → validated Parquet tables.
 
 The one entry point is :func:`clean`; the CLI (``python -m pipelines clean``) and
-notebooks/01_clean.ipynb both call it. Imported lazily so that ``pipelines.ingest.values``
-and friends load without the whole stage.
+notebooks/01_clean.ipynb both call it. (``clean`` here is the function; the module that
+holds it is ``pipelines.ingest.clean`` in sys.modules.)
 """
 
 from __future__ import annotations
 
-from typing import Any
-
+from pipelines.ingest.clean import CleanResult, clean
 from pipelines.ingest.errors import (
     IngestError,
     MissingRequiredColumnError,
@@ -27,10 +26,3 @@ __all__ = [
     "clean",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    if name in {"clean", "CleanResult"}:
-        from pipelines.ingest import clean as _clean_module
-
-        return getattr(_clean_module, name)
-    raise AttributeError(name)

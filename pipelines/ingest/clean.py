@@ -170,8 +170,10 @@ def read_report(rep: FileReport, file_id: int, aliases: AliasTable, counties: Co
         if header.duplicates:
             rep.warnings.append(f"{where_en}repeated columns ignored: {', '.join(header.duplicates)}")
         township_hint = None
-        if multi and "township" not in frame.columns and not _DEFAULT_SHEET_RE.match(sh.name or "") and counties.find_in(sh.name) is None:
-            township_hint = sh.name  # one sheet per working committee
+        named_elsewhere = counties.find_in(title) or counties.find_in(rep.path.stem)
+        if (multi and "township" not in frame.columns and not _DEFAULT_SHEET_RE.match(sh.name or "")
+                and (counties.resolve(sh.name) is None or named_elsewhere)):
+            township_hint = sh.name  # one sheet per working committee (the title names the county)
         frame["_file"] = file_id
         frame["_sheet_no"] = sheet_no
         frame["_sheet"] = sh.name or None

@@ -131,14 +131,14 @@ def find_header(grid: list[list[Any]], table: AliasTable) -> HeaderMap | None:
     """Locate the header (one or two rows) in the first rows; None when the sheet has no table.
 
     The header is the first row that, with the row below it, holds at least three known
-    headers. A second header row is taken when the first holds a group cell or when the row
+    headers (or two, one of them the branch). A second header row is taken when the first holds a group cell or when the row
     below holds known headers and no numbers.
     """
     scan = grid[:HEADER_SCAN_ROWS]
     hits = [_row_hits(r, table) for r in scan]
     for r in range(len(scan)):
         below = hits[r + 1] if r + 1 < len(scan) else (0, False)
-        if hits[r][0] == 0 or hits[r][0] + below[0] < 3:
+        if hits[r][0] == 0 or (hits[r][0] + below[0] < 3 and not (hits[r][1] and hits[r][0] >= 2)):
             continue
         top = [normalize_header(c) if isinstance(c, str) else "" for c in grid[r]]
         two_rows = False

@@ -1,0 +1,179 @@
+"""Benchmark the cleaning stage on a province-sized set of returns.
+
+Builds (once; cached in benchmarks/out/, git-ignored) about 120 county .xlsx files with
+250,000 branch rows in total, written by the sample package's messy xlsx writer (title and
+subtitle rows, two-row merged headers, merged township cells, subtotals, notes), plus a
+registry naming the 120 counties (they are not in counties.yaml: the registry extends it).
+Then, each in a fresh child process so that the peak memory is that step's alone:
+
+- the bare calamine read of the same files (open + ``to_python`` of every sheet);
+- the whole ``pipelines.ingest.clean`` (read, parse, check, validate, write Parquet).
+
+Prints rows per second, the peak memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the
+child process: the maximum resident set size, in MiB) and the ratio clean / bare read
+(target: at most 1.5). Best of ``--repeat`` runs for the times.
+
+Usage: python benchmarks/ingest.py [--files 120] [--rows 250000] [--repeat 3] [--rebuild]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import resource
+import shutil
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+OUT = ROOT / "benchmarks" / "out" / "ingest"
+PERIOD = "2005-02-25"
+
+
+def county_name(k: int) -> str:
+    return f"第{k + 1:03d}县"
+
+
+def build(raw: Path, n_files: int, n_rows: int, seed: int = 2005) -> None:
+    """Write ``n_files`` county workbooks totalling ``n_rows`` branch rows, and a registry CSV."""
+    import numpy as np
+    import pandas as pd
+
+    from pipelines.sample import build_sample, write_county_xlsx
+
+    truth = build_sample(seed).returns
+    base = truth[truth["period"] == truth["period"].max()].reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    per_file = np.full(n_files, n_rows // n_files)
+    per_file[: n_rows % n_files] += 1
+    if raw.exists():
+        shutil.rmtree(raw)
+    (raw / PERIOD).mkdir(parents=True)
+    (raw / "registry").mkdir(parents=True)
+    registry = []
+    for k, n in enumerate(per_file):
+        idx = rng.integers(0, len(base), n)
+        idx.sort()  # keep townships together, as a county lays them out
+        frame = base.iloc[idx].reset_index(drop=True)
+        county = county_name(k)
+        frame["county"] = county
+        frame["county_code"] = f"9{k:05d}"
+        frame["branch"] = [f"{b[:-3]}{i:05d}党支部" for i, b in enumerate(frame["branch"])]
+        style = ("xlsx_report", "xlsx_blankrows", "xlsx_plain")[k % 3]
+        write_county_xlsx(frame, raw / PERIOD / f"{county}学习培训情况统计表.xlsx", style,
+                          county=county, period=pd.Timestamp(PERIOD), seed=k)
+        registry.append(frame[["county", "county_code", "township", "branch", "members"]])
+        print(f"  built {k + 1}/{n_files} ({n} rows, {style})", end="\r", file=sys.stderr)
+    reg = pd.concat(registry, ignore_index=True)
+    write_registry(reg, raw / "registry" / "党组织名册.xlsx")
+    (raw / ".built").write_text(json.dumps({"files": n_files, "rows": n_rows, "seed": seed}))
+    print(file=sys.stderr)
+
+
+def write_registry(reg, path: Path) -> None:  # noqa: ANN001
+    """The registry as one plain .xlsx sheet (constant-memory xlsxwriter)."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    ws = wb.add_worksheet("党组织名册")
+    ws.write_row(0, 0, ["县(市、区)", "行政区划代码", "乡镇", "党支部", "党员数"])
+    for r, row in enumerate(reg.itertuples(index=False), start=1):
+        ws.write_row(r, 0, [row.county, row.county_code, row.township, row.branch, int(row.members)])
+    wb.close()
+
+
+def input_files(raw: Path) -> list[Path]:
+    """The files the clean reads: the registry and every county return."""
+    return sorted((raw / "registry").glob("*.xlsx")) + sorted((raw / PERIOD).glob("*.xlsx"))
+
+
+def _bare_read(raw: str, queue: mp.Queue) -> None:
+    from python_calamine import CalamineWorkbook
+
+    files = input_files(Path(raw))
+    t0 = time.perf_counter()
+    cells = 0
+    for f in files:
+        wb = CalamineWorkbook.from_path(str(f))
+        for name in wb.sheet_names:
+            grid = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            cells += sum(len(r) for r in grid)
+        wb.close()
+    elapsed = time.perf_counter() - t0
+    queue.put({"seconds": elapsed, "cells": cells, "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+
+
+def _clean(raw: str, out: str, queue: mp.Queue) -> None:
+    from pipelines.ingest import clean  # imported before the clock: library import is not cleaning
+
+    import pandas  # noqa: F401
+    import pandera  # noqa: F401
+
+    t0 = time.perf_counter()
+    result = clean(Path(raw), Path(out))
+    elapsed = time.perf_counter() - t0
+    queue.put({
+        "seconds": elapsed,
+        "rows": int(result.manifest.loc[~result.manifest["path"].str.startswith("registry/"), "rows_read"].sum()),
+        "kept": len(result.returns),
+        "registry": len(result.registry),
+        "errors": len(result.errors),
+        "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    })
+
+
+def _run(target, *args) -> dict:  # noqa: ANN001
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=target, args=(*args, queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+def _secs(runs: list[dict]) -> str:
+    return ", ".join(f"{r['seconds']:.2f}" for r in runs)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--files", type=int, default=120)
+    ap.add_argument("--rows", type=int, default=250_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--rebuild", action="store_true")
+    args = ap.parse_args()
+
+    raw, out = OUT / "raw", OUT / "processed"
+    stamp = raw / ".built"
+    wanted = {"files": args.files, "rows": args.rows, "seed": 2005}
+    if args.rebuild or not stamp.exists() or json.loads(stamp.read_text()) != wanted:
+        print(f"building {args.files} files, {args.rows} rows into {raw} …", file=sys.stderr)
+        t0 = time.perf_counter()
+        build(raw, args.files, args.rows)
+        print(f"built in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
+    bare = [_run(_bare_read, str(raw)) for _ in range(args.repeat)]
+    full = [_run(_clean, str(raw), str(out)) for _ in range(args.repeat)]
+    b = min(bare, key=lambda r: r["seconds"])
+    c = min(full, key=lambda r: r["seconds"])
+    ratio = c["seconds"] / b["seconds"]
+    size = sum(p.stat().st_size for p in input_files(raw)) / 2**20
+    print(f"input: {args.files} county .xlsx files + registry .xlsx, {size:.1f} MiB, {c['rows']:,} branch rows read "
+          f"({c['kept']:,} kept), registry {c['registry']:,} rows, {c['errors']} file errors")
+    print(f"bare calamine read: {b['seconds']:.2f} s ({c['rows'] / b['seconds']:,.0f} rows/s), "
+          f"peak RSS {b['maxrss_mib']:.0f} MiB")
+    print(f"clean (whole stage): {c['seconds']:.2f} s ({c['rows'] / c['seconds']:,.0f} rows/s), "
+          f"peak RSS {c['maxrss_mib']:.0f} MiB")
+    print("peak memory: resource.getrusage(RUSAGE_SELF).ru_maxrss of a fresh child process per step")
+    print(f"ratio clean / bare read: {ratio:.2f}× (target ≤ 1.5×) "
+          f"[best of {args.repeat}; clean runs: {_secs(full)} s; bare reads: {_secs(bare)} s]")
+    return 0 if ratio <= 1.5 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
