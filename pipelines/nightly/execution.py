@@ -211,6 +211,7 @@ def _execute(
     if pruned:
         log.info("retention (keep %s): removed %s", keep, ", ".join(p.name for p in pruned))
     log.info("run %s: %s in %.1f s", run_dir.name, status, record["duration_s"])
+    runfolder.seal(run_dir)  # open handles (this log) may still append; nobody can rewrite a file
 
     exit_status = {"ok": ExitStatus.OK, "incomplete": ExitStatus.INCOMPLETE,
                    "interrupted": ExitStatus.INTERRUPTED}.get(status, ExitStatus.FAILED)

@@ -14,9 +14,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+from jupyter_client.kernelspec import NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
+from pipelines.nightly.errors import NightlyError
 from pipelines.nightly.fastimport import KERNEL_STUB_DIR
 
 
@@ -40,7 +42,12 @@ class KernelPool:
     def start(self) -> AsyncKernelManager:
         """Launch a kernel process and return at once (nbclient waits for it to be ready)."""
         km = AsyncKernelManager(kernel_name=self.kernel_name)
-        run_sync(km.start_kernel)(cwd=str(self.cwd), env=kernel_env())
+        try:
+            run_sync(km.start_kernel)(cwd=str(self.cwd), env=kernel_env())
+        except NoSuchKernel as exc:
+            raise NightlyError(
+                f"nightly: Jupyter kernel {self.kernel_name!r} is not installed (`make venv` registers it)"
+            ) from exc
         self._started.append(km)
         return km
 

@@ -108,3 +108,14 @@ def prune(reports: Path, keep: int, current: Path | None = None) -> list[Path]:
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
     return removed
+
+
+def seal(run_dir: Path) -> None:
+    """Drop the write bits of a finished run's files: immutable by convention, and now by mode too.
+
+    Retention can still delete the folder (that needs the folder's write bit, which stays).
+    """
+    for path in run_dir.iterdir():
+        if path.is_file() and not path.is_symlink():
+            with contextlib.suppress(OSError):
+                path.chmod(path.stat().st_mode & ~0o222)

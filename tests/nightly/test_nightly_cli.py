@@ -44,6 +44,12 @@ def test_unknown_parameter_is_refused_before_anything_runs(tree, cli_argv, capsy
     assert main([*cli_argv, "-p", "noequals"]) == ExitStatus.USAGE
 
 
+def test_missing_kernel_is_one_clear_line(tree, cli_argv, capsys):
+    assert main([*cli_argv, "-p", "kernel=no-such-kernel"]) == ExitStatus.FAILED
+    assert "kernel 'no-such-kernel' is not installed" in capsys.readouterr().err
+    assert not list(tree["reports"].glob(".nightly-*.log"))
+
+
 def test_missing_raw_folder_is_a_usage_error(tree, cli_argv, capsys):
     argv = list(cli_argv)
     argv[argv.index("--raw") + 1] = str(tree["root"] / "nowhere")

@@ -36,6 +36,7 @@ def test_success_then_skip_then_force(run, tree):
     assert rec["versions"]["papermill"] and rec["code"]["commit"]
     assert rec["start"] and rec["end"] and rec["duration_s"] > 0
     assert "Stand-in report" in (first.run_dir / "report.html").read_text(encoding="utf-8")
+    assert not any(p.stat().st_mode & 0o222 for p in first.run_dir.iterdir())  # sealed
 
     t0 = time.perf_counter()
     second = run()
@@ -98,6 +99,6 @@ def test_cell_timeout_fails_the_step(run, tree):
     write_notebook(tree["notebooks"] / "01_clean.ipynb", CLEAN_PARAMS, CLEAN_BODY, "import time\ntime.sleep(30)")
     result = run(["execution_timeout=1"])
     assert result.status == "failed"
-    assert "01_clean" in result.message and "timed out" in result.message and "cell 3 (In [" in result.message
+    assert "01_clean" in result.message and "timed out" in result.message and "cell 3 (" in result.message
     assert _record(result.run_dir)["error"]["ename"] == "CellTimeoutError"
     assert not (tree["reports"] / "latest").exists()
