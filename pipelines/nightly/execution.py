@@ -210,6 +210,8 @@ def _execute(
     pruned = runfolder.prune(reports, int(keep), current=run_dir)
     if pruned:
         log.info("retention (keep %s): removed %s", keep, ", ".join(p.name for p in pruned))
+        record["pruned"] = [p.name for p in pruned]
+        save()
     log.info("run %s: %s in %.1f s", run_dir.name, status, record["duration_s"])
     runfolder.seal(run_dir)  # open handles (this log) may still append; nobody can rewrite a file
 

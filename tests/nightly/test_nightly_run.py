@@ -53,6 +53,8 @@ def test_success_then_skip_then_force(run, tree):
     assert _record(forced.run_dir)["steps"][2]["parameters"]["language"] == "en"
     assert run(["language=en"]).skipped
     assert (tree["reports"] / "latest").resolve() == forced.run_dir
+    older = _record(run(["keep_runs=1"], force=True).run_dir)
+    assert older["pruned"] == [first.run_dir.name, forced.run_dir.name]
 
 
 def test_failing_notebook_keeps_latest_and_explains(run, tree):
