@@ -103,7 +103,7 @@ def scorecard(data: ReportData, lang: str = "zh") -> go.Figure:
     title = "各县（市、区）指标达标情况" if lang == "zh" else "Scorecard: counties against each target"
     _layout(fig, title, FULL_WIDTH, 150 + 34 * len(y))
     fig.update_layout(showlegend=True, legend={"orientation": "h", "y": -0.02, "x": 0, "yanchor": "top"},
-                      margin={"t": 120, "l": 90, "b": 40})
+                      margin={"t": 110, "l": 90, "b": 40}, title=None)
     return fig
 
 
@@ -122,7 +122,7 @@ def indicator_bars(data: ReportData, lang: str = "zh") -> list[go.Figure]:
             x=d["v"], y=[county_label(c, lang) for c in d["county"]], orientation="h",
             marker={"color": colours, "opacity": opac, "line": {"width": 0}},
             text=[fmt.value(v, s["unit"], lang) for v in d[s["id"]]], textposition="inside",
-            insidetextanchor="end", textfont={"color": "white", "size": 10},
+            insidetextanchor="end", textfont={"color": "#212121", "size": 10},
             hovertemplate="%{y}: %{text}<extra></extra>",
         ))
         lines = [(_axis_value(s["target"], s), TARGET_LINE, "目标" if lang == "zh" else "target", "dash")]
@@ -131,7 +131,7 @@ def indicator_bars(data: ReportData, lang: str = "zh") -> list[go.Figure]:
         for x, colour, name, dash in lines:
             fig.add_vline(x=x, line={"color": colour, "dash": dash, "width": 1.5})
             fig.add_annotation(x=x, y=1.0, yref="paper", text=name, showarrow=False, yanchor="bottom",
-                               font={"size": 10, "color": colour})
+                               xanchor="left" if dash == "dash" else "right", font={"size": 10, "color": colour})
         lo = min([v for v in d["v"] if v is not None] + [x for x, *_ in lines if x is not None])
         hi = max([v for v in d["v"] if v is not None] + [x for x, *_ in lines if x is not None])
         pad = max((hi - lo) * 0.15, 1.0)
@@ -141,6 +141,12 @@ def indicator_bars(data: ReportData, lang: str = "zh") -> list[go.Figure]:
         fig.update_layout(margin={"l": 80, "r": 10, "t": 50, "b": 30})
         figs.append(fig)
     return figs
+
+
+def _with_share(v: Any, base: Any, lang: str) -> str:
+    share = float(v) / float(base) if not fmt.is_missing(v) and not fmt.is_missing(base) and base else None
+    left, right = ("（", "）") if lang == "zh" else (" (", ")")
+    return f"{fmt.count(v, lang)}{left}{fmt.pct(share, lang)}{right}"
 
 
 def funnel(data: ReportData, lang: str = "zh") -> go.Figure:
@@ -153,8 +159,7 @@ def funnel(data: ReportData, lang: str = "zh") -> go.Figure:
         values = [city.get(c) for c in stages]
         fig.add_trace(go.Funnel(
             y=names, x=[0 if fmt.is_missing(v) else int(v) for v in values],
-            text=[f"{fmt.count(v, lang)}({fmt.pct(float(v) / float(values[0]), lang) if not fmt.is_missing(v) and values[0] else '—'})"
-                  for v in values],
+            text=[_with_share(v, values[0], lang) for v in values],
             textinfo="text", marker={"color": ["#1f77b4", "#2ca02c", "#d62728", "#9467bd"]},
             connector={"line": {"color": "#bdbdbd"}},
             hovertemplate="%{y}: %{text}<extra></extra>",

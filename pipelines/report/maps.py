@@ -80,10 +80,18 @@ def choropleth(data: ReportData, lang: str = "zh", indicator: str = "test_rate")
         xs, ys = _projected(shapes[str(c["code_today"])], lat0)
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=fills[i],
                                  line={"color": "white", "width": 1.2}, hoverinfo="text", text=hovers[i],
-                                 hoveron="fills", name=county_label(c["name"], lang)))
+                                 hoveron="fills", name=county_label(c["name"], lang), showlegend=False))
     centres = [_centre(shapes[str(c["code_today"])]) for c in drawn]
+    # a county enclosed by another (梅江区 inside 梅县) would share its label spot: push the smaller one down
+    sizes = [sum(len(r) for r in shapes[str(c["code_today"])]) for c in drawn]
+    positions = ["middle center"] * n_drawn if (n_drawn := len(drawn)) else []
+    for i, (xi, yi) in enumerate(centres):
+        for j, (xj, yj) in enumerate(centres):
+            if i != j and abs(xi - xj) < 0.12 and abs(yi - yj) < 0.12:
+                positions[i] = "bottom center" if sizes[i] < sizes[j] else "top center"
     fig.add_trace(go.Scatter(x=[x * k for x, _ in centres], y=[y for _, y in centres], mode="text", text=labels,
-                             textfont={"size": 11, "color": "black"}, hoverinfo="skip"))
+                             textposition=positions, textfont={"size": 11, "color": "black"}, hoverinfo="skip",
+                             showlegend=False))
     n = len(drawn)
     buttons = []
     for s in specs:

@@ -113,7 +113,7 @@ def caveats(data: ReportData, lang: str) -> list[dict[str, Any]]:
             out.append({"kind": "rejected_rows", "rows": fmt.count(n, lang), "reasons": top})
     q = data.data_quality
     if not q.empty and "passed" in q.columns:
-        failed = q[(q["passed"].astype("boolean") == False) & (q["check"] != "score")]  # noqa: E712
+        failed = q[(~q["passed"].astype("boolean").fillna(True)) & (q["check"] != "score")]
         detail = "detail_zh" if lang == "zh" else "detail_en"
         for _, row in failed.iterrows():
             county = _v(row, "county")
@@ -196,10 +196,10 @@ def progress(data: ReportData, lang: str) -> dict[str, Any] | None:
 
 
 def balance_words(cv: Any, lang: str) -> str:
-    """The coefficient of variation across counties, in words."""
+    """The coefficient of variation across counties (in %, as balance.parquet gives it), in words."""
     if fmt.is_missing(cv):
         return "无法比较" if lang == "zh" else "not comparable"
-    cv = float(cv)
+    cv = float(cv) / 100
     if cv < 0.02:
         return "各地较为均衡" if lang == "zh" else "the counties are evenly matched"
     if cv < 0.05:
@@ -225,7 +225,8 @@ def comparison(data: ReportData, lang: str) -> list[dict[str, Any]]:
         if spec.get("direction") == "lower":
             hi, lo = lo, hi
         best, worst = hi["county"], lo["county"]
-        if row is not None and _v(row, "best_county") and _v(row, "worst_county"):
+        present = set(vals["county"])
+        if row is not None and _v(row, "best_county") in present and _v(row, "worst_county") in present:
             best, worst = row["best_county"], row["worst_county"]
         bv = vals.loc[vals["county"] == best, indicator].iloc[0]
         wv = vals.loc[vals["county"] == worst, indicator].iloc[0]
@@ -239,10 +240,10 @@ def comparison(data: ReportData, lang: str) -> list[dict[str, Any]]:
             "best": _county_name(best, lang), "best_value": fmt.value(bv, spec["unit"], lang),
             "worst": _county_name(worst, lang), "worst_value": fmt.value(wv, spec["unit"], lang),
             "spread": fmt.gap(diff, spec["unit"], lang),
-            "cv": fmt.ratio(_v(row, "cv"), lang) if row is not None else "—",
+            "cv": fmt.pct(float(_v(row, "cv")) / 100, lang) if row is not None and _v(row, "cv") is not None else "—",
             "ratio": fmt.ratio(_v(row, "ratio"), lang) if row is not None else "—",
             "index_disparity": fmt.ratio(_v(row, "index_disparity"), lang) if row is not None else "—",
-            "words": balance_words(_v(row, "cv"), lang) if row is not None else "",
+            "words": balance_words(_v(row, "cv"), lang) if row is not None and _v(row, "cv") is not None else "",
             "refused": _v(row, "refused_reason") if row is not None else None,
             "diff": diff if spec["unit"] == "share" else diff / 100,
         })
@@ -261,6 +262,11 @@ def _place(row: pd.Series, lang: str) -> str:
 def weak_link_items(data: ReportData, lang: str, limit: int = WEAK_LINKS_IN_TEXT) -> dict[str, Any]:
     """The ranked weak links for the text: each with its figure, gap and rule."""
     wl = data.weak_links
+    if not wl.empty:  # one sentence per place and indicator, even when several rules flag it
+        key = ["level", "county", "township", "branch", "indicator"]
+        wl = wl.assign(_k=wl[key].apply(lambda r: "|".join("" if fmt.is_missing(v) else str(v) for v in r), axis=1))
+        rules = wl.groupby("_k", sort=False)["rule"].agg(lambda r: list(dict.fromkeys(r)))
+        wl = wl.drop_duplicates("_k").assign(rules=lambda d: d["_k"].map(rules)).drop(columns="_k")
     items = []
     for _, row in wl.head(limit).iterrows():
         spec = data.spec(row["indicator"]) if row["indicator"] in {s["id"] for s in data.indicators} else None
@@ -272,7 +278,7 @@ def weak_link_items(data: ReportData, lang: str, limit: int = WEAK_LINKS_IN_TEXT
         gap_target = (float(target) - float(value)) if value is not None and target is not None else None
         gap_pp = _v(row, "gap_pp")
         fell = None
-        if row["rule"] == "fell_back" and gap_pp is not None:
+        if "fell_back" in row["rules"] and gap_pp is not None:
             fell = fmt.pp(float(gap_pp) / 100, lang) if unit == "share" else fmt.score(abs(float(gap_pp)), lang)
         items.append({
             "rank": int(row["rank"]) if _v(row, "rank") is not None else len(items) + 1,
@@ -280,6 +286,7 @@ def weak_link_items(data: ReportData, lang: str, limit: int = WEAK_LINKS_IN_TEXT
             "place": _place(row, lang),
             "indicator": _ind_name(spec, lang) if spec else str(row["indicator"]),
             "rule": row["rule"],
+            "rules": row["rules"],
             "severity": row.get("severity"),
             "value": fmt.value(value, unit, lang),
             "city": fmt.value(city, unit, lang),

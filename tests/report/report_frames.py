@@ -131,8 +131,8 @@ def balance(cm: pd.DataFrame) -> pd.DataFrame:
                 "worst_county": v.idxmin(), "difference": v.max() - v.min(),
                 "ratio": v.max() / v.min() if v.min() else None, "mean_diff_best": (v.max() - v).mean(),
                 "mean_diff_best_weighted": (v.max() - v).mean(), "index_disparity": (abs(v - v.mean())).mean() / v.mean(),
-                "index_disparity_weighted": (abs(v - v.mean())).mean() / v.mean(), "cv": v.std(ddof=0) / v.mean(),
-                "cv_weighted": v.std(ddof=0) / v.mean(), "city_value": float(city_row[spec["id"]]), "par": None,
+                "index_disparity_weighted": (abs(v - v.mean())).mean() / v.mean(), "cv": v.std(ddof=0) / v.mean() * 100,
+                "cv_weighted": v.std(ddof=0) / v.mean() * 100, "city_value": float(city_row[spec["id"]]), "par": None,
                 "paf": None, "refused_reason": None, "branches": None, "branches_below_target": None,
                 "share_below_target": None,
             })

@@ -1,0 +1,145 @@
+"""Narrative sentences on small contract tables: each kind appears exactly when its condition holds."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipelines import config
+from pipelines.report import drill, narrative
+from pipelines.report.tables import load_report_data
+
+
+def _text(markup: str) -> str:
+    return re.sub(r"<[^>]+>", "", str(markup))
+
+
+def _edit(folder: Path, name: str, change) -> None:
+    path = folder / name
+    df = pd.read_parquet(path)
+    change(df).to_parquet(path, index=False)
+
+
+def render(folder: Path, lang: str = "zh", period: str | None = None) -> str:
+    return str(narrative.render(load_report_data(folder, period=period, language=lang), lang))
+
+
+def test_headline_reads_like_the_2005_report(frames_dir: Path) -> None:
+    text = _text(render(frames_dir))
+    assert "截至2005年2月25日，全市2394个党支部、党员52417人全部参加了百题测试，参考率达100%，答卷回收率达98.8%，平均成绩99.5分。" in text
+
+
+def test_english_carries_the_same_figures(frames_dir: Path) -> None:
+    text = _text(render(frames_dir, "en"))
+    for figure in ("2,394", "52,417", "100%", "98.8%", "99.5 points", "25 February 2005"):
+        assert figure in text
+
+
+def test_progress_only_with_a_previous_period(frames_dir: Path) -> None:
+    assert 'class="s-progress"' in render(frames_dir)
+    assert 'class="s-progress"' not in render(frames_dir, period="2005-02-18")
+
+
+def test_no_caveats_when_data_complete(frames_dir: Path) -> None:
+    assert "s-caveat" not in render(frames_dir)
+
+
+def test_missing_county_named_before_the_figures(frames_dir: Path) -> None:
+    def drop_meixian(df: pd.DataFrame) -> pd.DataFrame:
+        hit = (df["county"] == "梅县") & (df["period"] == pd.Timestamp("2005-02-25"))
+        for col in ("branches_reported", "members", "studied", "test_takers"):
+            df.loc[hit, col] = 0
+        return df
+
+    _edit(frames_dir, config.COUNTY_METRICS_FILE, drop_meixian)
+    html = render(frames_dir)
+    text = _text(html)
+    assert "s-missing-county" in html
+    assert "以下全市数字不含梅县" in text
+    assert text.index("梅县本期报表未报送") < text.index("截至2005年2月25日，全市")
+    en = _text(render(frames_dir, "en"))
+    assert en.index("Meixian") < en.index("As of 25 February 2005")
+
+
+def test_unreadable_file_rejected_rows_and_failed_totals(frames_dir: Path) -> None:
+    _edit(frames_dir, config.MANIFEST_FILE, lambda df: df.assign(status="unreadable"))
+    rejects = pd.DataFrame({
+        "source_file": ["a.xlsx", "a.xlsx"], "source_sheet": ["S", "S"], "source_row": [3, 4],
+        "column": ["members", "members"], "raw_value": ["-1", "x"], "rule": ["negative_count", "not_a_number"],
+        "message_zh": ["人数为负数", "不是数字"], "message_en": ["negative", "not a number"],
+        "period": [pd.Timestamp("2005-02-25")] * 2, "county": ["梅县"] * 2, "branch": ["甲", "乙"],
+    })
+    rejects.to_parquet(frames_dir / config.REJECTS_FILE, index=False)
+    quality = pd.read_parquet(frames_dir / config.DATA_QUALITY_FILE)
+    extra = pd.DataFrame({"period": [pd.Timestamp("2005-02-25")], "county": ["兴宁市"], "check": ["totals_disagreed"],
+                          "value": [1.0], "threshold": [0.0], "passed": [False],
+                          "detail_zh": ["兴宁市合计行与明细不符的表1个。"], "detail_en": ["Xingning: 1 total row disagreed."]})
+    pd.concat([quality, extra], ignore_index=True).to_parquet(frames_dir / config.DATA_QUALITY_FILE, index=False)
+    html = render(frames_dir)
+    text = _text(html)
+    assert "s-unreadable-file" in html and "无法读取" in text
+    assert "有2行数据未通过校验" in text
+    assert "兴宁市合计行与明细不符" in text
+    assert text.index("数据说明") < text.index("总体情况")
+
+
+def test_partial_reporting_changes_the_headline(frames_dir: Path) -> None:
+    def partial(df: pd.DataFrame) -> pd.DataFrame:
+        hit = df["period"] == pd.Timestamp("2005-02-25")
+        df.loc[hit & (df["county"] == "全市"), "branches_reported"] = 2300
+        df.loc[hit & (df["county"] == "全市"), "report_rate"] = 2300 / 2394
+        return df
+
+    _edit(frames_dir, config.COUNTY_METRICS_FILE, partial)
+    text = _text(render(frames_dir))
+    assert "应报党支部2394个，已上报2300个，上报率96.1%" in text
+
+
+def test_comparison_names_best_worst_and_spread(frames_dir: Path) -> None:
+    text = _text(render(frames_dir))
+    assert "“四会一课”全部开展率：最高的是梅江区（100%），最低的是五华县（80%），相差20个百分点" in text
+    assert "各地之间还不够平衡" in text
+
+
+def test_weak_links_ranked_with_figure_gap_and_followups(frames_dir: Path) -> None:
+    html = render(frames_dir)
+    text = _text(html)
+    assert html.count('class="s-weak ') == narrative.WEAK_LINKS_IN_TEXT
+    assert "低于全市平均" in text and "距目标值100%还差" in text
+    assert "下一步督促指导建议" in text and "s-followup" in html
+
+
+def test_no_weak_links_no_followups(frames_dir: Path) -> None:
+    _edit(frames_dir, config.WEAK_LINKS_FILE, lambda df: df.iloc[0:0])
+    html = render(frames_dir)
+    assert "s-weak-none" in html and "s-followup" not in html
+
+
+def test_script_in_a_branch_name_is_escaped(frames_dir: Path) -> None:
+    data = load_report_data(frames_dir)
+    table = str(drill.render(data))
+    assert "<script>alert(1)</script>" not in table
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in table
+    assert "&lt;b&gt;东山镇&lt;/b&gt;" in table
+    _edit(frames_dir, config.WEAK_LINKS_FILE, lambda df: df.assign(_b=df["level"] != "branch").sort_values(
+        "_b", kind="stable").drop(columns="_b").assign(rank=lambda d: range(1, len(d) + 1)))
+    html = render(frames_dir)
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_chart_labels_escaped(frames_dir: Path) -> None:
+    from pipelines.report.charts import esc
+    assert esc("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_all_charts_build(frames_dir: Path, lang: str) -> None:
+    from pipelines.report import charts, maps
+    data = load_report_data(frames_dir, language=lang)
+    figs = [charts.scorecard(data, lang), charts.funnel(data, lang), charts.trend(data, lang),
+            maps.choropleth(data, lang), *charts.indicator_bars(data, lang), *charts.quadrants(data, lang)]
+    assert len(figs) >= 4 + len(data.indicators)
+    assert all(f.layout.width <= charts.FULL_WIDTH for f in figs)
