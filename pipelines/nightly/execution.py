@@ -112,6 +112,7 @@ def _execute(
         "steps": [],
         "render": {},
         "rows": {},
+        "manifest": {},
         "incomplete_files": [],
         "warnings": [],
         "error": None,
@@ -157,7 +158,7 @@ def _execute(
         t0 = time.perf_counter()
         record["render"] = render_report(
             run_dir / st.STEPS[-1].notebook, run_dir, pdf=bool(params.settings.get("pdf")),
-            incomplete=record["incomplete_files"], language=str(params.parameters.get("language") or "zh"),
+            incomplete=record["incomplete_files"], language=str(step_records[-1].parameters.get("language") or "zh"),
         )
         record["render"]["duration_s"] = round(time.perf_counter() - t0, 3)
         record["warnings"].extend(record["render"].pop("warnings", []))

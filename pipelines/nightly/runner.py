@@ -65,6 +65,8 @@ def run_nightly(
 
     if not raw_p.is_dir():
         raise ParameterError(f"nightly: raw folder {raw_p} does not exist")
+    if isinstance(params, str):
+        params = [params]
     nparams = params if isinstance(params, NightlyParams) else load_params(params_file, params)
     folders = {"raw_dir": str(raw_p), "processed_dir": str(processed_p)}
     param_record = {**nparams.as_record(), "folders": folders, "notebooks_dir": str(notebooks_p)}
