@@ -94,59 +94,69 @@ def match_branches(returns: pd.DataFrame, reg: pd.DataFrame) -> np.ndarray:
     return ids
 
 
-def _positive(s: pd.Series) -> pd.Series:
-    return (s > 0).fillna(False).astype("int8")
+def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
+    """A count or score column as float64 with NaN for blanks (fast path for the group-by sums)."""
+    return frame[col].to_numpy(dtype=float, na_value=np.nan)
+
+
+def _nansum_rows(arrays: list[np.ndarray]) -> np.ndarray:
+    """Row-wise sum that is NaN only when every cell is blank (pandas ``min_count=1``)."""
+    stacked = np.vstack(arrays)
+    total = np.nansum(stacked, axis=0)
+    return np.where(np.isnan(stacked).all(axis=0), np.nan, total)
 
 
 def branch_values(returns: pd.DataFrame, reg: pd.DataFrame, ids: np.ndarray | None = None) -> pd.DataFrame:
     """One row per (period, registered branch that reported): the additive columns of every level.
 
     Unregistered rows are left out (data quality counts them); a branch sent twice in a period
-    keeps its last row. Inputs are not modified.
+    keeps its last row. Columns are float64 with NaN for blanks so that every level is a plain,
+    fast group-by sum. Inputs are not modified.
     """
     ids = match_branches(returns, reg) if ids is None else ids
-    keep = ids >= 0
-    r = returns.loc[keep]
-    ids = ids[keep]
-    dup = pd.DataFrame({"period": r["period"].to_numpy(), "id": ids}).duplicated(keep="last").to_numpy()
-    r = r.loc[~dup]
-    ids = ids[~dup]
-    take = reg.iloc[ids]
-    score_ok = r["avg_score"].notna() & r["test_takers"].notna()
-    takers = r["test_takers"].astype("Float64")
-    out = {
-        "period": r["period"].to_numpy(),
-        "branch_id": ids,
-        "row": np.flatnonzero(keep)[~dup],  # position in ``returns``: data quality reads raw columns by it
-        "county": take["county"].to_numpy(),
-        "township": take["township"].to_numpy(),
-        "branches_reported": np.ones(len(r), dtype=np.int64),
-        "members_expected_reported": take["members_expected"].to_numpy(),
-        "members": r["members"].astype("Int64").to_numpy(),
-        "studied": r["studied"].astype("Int64").to_numpy(),
-        "test_takers": r["test_takers"].astype("Int64").to_numpy(),
-        "sheets_returned": r["sheets_returned"].astype("Int64").to_numpy(),
-        "score_points": (r["avg_score"].astype("Float64") * takers).where(score_ok).to_numpy(),
-        "score_takers": takers.where(score_ok).to_numpy(),
+    keep = np.flatnonzero(ids >= 0)
+    period = returns["period"].to_numpy()[keep]
+    bid = ids[keep]
+    dup = pd.DataFrame({"period": period, "id": bid}).duplicated(keep="last").to_numpy()
+    rows = keep[~dup]
+    period, bid = period[~dup], bid[~dup]
+
+    def col(name: str) -> np.ndarray:
+        return _num(returns, name)[rows]
+
+    takers = col("test_takers")
+    score = col("avg_score")
+    score_ok = ~np.isnan(takers) & ~np.isnan(score)
+    members_exp = reg["members_expected"].to_numpy(dtype=float, na_value=np.nan)[bid]
+    out: dict[str, object] = {
+        "period": period,
+        "branch_id": bid,
+        "row": rows,  # position in ``returns``: data quality reads raw columns by it
+        "county": pd.Categorical.from_codes(reg["county"].cat.codes.to_numpy()[bid], dtype=reg["county"].dtype),
+        "township": pd.Categorical.from_codes(reg["township"].cat.codes.to_numpy()[bid], dtype=reg["township"].dtype),
+        "branches_reported": np.ones(len(rows)),
+        "members_expected_reported": members_exp,
+        "members": col("members"),
+        "studied": col("studied"),
+        "test_takers": takers,
+        "sheets_returned": col("sheets_returned"),
+        "score_points": np.where(score_ok, score * takers, np.nan),
+        "score_takers": np.where(score_ok, takers, np.nan),
     }
-    held = {flag: _positive(r[col]) for col, flag in ACTIVITY_FLAGS.items()}
-    out.update({k: v.to_numpy() for k, v in held.items()})
-    all_five = held["branches_discussion"]
-    for v in held.values():
-        all_five = all_five & v
-    out["branches_all_activities"] = all_five.astype("int8").to_numpy()
-    out["branches_work_plan"] = r["has_work_plan"].astype("boolean").fillna(False).astype("int8").to_numpy()
-    out["special_members"] = r[list(SPECIAL_COLUMNS)].astype("Int64").sum(axis=1, min_count=1).to_numpy()
-    out["special_reached"] = (
-        r[["delivered_study", "makeup_study"]].astype("Int64").sum(axis=1, min_count=1).to_numpy()
-    )
-    frame = pd.DataFrame(out)
-    frame["county"] = pd.Categorical(frame["county"], dtype=reg["county"].dtype)
-    frame["township"] = pd.Categorical(frame["township"], dtype=reg["township"].dtype)
-    m = frame["members_expected_reported"].astype("Float64").fillna(0)
+    all_five = np.ones(len(rows), dtype=bool)
+    for src, flag in ACTIVITY_FLAGS.items():
+        held = col(src) > 0  # NaN > 0 is False: a blank is not known to be held
+        out[flag] = held.astype(float)
+        all_five &= held
+    out["branches_all_activities"] = all_five.astype(float)
+    plan = returns["has_work_plan"].to_numpy(dtype=float, na_value=0.0)[rows] if "has_work_plan" in returns else 0.0
+    out["branches_work_plan"] = (np.asarray(plan) > 0).astype(float)
+    out["special_members"] = _nansum_rows([col(c) for c in SPECIAL_COLUMNS])
+    out["special_reached"] = _nansum_rows([col("delivered_study"), col("makeup_study")])
+    m = np.nan_to_num(members_exp)
     for flag in FLAG_COLUMNS:
-        frame[AFFECTED_PREFIX + flag] = m * (1 - frame[flag])
-    return frame
+        out[AFFECTED_PREFIX + flag] = m * (1.0 - out[flag])
+    return pd.DataFrame(out)
 
 
 def add_rates(frame: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:

@@ -11,6 +11,7 @@ rule is a vectorised filter over the metrics tables; sentences come from ``sente
 from __future__ import annotations
 
 import math
+import string
 
 import numpy as np
 import pandas as pd
@@ -61,7 +62,7 @@ def _build(
     """Weak-link rows for one (indicator, rule) from the flagged units in ``base`` (phrased later)."""
     n = len(base)
     if n == 0:
-        return _empty()
+        return None  # type: ignore[return-value]  # nothing flagged: skipped by ``rank``
     b = base.reset_index(drop=True)
     out = pd.DataFrame({
         "period": b["period"].to_numpy(),
@@ -84,6 +85,32 @@ def _build(
     return out
 
 
+def _fields(sub: pd.DataFrame, names: set[str], lang: str, by_id: dict[str, Indicator]) -> dict[str, pd.Series | str]:
+    """The template fields a template needs, for the rows of one template only."""
+    n = len(sub)
+    unit = sub["indicator"].map({k: i.unit for k, i in by_id.items()}).astype("str")
+    none = pd.Series([None] * n)
+    make = {
+        "unit": lambda: st.unit_names(sub["county"], sub["township"], sub["branch"], lang),
+        "label": lambda: sub["indicator"].map({k: (i.zh if lang == "zh" else i.en) for k, i in by_id.items()}),
+        "value": lambda: st.shown(sub["value"], unit, lang),
+        "target": lambda: st.shown(sub["target"], unit, lang),
+        "gap": lambda: st.tenths(sub["gap_pp"]),
+        "gap_unit": lambda: unit.map(st.GAP_UNITS[lang]),
+        "period": lambda: st.dates(sub["period"], lang),
+        "members": lambda: st.integers(sub["members_affected"]),
+        "best": lambda: st.unit_names(sub["best_county"], none, none, lang),
+        "best_value": lambda: st.shown(sub["best_value"], unit, lang),
+        "prev_value": lambda: st.shown(sub["prev_value"], unit, lang),
+        "prev_period": lambda: st.dates(sub["prev_period"], lang),
+        "expected": lambda: st.integers(sub["expected"]),
+        "reported": lambda: st.integers(sub["reported"]),
+        "missing": lambda: st.integers(sub["missing"]),
+        "n": lambda: st.integers(sub["n"]),
+    }
+    return {k: make[k]() for k in names}
+
+
 def phrase(links: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
     """Add reason_zh / reason_en: one column-wise render per template, not one per row."""
     out = links.reset_index(drop=True)
@@ -92,35 +119,16 @@ def phrase(links: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
         if col not in out:
             out[col] = None
     by_id = {i.id: i for i in indicators}
-    unit = out["indicator"].map({k: i.unit for k, i in by_id.items()}).astype("str")
-    none = pd.Series([None] * n)
     for lang in ("zh", "en"):
-        fields: dict[str, pd.Series | str] = {
-            "unit": st.unit_names(out["county"], out["township"], out["branch"], lang),
-            "label": out["indicator"].map({k: (i.zh if lang == "zh" else i.en) for k, i in by_id.items()}),
-            "value": st.shown(out["value"], unit, lang),
-            "target": st.shown(out["target"], unit, lang),
-            "gap": st.tenths(out["gap_pp"]),
-            "gap_unit": unit.map(st.GAP_UNITS[lang]),
-            "period": st.dates(out["period"], lang),
-            "members": st.integers(out["members_affected"]),
-            "best": st.unit_names(out["best_county"], none, none, lang),
-            "best_value": st.shown(out["best_value"], unit, lang),
-            "prev_value": st.shown(out["prev_value"], unit, lang),
-            "prev_period": st.dates(out["prev_period"], lang),
-            "expected": st.integers(out["expected"]),
-            "reported": st.integers(out["reported"]),
-            "missing": st.integers(out["missing"]),
-            "n": st.integers(out["n"]),
-        }
-        text = pd.Series([""] * n, dtype="str")
+        text = np.full(n, "", dtype=object)
         for key, template in st.TEMPLATES[lang].items():
             mask = (out["template"] == key).to_numpy()
-            if mask.any():
-                sub = {k: (v if isinstance(v, str) else pd.Series(v)[mask].reset_index(drop=True))
-                       for k, v in fields.items()}
-                text.loc[mask] = st.render(template, sub, int(mask.sum())).to_numpy()
-        out[f"reason_{lang}"] = text
+            if not mask.any():
+                continue
+            sub = out.loc[mask].reset_index(drop=True)
+            names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+            text[mask] = st.render(template, _fields(sub, names, lang, by_id), len(sub)).to_numpy()
+        out[f"reason_{lang}"] = pd.array(text, dtype="str")
     return out
 
 
@@ -358,7 +366,7 @@ def not_reported_branches(
 
 def rank(links: pd.DataFrame, max_rows_per_rule: int | None = None) -> pd.DataFrame:
     """Order by period (latest first), severity, members affected; rank 1.. within each period."""
-    frames = [f for f in links if len(f)] if isinstance(links, list) else [links]
+    frames = [f for f in links if f is not None and len(f)] if isinstance(links, list) else [links]
     if not frames:
         out = _empty()
     else:
@@ -375,14 +383,18 @@ def rank(links: pd.DataFrame, max_rows_per_rule: int | None = None) -> pd.DataFr
 
 
 def typed(out: pd.DataFrame) -> pd.DataFrame:
+    """The dtypes of docs/contracts.md (without object round trips on large frames)."""
     out = out.copy()
     out["rank"] = out["rank"].astype("Int64")
     out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
     for col in ("level", "county", "township", "branch", "indicator", "rule", "severity", "reason_zh", "reason_en"):
-        out[col] = out[col].astype(object).where(out[col].notna(), None).astype("str")
+        out[col] = out[col].astype("str")
+    for col in ("value", "city_value", "gap_pp", "target", "members_affected"):
+        if out[col].dtype == object:
+            out[col] = pd.to_numeric(out[col], errors="coerce")
     for col in ("value", "city_value", "gap_pp", "target"):
-        out[col] = pd.to_numeric(out[col].astype(object), errors="coerce").astype("Float64")
-    out["members_affected"] = pd.to_numeric(out["members_affected"].astype(object), errors="coerce").astype("Int64")
+        out[col] = out[col].astype("Float64")
+    out["members_affected"] = out["members_affected"].astype("Float64").round().astype("Int64")
     return out[list(COLUMNS)]
 
 
