@@ -59,6 +59,11 @@ def run(args: argparse.Namespace) -> int:
         return int(err.status)
     if result.exit_status != ExitStatus.OK:
         print(result.message, file=sys.stderr, flush=True)
-    elif show:
-        print(result.message, flush=True)
+    elif show:  # a person at a terminal (make report): say what happened, end with the report's path
+        if result.skipped:
+            print(result.message, flush=True)
+        if result.report is not None:
+            latest = result.report.parent.parent.parent / "latest" / result.report.name
+            shown = latest if (result.latest_moved or result.skipped) and latest.exists() else result.report
+            print(shown, flush=True)
     return int(result.exit_status)
