@@ -110,7 +110,9 @@ def _county_hint(title: str, sheet: str, file_stem: str, counties: CountyTable) 
     return counties.find_in(title) or counties.find_in(sheet) or counties.find_in(file_stem)
 
 
-def read_report(rep: FileReport, file_id: int, aliases: AliasTable, counties: CountyTable) -> list[pd.DataFrame]:
+def read_report(
+    rep: FileReport, file_id: int, aliases: AliasTable, counties: CountyTable
+) -> list[dict[str, np.ndarray]]:
     """Read one file into raw frames (one per table sheet); fill ``rep``; raise on file errors."""
     rep.size = rep.path.stat().st_size
     rep.sha256 = sha256_of(rep.path)
@@ -153,10 +155,10 @@ def read_report(rep: FileReport, file_id: int, aliases: AliasTable, counties: Co
             continue
         frame = sheet_frame(sh.grid, header, sh.row_numbers)
         if "county" in header.columns and hint is not None and "township" not in header.columns:
-            cells = V.to_names(frame["county"]).dropna().unique()
+            cells = V.to_names(pd.Series(frame["county"], dtype=object)).dropna().unique()
             known = sum(counties.resolve(c) is not None for c in cells)
             if cells.size and known < cells.size / 2:  # a 单位 column listing units, not counties
-                frame = frame.rename(columns={"county": "township"})
+                frame["township"] = frame.pop("county")
                 rep.warnings.append(
                     f"{where_en}column '{header.labels['county']}' holds units, not counties: read as township"
                 )
@@ -171,14 +173,15 @@ def read_report(rep: FileReport, file_id: int, aliases: AliasTable, counties: Co
             rep.warnings.append(f"{where_en}repeated columns ignored: {', '.join(header.duplicates)}")
         township_hint = None
         named_elsewhere = counties.find_in(title) or counties.find_in(rep.path.stem)
-        if (multi and "township" not in frame.columns and not _DEFAULT_SHEET_RE.match(sh.name or "")
+        if (multi and "township" not in frame and not _DEFAULT_SHEET_RE.match(sh.name or "")
                 and (counties.resolve(sh.name) is None or named_elsewhere)):
             township_hint = sh.name  # one sheet per working committee (the title names the county)
-        frame["_file"] = file_id
-        frame["_sheet_no"] = sheet_no
-        frame["_sheet"] = sh.name or None
-        frame["_county_hint"] = hint
-        frame["_township_hint"] = township_hint
+        n = len(frame["_row"])
+        frame["_file"] = np.full(n, file_id, dtype=np.int64)
+        frame["_sheet_no"] = np.full(n, sheet_no, dtype=np.int64)
+        frame["_sheet"] = np.full(n, sh.name or None, dtype=object)
+        frame["_county_hint"] = np.full(n, hint, dtype=object)
+        frame["_township_hint"] = np.full(n, township_hint, dtype=object)
         rep.sheets.append(sh.name)
         frames.append(frame)
         del where_zh
@@ -273,7 +276,7 @@ def process(
     kind: str,
     counties: CountyTable,
     aliases: AliasTable,
-    registry_keys: set[tuple[str, str]] | None = None,
+    registry_keys: pd.Series | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Raw stacked rows of ``kind`` files → (kept rows, rejects, unmatched rows); fills the reports."""
     df, bad = _typed_frame(raw, aliases)
@@ -362,9 +365,8 @@ def process(
     # unmatched branches: a warning per file (and the count in the manifest), never a reject
     unmatched = pd.DataFrame()
     if kind == "returns" and registry_keys is not None:
-        pairs = pd.MultiIndex.from_arrays([kept["county"].to_numpy(dtype=object), kept["branch"].to_numpy(dtype=object)])
-        reg = pd.MultiIndex.from_tuples(sorted(registry_keys)) if registry_keys else pd.MultiIndex.from_tuples([], names=[None, None])
-        miss = ~pairs.isin(reg) if len(reg) else np.ones(len(pairs), dtype=bool)
+        keys = kept["county"].to_numpy(dtype=object, na_value="") + "\x1f" + kept["branch"].to_numpy(dtype=object, na_value="")
+        miss = ~pd.Series(keys, dtype=object).isin(registry_keys).to_numpy()
         unmatched = kept.loc[miss]
         for file_id in {int(i) for i in kept["_file"]}:
             reports[file_id].unmatched = 0
@@ -414,11 +416,21 @@ def _county_sort(counties: CountyTable):
 # ----------------------------------------------------------------------------- assembly
 
 
-def _stack(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    raw = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["_first", "_row", "_file", "_sheet_no", "_sheet", "_county_hint", "_township_hint"]
-    )
-    return raw
+_META_DTYPES = {"_row": np.int64, "_file": np.int64, "_sheet_no": np.int64}
+
+
+def _stack(blocks: list[dict[str, np.ndarray]]) -> pd.DataFrame:
+    """All sheets' rows in one frame: raw cells stay object (no string inference), meta typed."""
+    names = ["_first", *_META_DTYPES, "_sheet", "_county_hint", "_township_hint"]
+    for b in blocks:
+        names += [c for c in b if c not in names]
+    data = {}
+    for name in names:
+        dtype = _META_DTYPES.get(name, object)
+        parts = [b[name] if name in b else np.full(len(b["_row"]), None, dtype=object) for b in blocks]
+        arr = np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
+        data[name] = pd.Series(arr, dtype=dtype, copy=False)
+    return pd.DataFrame(data, copy=False)
 
 
 def _read_all(reports: list[FileReport], aliases: AliasTable, counties: CountyTable) -> pd.DataFrame:
@@ -512,10 +524,12 @@ def _rejects_table(parts: list[pd.DataFrame], reports: list[FileReport]) -> pd.D
     return _as_schema(rej, "rejects")
 
 
-def _registry_keys(registry: pd.DataFrame) -> set[tuple[str, str]] | None:
+def _registry_keys(registry: pd.DataFrame) -> pd.Series | None:
+    """county + U+001F + branch of every registry row (None when there is no registry)."""
     if registry.empty:
         return None
-    return set(zip(registry["county"].tolist(), registry["branch"].tolist()))
+    keys = registry["county"].to_numpy(dtype=object, na_value="") + "\x1f" + registry["branch"].to_numpy(dtype=object, na_value="")
+    return pd.Series(keys, dtype=object)
 
 
 def clean(
@@ -543,9 +557,11 @@ def clean(
     ret_reports = [r for r in reports if r.kind == "returns"]
     reg_raw = _read_all(reg_reports, aliases, counties)
     if len(reg_raw) and "county" in reg_raw.columns:
-        names = V.to_names(reg_raw["county"])
-        codes = V.to_text(reg_raw["county_code"]) if "county_code" in reg_raw.columns else None
-        counties = counties.extended(names.tolist(), None if codes is None else codes.tolist())
+        pairs = pd.DataFrame({
+            "county": V.to_names(reg_raw["county"]),
+            "code": V.to_text(reg_raw["county_code"]) if "county_code" in reg_raw.columns else None,
+        }).drop_duplicates()  # a few distinct (county, code) pairs, not one per branch
+        counties = counties.extended(pairs["county"].tolist(), pairs["code"].tolist())
     for c in ("county", "township", "county_code"):
         if c not in reg_raw.columns:
             reg_raw[c] = None

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
-
 from pipelines.ingest.headers import HeaderMap
 
 _PERIOD_RE = re.compile(
@@ -61,25 +59,31 @@ def title_period(title: str) -> dt.date | None:
         return None
 
 
-def sheet_frame(grid: list[list[Any]], header: HeaderMap, row_numbers: list[int] | None) -> pd.DataFrame:
-    """Rows below the header as object columns; ``_row`` is the 1-based row a person sees."""
+def sheet_frame(grid: list[list[Any]], header: HeaderMap, row_numbers: list[int] | None) -> dict[str, np.ndarray]:
+    """Rows below the header as object arrays by canonical name; ``_row`` is the row a person sees.
+
+    Plain numpy arrays, not a DataFrame: pandas would infer (and convert) string columns per
+    sheet; the stage stacks all sheets first and builds one frame with explicit dtypes.
+    """
     block = grid[header.data_start:]
     n = len(block)
     width = max((len(r) for r in block), default=0)
     if n and any(len(r) != width for r in block):  # ragged CSV: pad
         block = [r + [""] * (width - len(r)) for r in block]
-    arr = np.empty((n, max(width, 1)), dtype=object)
-    if n and width:
-        arr[:, :width] = np.array(block, dtype=object).reshape(n, width)
-    else:
-        arr[:] = ""
-    cols: dict[str, Any] = {}
-    for name, c in header.columns.items():
-        cols[name] = arr[:, c] if c < width else np.full(n, "", dtype=object)
-    cols["_first"] = arr[:, 0] if width else np.full(n, "", dtype=object)
+    columns = list(zip(*block)) if n else []  # transpose once, in C
+    blank = np.full(n, "", dtype=object)
+
+    def column(c: int) -> np.ndarray:
+        if c >= width:
+            return blank
+        out = np.empty(n, dtype=object)
+        out[:] = columns[c]
+        return out
+
+    cols: dict[str, np.ndarray] = {name: column(c) for name, c in header.columns.items()}
+    cols["_first"] = column(0)
     if row_numbers is None:
-        rows = np.arange(header.data_start + 1, header.data_start + 1 + n, dtype=np.int64)
+        cols["_row"] = np.arange(header.data_start + 1, header.data_start + 1 + n, dtype=np.int64)
     else:
-        rows = np.asarray(row_numbers[header.data_start:], dtype=np.int64)
-    cols["_row"] = rows
-    return pd.DataFrame(cols)
+        cols["_row"] = np.asarray(row_numbers[header.data_start:], dtype=np.int64)
+    return cols

@@ -22,53 +22,56 @@ def check_totals(df: pd.DataFrame, columns: list[str]) -> list[tuple[int, str, s
 
     ``df``: all data rows of all sheets in sheet order, with typed ``columns``, ``_total``
     (0 none, 1 小计, 2 合计/总计), ``_branch_row`` (a branch row), ``_sheet_key``, ``_file``,
-    ``_sheet``, ``_row``, ``township``.
+    ``_sheet``, ``_row``, ``township``. Sums come from one cumulative sum over all rows, so each
+    total row costs a subtraction, not a pass over the data.
     """
-    totals = df.index[df["_total"].to_numpy() > 0]
+    kind = df["_total"].to_numpy()
+    totals = np.flatnonzero(kind > 0)
     cols = [c for c in ADDITIVE if c in columns]
     if len(totals) == 0 or not cols:
         return []
     branch = df["_branch_row"].to_numpy()
     values = np.where(branch[:, None], df[cols].fillna(0).to_numpy(dtype=np.int64), 0)
     csum = np.vstack([np.zeros((1, len(cols)), dtype=np.int64), np.cumsum(values, axis=0)])
-    pos = {idx: i for i, idx in enumerate(df.index)}
     sheet_key = df["_sheet_key"].to_numpy()
-    kind = df["_total"].to_numpy()
+    starts = np.r_[0, np.flatnonzero(sheet_key[1:] != sheet_key[:-1]) + 1]
+    sheet_start = dict(zip(sheet_key[starts].tolist(), starts.tolist()))
+    stated_frame = df[cols].iloc[totals]
+    stated = stated_frame.fillna(0).to_numpy(dtype=np.int64)
+    given = stated_frame.notna().to_numpy()
+    town = df["township"].to_numpy(dtype=object, na_value=None)
+    # branch-row sums per (sheet, township), for a 小计 that names its township
+    town_sums: dict[tuple[int, str], np.ndarray] = {}
+    if (kind == 1).any():
+        sub = pd.DataFrame(values[branch], columns=cols)
+        sub["_k"], sub["_t"] = sheet_key[branch], town[branch]
+        sums = sub.dropna(subset=["_t"]).groupby(["_k", "_t"], sort=False)[cols].sum()
+        town_sums = {(int(k), t): v for (k, t), v in zip(sums.index, sums.to_numpy(dtype=np.int64))}
+    files, sheets, rows = df["_file"].to_numpy(), df["_sheet"].to_numpy(dtype=object), df["_row"].to_numpy()
     out = []
     last_sub: dict[int, int] = {}
-    sheet_start: dict[int, int] = {}
-    for i, key in enumerate(sheet_key):  # first position of each sheet
-        sheet_start.setdefault(int(key), i)
-    for idx in totals:
-        i = pos[idx]
+    for j, i in enumerate(totals.tolist()):
         key = int(sheet_key[i])
-        start = last_sub.get(key, sheet_start[key]) if kind[i] == 1 else sheet_start[key]
-        block = csum[i] - csum[start]
-        stated = df.loc[idx, cols]
-        candidates = [block]
-        town = df.at[idx, "township"] if "township" in df.columns else None
-        if kind[i] == 1 and isinstance(town, str) and town:
-            in_town = branch & (sheet_key == key) & (df["township"].to_numpy(dtype=object, na_value=None) == town)
-            candidates.append(values[in_town].sum(axis=0))
-        if kind[i] == 1:
+        small = kind[i] == 1
+        start = last_sub.get(key, sheet_start[key]) if small else sheet_start[key]
+        if small:
             last_sub[key] = i + 1
-        diffs_by = []
-        for cand in candidates:
-            diffs = [(c, int(stated[c]), int(cand[j])) for j, c in enumerate(cols) if pd.notna(stated[c]) and int(stated[c]) != int(cand[j])]
-            diffs_by.append(diffs)
-            if not diffs:
-                break
-        else:
-            diffs = diffs_by[0]
-            label = "小计" if kind[i] == 1 else "合计"
-            zh = "; ".join(f"{c} 填报 {s} 而各行合计 {t}" for c, s, t in diffs)
-            en = "; ".join(f"{c} stated {s} but its rows sum to {t}" for c, s, t in diffs)
-            sheet = df.at[idx, "_sheet"]
-            where_zh = f"工作表「{sheet}」" if isinstance(sheet, str) and sheet else ""
-            where_en = f"sheet {sheet}, " if isinstance(sheet, str) and sheet else ""
-            out.append((
-                int(df.at[idx, "_file"]),
-                f"{where_zh}第{int(df.at[idx, '_row'])}行{label}与所列支部数据不符:{zh}",
-                f"{where_en}row {int(df.at[idx, '_row'])}: {label} row disagrees with its branch rows: {en}",
-            ))
+        candidates = [csum[i] - csum[start]]
+        if small and isinstance(town[i], str) and (key, town[i]) in town_sums:
+            candidates.append(town_sums[(key, town[i])])
+        if any(((cand != stated[j]) & given[j]).sum() == 0 for cand in candidates):
+            continue
+        block = candidates[0]
+        diffs = [(c, int(stated[j, n]), int(block[n])) for n, c in enumerate(cols) if given[j, n] and stated[j, n] != block[n]]
+        label = "小计" if small else "合计"
+        zh = "; ".join(f"{c} 填报 {s} 而各行合计 {t}" for c, s, t in diffs)
+        en = "; ".join(f"{c} stated {s} but its rows sum to {t}" for c, s, t in diffs)
+        sheet = sheets[i]
+        where_zh = f"工作表「{sheet}」" if isinstance(sheet, str) and sheet else ""
+        where_en = f"sheet {sheet}, " if isinstance(sheet, str) and sheet else ""
+        out.append((
+            int(files[i]),
+            f"{where_zh}第{int(rows[i])}行{label}与所列支部数据不符:{zh}",
+            f"{where_en}row {int(rows[i])}: {label} row disagrees with its branch rows: {en}",
+        ))
     return out

@@ -40,6 +40,8 @@ NO_TOKENS = frozenset({"否", "×", "✗", "✘", "☒", "x", "无", "没有", "
 
 def normalize_text(value: Any) -> str:
     """NFKC (full-width → half-width), trimmed; the form every comparison uses."""
+    if isinstance(value, str) and unicodedata.is_normalized("NFKC", value) and value.strip() == value:
+        return value
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -151,28 +153,32 @@ def parse_yes_no(value: Any) -> Any:
     return _BAD
 
 
-def _map_unique(values: pd.Series, parser: Callable[[Any], Any]) -> tuple[list[Any], np.ndarray]:
-    """Factorize, parse each distinct value once; return (parsed uniques, codes)."""
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
-    return [parser(u) for u in uniques], codes
+def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct values) of raw cells; code -1 for a missing cell."""
+    return pd.factorize(values.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+
+
+_NUMPY_OF = {"Int64": (np.int64, pd.arrays.IntegerArray), "Float64": (np.float64, pd.arrays.FloatingArray),
+             "boolean": (np.bool_, pd.arrays.BooleanArray)}
 
 
 def _typed(values: pd.Series, parser: Callable[[Any], Any], dtype: str, fill: Any) -> tuple[pd.Series, pd.Series]:
-    parsed, codes = _map_unique(values, parser)
-    n = len(parsed)
-    out = np.empty(n + 1, dtype=object)
+    """Parse each distinct value once, then gather: numpy data + mask, never per-row Python."""
+    codes, uniques = _factorize(values)
+    n = len(uniques)
+    np_type, array_type = _NUMPY_OF[dtype]
+    data = np.zeros(n + 1, dtype=np_type)
+    missing = np.ones(n + 1, dtype=bool)  # slot n: code -1 (a missing cell)
     bad = np.zeros(n + 1, dtype=bool)
-    for i, p in enumerate(parsed):
+    for i, u in enumerate(uniques):
+        p = parser(u)
         if p is _BAD:
             bad[i] = True
-            out[i] = None
-        elif p is _BLANK:
-            out[i] = None
-        else:
-            out[i] = p
-    out[n] = None  # code -1 (NA) → last slot
+        elif p is not _BLANK:
+            data[i] = p
+            missing[i] = False
     idx = np.where(codes < 0, n, codes)
-    result = pd.Series(pd.array(out[idx], dtype=dtype), index=values.index, name=values.name)
+    result = pd.Series(array_type(data[idx], missing[idx]), index=values.index, name=values.name)
     return result, pd.Series(bad[idx], index=values.index, name=values.name)
 
 
@@ -191,12 +197,16 @@ def to_yes_no(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return _typed(values, parse_yes_no, "boolean", None)
 
 
-def to_text(values: pd.Series) -> pd.Series:
-    """Raw cells → normalised text (NFKC, trimmed), <NA> for blanks; one call per distinct value."""
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
-    norm = np.array([normalize_text(u) or None for u in uniques] + [None], dtype=object)
+def _gather_text(values: pd.Series, normalise: Callable[[Any], str]) -> pd.Series:
+    codes, uniques = _factorize(values)
+    norm = np.array([normalise(u) or None for u in uniques] + [None], dtype=object)
     idx = np.where(codes < 0, len(uniques), codes)
     return pd.Series(norm[idx], index=values.index, name=values.name, dtype="str")
+
+
+def to_text(values: pd.Series) -> pd.Series:
+    """Raw cells → normalised text (NFKC, trimmed), <NA> for blanks; one call per distinct value."""
+    return _gather_text(values, normalize_text)
 
 
 _CJK_SPACE_RE = re.compile(r"\s*(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s*")
@@ -204,16 +214,17 @@ _CJK_SPACE_RE = re.compile(r"\s*(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s*")
 
 def normalize_name(value: Any) -> str:
     """A branch/township name for matching: NFKC, no spaces around CJK, single spaces elsewhere."""
+    if isinstance(value, str) and unicodedata.is_normalized("NFKC", value):
+        parts = value.split()
+        if len(parts) == 1 and parts[0] == value:  # the common case: nothing to do
+            return value
     text = _SPACE_RE.sub(" ", normalize_text(value))
     return _CJK_SPACE_RE.sub("", text).strip()
 
 
 def to_names(values: pd.Series) -> pd.Series:
     """Raw cells → normalised names, <NA> for blanks; one call per distinct value."""
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
-    norm = np.array([normalize_name(u) or None for u in uniques] + [None], dtype=object)
-    idx = np.where(codes < 0, len(uniques), codes)
-    return pd.Series(norm[idx], index=values.index, name=values.name, dtype="str")
+    return _gather_text(values, normalize_name)
 
 
 def raw_text(value: Any) -> str:
