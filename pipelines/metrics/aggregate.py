@@ -159,6 +159,22 @@ def branch_values(returns: pd.DataFrame, reg: pd.DataFrame, ids: np.ndarray | No
     return pd.DataFrame(out)
 
 
+def period_county_codes(values: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    """An integer code per branch row for its (period, county), and the (period, county) of each code.
+
+    Lets the data-quality and balance counts use ``np.bincount`` instead of string group-bys.
+    """
+    pcode, puniq = pd.factorize(values["period"].to_numpy())
+    ccode = values["county"].cat.codes.to_numpy().astype(np.int64)
+    ncat = len(values["county"].cat.categories)
+    code, uniq = pd.factorize(pcode.astype(np.int64) * ncat + ccode)
+    units = pd.DataFrame({
+        "period": pd.DatetimeIndex(np.asarray(puniq)[uniq // ncat]).astype("datetime64[ns]"),
+        "county": pd.array(np.asarray(values["county"].cat.categories, dtype=object)[uniq % ncat], dtype="str"),
+    })
+    return code.astype(np.int64), units
+
+
 def add_rates(frame: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
     """Add one column per indicator: numerator / denominator, null when the denominator is 0 or null."""
     out = frame.copy()

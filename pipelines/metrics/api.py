@@ -21,7 +21,7 @@ from pipelines.metrics import weak_links as weak_mod
 from pipelines.metrics.indicators import Indicator, Thresholds, load_indicators, load_thresholds
 
 RETURNS_READ = (
-    "period", "county", "county_code", "township", "branch", "members", "studied", "discussion_meetings",
+    "period", "county", "township", "branch", "members", "studied", "discussion_meetings",
     "deeds_reports", "situation_reports", "exchange_meetings", "party_lectures", "test_takers", "sheets_returned",
     "avg_score", "special_sick", "special_travel", "special_laid_off", "special_retired_away", "special_floating",
     "delivered_study", "makeup_study", "has_work_plan",

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.domain import load
+from pipelines.metrics.aggregate import period_county_codes
 from pipelines.metrics.indicators import Indicator
 
 MIN_COUNTIES = 3
@@ -145,9 +146,11 @@ def across_counties(county_metrics: pd.DataFrame, indicators: list[Indicator]) -
 def branch_indicator_values(values: pd.DataFrame, ind: Indicator) -> pd.Series:
     """The indicator for each reporting branch (null when its denominator is 0 or blank)."""
     den_col = "members_expected_reported" if ind.denominator == "members_expected" else ind.denominator
-    num = values[ind.numerator].astype("Float64")
-    den = values[den_col].astype("Float64")
-    return num / den.where(den > 0)
+    num = values[ind.numerator].to_numpy(dtype=float, na_value=np.nan)
+    den = values[den_col].to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(den > 0, num / den, np.nan)
+    return pd.Series(out, index=values.index).astype("Float64")
 
 
 def within_county(
@@ -161,6 +164,7 @@ def within_county(
     city_label = load.city_total_label()
     cm = county_metrics.loc[county_metrics["county"] != city_label, ["period", "county", "branches_expected",
                                                                      "branches_reported"]]
+    code, units = period_county_codes(values)
     frames = []
     for ind in indicators:
         if ind.denominator == "branches_expected":
@@ -170,14 +174,12 @@ def within_county(
             meets = ind.sign * (0.0 - ind.target) >= 0  # a silent branch has value 0
             f["branches_below_target"] = (short * (0 if meets else 1)).astype("Int64")
         else:
-            v = branch_indicator_values(values, ind)
-            below = (ind.sign * (v - ind.target) < -1e-12).fillna(False)
-            tmp = pd.DataFrame({
-                "period": values["period"], "county": values["county"],
-                "has": v.notna().astype("int64"), "below": below.astype("int64"),
-            })
-            agg = tmp.groupby(["period", "county"], observed=True, sort=False)[["has", "below"]].sum().reset_index()
-            agg["county"] = agg["county"].astype("str")
+            v = branch_indicator_values(values, ind).to_numpy(dtype=float, na_value=np.nan)
+            has = ~np.isnan(v)
+            below = has & (ind.sign * (v - ind.target) < -1e-12)
+            agg = units.copy()
+            agg["has"] = np.bincount(code, weights=has, minlength=len(units))
+            agg["below"] = np.bincount(code, weights=below, minlength=len(units))
             f = cm[["period", "county"]].merge(agg, on=["period", "county"], how="left")
             f = f.rename(columns={"has": "branches", "below": "branches_below_target"})
             f["branches"] = f["branches"].fillna(0).astype("Int64")

@@ -18,7 +18,7 @@ import pandas as pd
 
 from pipelines.domain import load
 from pipelines.metrics import sentences as st
-from pipelines.metrics.aggregate import match_branches
+from pipelines.metrics.aggregate import match_branches, period_county_codes
 from pipelines.metrics.indicators import Indicator, Thresholds
 
 COLUMNS = ("period", "county", "check", "value", "threshold", "passed", "detail_zh", "detail_en")
@@ -117,25 +117,22 @@ def manifest_counts(manifest: pd.DataFrame, grid: pd.DataFrame) -> tuple[pd.Data
 
 def cumulative_fell(returns: pd.DataFrame, values: pd.DataFrame, grid: pd.DataFrame) -> pd.DataFrame:
     """Share of branches (with an earlier return) whose cumulative figures fell since that return."""
-    order = np.lexsort((values["period"].to_numpy(), values["branch_id"].to_numpy()))
-    v = values.iloc[order]
-    rows = v["row"].to_numpy()
-    same = np.zeros(len(v), dtype=bool)
-    bid = v["branch_id"].to_numpy()
+    order = np.lexsort((values["period"].to_numpy().view(np.int64), values["branch_id"].to_numpy()))
+    rows = values["row"].to_numpy()[order]
+    bid = values["branch_id"].to_numpy()[order]
+    same = np.zeros(len(order), dtype=bool)
     same[1:] = bid[1:] == bid[:-1]
-    fell = np.zeros(len(v), dtype=bool)
+    fell = np.zeros(len(order), dtype=bool)
     for col in CUMULATIVE:
         if col not in returns:
             continue
         x = returns[col].to_numpy(dtype=float, na_value=np.nan)[rows]
-        prev = np.empty_like(x)
-        prev[0] = np.nan
-        prev[1:] = x[:-1]
-        fell |= same & (x < prev)
-    f = pd.DataFrame({"period": v["period"].to_numpy(), "county": v["county"].astype("str").to_numpy(),
-                      "fell": fell.astype(float), "with_prev": same.astype(float)})
-    agg = f.groupby(["period", "county"], sort=False)[["fell", "with_prev"]].sum().reset_index()
-    g = grid.merge(agg, on=["period", "county"], how="left")
+        fell[1:] |= same[1:] & (x[1:] < x[:-1])
+    code, units = period_county_codes(values)
+    code = code[order]
+    units["fell"] = np.bincount(code, weights=fell, minlength=len(units))
+    units["with_prev"] = np.bincount(code, weights=same, minlength=len(units))
+    g = grid.merge(units, on=["period", "county"], how="left")
     city = g.groupby("period")[["fell", "with_prev"]].sum(min_count=1).reset_index()
     city["county"] = load.city_total_label()
     g = pd.concat([g, city[g.columns]], ignore_index=True)
@@ -185,14 +182,8 @@ def modified_z(
 def uniform_values(returns: pd.DataFrame, values: pd.DataFrame, grid: pd.DataFrame, min_branches: int) -> pd.DataFrame:
     """Largest share of a county's reporting branches that gave the very same value of a column."""
     rows = values["row"].to_numpy()
-    pcode, puniq = pd.factorize(values["period"].to_numpy())
-    ccode = values["county"].cat.codes.to_numpy().astype(np.int64)
-    ncat = len(values["county"].cat.categories)
-    ucode, uniq = pd.factorize(pcode.astype(np.int64) * ncat + ccode)
-    uniq_units = pd.MultiIndex.from_arrays([
-        pd.DatetimeIndex(puniq[uniq // ncat]),
-        pd.Index(np.asarray(values["county"].cat.categories)[uniq % ncat]).astype("str"),
-    ])
+    ucode, units = period_county_codes(values)
+    uniq_units = pd.MultiIndex.from_frame(units)
     best = np.full(len(uniq_units), np.nan)
     for col in UNIFORM_COLUMNS:
         if col not in returns:

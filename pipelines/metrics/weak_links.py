@@ -80,6 +80,8 @@ def _build(
         "members_affected": b["members_affected"].astype("Int64").to_numpy(),
         "template": template,
     })
+    if "branch_id" in b:  # resolved to a name by the caller, after filtering
+        out["branch_id"] = b["branch_id"].to_numpy()
     for k, v in (extra or {}).items():
         out[k] = pd.Series(v).reset_index(drop=True).to_numpy()
     return out
@@ -283,23 +285,31 @@ def small_unit_rule(
     frame: pd.DataFrame, level: str, keys: list[str], city: pd.DataFrame, ind: Indicator, th: Thresholds,
     value: pd.Series, n: pd.Series, affected: pd.Series,
 ) -> pd.DataFrame:
-    """below_city for townships and branches: beyond the gap threshold AND beyond the funnel limit."""
+    """below_city for townships and branches: beyond the gap threshold AND beyond the funnel limit.
+
+    The cheap tests (denominator, gap) run first on plain arrays; the binomial tail only on the
+    units that pass them.
+    """
     s = ind.sign
-    base = frame[["period", *keys]].reset_index(drop=True)
-    base["value"] = value.reset_index(drop=True).astype("Float64")
-    base["city_value"] = base["period"].map(city[ind.id]).astype("Float64")
-    base["members_affected"] = affected.reset_index(drop=True).clip(lower=0).round().astype("Int64")
-    n = n.reset_index(drop=True).astype("Float64")
-    gap = s * (base["city_value"] - base["value"])
+    v = pd.Series(value).to_numpy(dtype=float, na_value=np.nan)
+    nv = pd.Series(n).to_numpy(dtype=float, na_value=np.nan)
+    cityv = frame["period"].map(city[ind.id]).to_numpy(dtype=float, na_value=np.nan)
+    gap = s * (cityv - v)
     lim, lim_c = th.gap("below_city", ind.unit), th.gap("below_city_critical", ind.unit)
-    big_enough = (n >= float(th.weak_links["min_denominator"])).fillna(False)
-    flag = (
-        big_enough & (gap > lim + EPS).fillna(False)
-        & funnel_below(base["value"], n, base["city_value"], s, float(th.weak_links["funnel_z"]))
-    )
-    f = base.loc[flag]
-    extra = {"n": n[flag].astype(float)}
-    return _build(f, ind, "below_city", _severity(gap[flag] > lim_c + EPS), gap[flag], "below_city_small", level, extra)
+    cand = np.flatnonzero((nv >= float(th.weak_links["min_denominator"])) & (gap > lim + EPS))
+    if len(cand) == 0:
+        return None  # type: ignore[return-value]
+    sub_v, sub_n, sub_c = (pd.Series(a[cand]) for a in (v, nv, cityv))
+    hit = funnel_below(sub_v, sub_n, sub_c, s, float(th.weak_links["funnel_z"])).to_numpy()
+    rows = cand[hit]
+    base = frame.iloc[rows][["period", *keys]].reset_index(drop=True)
+    base["value"] = v[rows]
+    base["city_value"] = cityv[rows]
+    aff = pd.Series(affected).to_numpy(dtype=float, na_value=np.nan)[rows]
+    base["members_affected"] = pd.array(np.round(np.clip(aff, 0, None)), dtype="Float64").astype("Int64")
+    g = pd.Series(gap[rows])
+    return _build(base, ind, "below_city", _severity(g > lim_c + EPS), g, "below_city_small", level,
+                  {"n": pd.Series(nv[rows])})
 
 
 def township_rules(
@@ -324,17 +334,18 @@ def branch_rules(
 ) -> list[pd.DataFrame]:
     """Branches significantly below the city on indicators counted in people (not 0/1 branch flags)."""
     city = _city_values(county_metrics, indicators)
-    frame = values[["period", "county", "township", "branch_id"]].copy()
-    frame["branch"] = reg["branch"].to_numpy()[values["branch_id"].to_numpy()]
+    frame = values[["period", "county", "township", "branch_id"]]
     out = []
     for ind in indicators:
         if ind.unit != "share" or ind.counts_branches or ind.denominator == "members_expected":
             continue
         v = branch_indicator_values(values, ind)
-        den = values[ind.denominator].astype("Float64")
-        affected = den - values[ind.numerator].astype("Float64")
-        out.append(small_unit_rule(frame, "branch", ["county", "township", "branch"], city, ind, th, v, den,
-                                   affected))
+        den = values[ind.denominator]
+        affected = den - values[ind.numerator]
+        f = small_unit_rule(frame, "branch", ["county", "township", "branch_id"], city, ind, th, v, den, affected)
+        if f is not None:
+            f["branch"] = reg["branch"].to_numpy()[f.pop("branch_id").to_numpy(dtype=np.int64)]
+        out.append(f)
     return out
 
 

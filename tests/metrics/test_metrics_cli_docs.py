@@ -71,3 +71,25 @@ def test_indicator_ids_match_the_contract():
     contract = (config.PROJECT_ROOT / "docs" / "contracts.md").read_text(encoding="utf-8")
     for ind in load_indicators():
         assert ind.id in contract
+
+
+def test_outputs_are_validated_before_writing():
+    import pandera.errors
+
+    from pipelines.metrics import metrics_from_frames
+    from pipelines.metrics.schema import validate
+
+    th = load_thresholds()
+    inds = load_indicators(th)
+    res = metrics_from_frames(mf.returns(), mf.registry(), mf.rejects(), mf.manifest(), inds, th)
+    validate(res.frames(), inds)  # the real outputs pass
+    broken = res.frames()
+    cm = broken["county_metrics"].copy()
+    cm.loc[0, "report_rate"] = 1.5  # a share above 100 %
+    broken["county_metrics"] = cm
+    with pytest.raises(pandera.errors.SchemaError):
+        validate(broken, inds)
+    wl = res.weak_links.copy()
+    wl.loc[0, "rule"] = "made_up"
+    with pytest.raises(pandera.errors.SchemaError):
+        validate({**res.frames(), "weak_links": wl}, inds)
