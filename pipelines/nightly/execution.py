@@ -51,7 +51,9 @@ def execute_run(
     # (a usage error leaves no folder and no log); kernels inherit fd 2, so they write there too.
     pending = reports / f".nightly-{os.getpid()}.log"
     try:
-        with _run_log(pending), _sigterm_raises(), KernelPool(params.settings["kernel"], notebooks_dir) as pool:
+        with _run_log(pending), _sigterm_raises(), KernelPool(
+            params.settings["kernel"], notebooks_dir, params.settings.get("preload") or ()
+        ) as pool:
             # The first kernel boots (~1 s) while this process imports papermill (~1 s).
             first_km = pool.start()
             from pipelines.nightly import steps as st

@@ -11,15 +11,30 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.kernelspec import NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
 from pipelines.nightly.errors import NightlyError
 from pipelines.nightly.fastimport import KERNEL_STUB_DIR
+
+
+PRELOAD_CODE = """\
+def _rwb_preload(names={modules!r}):
+    import importlib
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
+_rwb_preload()
+del _rwb_preload
+"""
 
 
 def kernel_env() -> dict[str, str]:
@@ -34,10 +49,12 @@ def kernel_env() -> dict[str, str]:
 class KernelPool:
     """Start kernels ahead of use; shut down every one of them on close."""
 
-    def __init__(self, kernel_name: str, cwd: Path) -> None:
+    def __init__(self, kernel_name: str, cwd: Path, preload: Sequence[str] = ()) -> None:
         self.kernel_name = kernel_name
         self.cwd = cwd
+        self.preload = tuple(preload)
         self._started: list[AsyncKernelManager] = []
+        self._clients: dict[int, BlockingKernelClient] = {}
 
     def start(self) -> AsyncKernelManager:
         """Launch a kernel process and return at once (nbclient waits for it to be ready)."""
@@ -49,11 +66,31 @@ class KernelPool:
                 f"nightly: Jupyter kernel {self.kernel_name!r} is not installed (`make venv` registers it)"
             ) from exc
         self._started.append(km)
+        if self.preload:
+            self._preload(km)
         return km
+
+    def _preload(self, km: AsyncKernelManager) -> None:
+        """Queue a silent import of the heavy modules, so they load before the notebook asks for them.
+
+        Sent without waiting (ZeroMQ holds the request until the kernel listens); ``silent`` leaves
+        no history, no execution count and no names behind: the notebook still starts clean,
+        it only finds pandas & co. already in ``sys.modules``. A module that fails is ignored here
+        and fails, visibly, in the notebook's own import.
+        """
+        kc = BlockingKernelClient()
+        kc.load_connection_info(km.get_connection_info())
+        kc.start_channels(iopub=False, stdin=False, hb=False, control=False)
+        kc.execute(PRELOAD_CODE.format(modules=list(self.preload)), silent=True, store_history=False)
+        self._clients[id(km)] = kc
 
     def stop(self, km: AsyncKernelManager | None) -> None:
         if km is None:
             return
+        kc = self._clients.pop(id(km), None)
+        if kc is not None:
+            with contextlib.suppress(Exception):
+                kc.stop_channels()
         with contextlib.suppress(Exception):
             if km.has_kernel:
                 run_sync(km.shutdown_kernel)(now=True)

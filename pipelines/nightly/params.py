@@ -31,6 +31,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "keep_runs": 30,  # run folders kept; the one `latest` points to is never deleted
     "pdf": True,  # print report.pdf through Chromium when it is installed
     "promote_incomplete": True,  # an incomplete run (report marked so) still becomes `latest`
+    "preload": [],  # modules each kernel imports silently while it waits for its step
 }
 
 #: Parameters the runner fills from its own options; overriding them with -p is refused.
@@ -141,6 +142,11 @@ def _assign(key: str, value: Any, settings: dict, parameters: dict, per_notebook
 
 
 def _check_settings(settings: dict[str, Any]) -> None:
+    preload = settings["preload"]
+    if preload is None:
+        settings["preload"] = []
+    elif not isinstance(preload, list) or not all(isinstance(m, str) for m in preload):
+        raise ParameterError(f"nightly: setting 'preload' must be a list of module names, not {preload!r}")
     for name in ("execution_timeout", "start_timeout", "keep_runs"):
         value = settings[name]
         if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):

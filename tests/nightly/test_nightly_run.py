@@ -17,6 +17,7 @@ def _record(run_dir: Path) -> dict:
 
 
 def test_success_then_skip_then_force(run, tree):
+    tree["params"].write_text(tree["params"].read_text() + "preload: [pyarrow.parquet, no_such_module]\n")
     first = run()
     assert first.status == "ok" and first.exit_status == ExitStatus.OK, first.message
     latest = tree["reports"] / "latest"
@@ -37,6 +38,9 @@ def test_success_then_skip_then_force(run, tree):
     assert rec["start"] and rec["end"] and rec["duration_s"] > 0
     assert "Stand-in report" in (first.run_dir / "report.html").read_text(encoding="utf-8")
     assert not any(p.stat().st_mode & 0o222 for p in first.run_dir.iterdir())  # sealed
+    executed = json.loads((first.run_dir / "01_clean.ipynb").read_text(encoding="utf-8"))
+    assert executed["cells"][0]["execution_count"] == 1  # the silent preload left no trace
+    assert "_rwb_preload" not in json.dumps(executed)
 
     t0 = time.perf_counter()
     second = run()
