@@ -23,7 +23,6 @@ from jupyter_core.utils import run_sync
 from pipelines.nightly.errors import NightlyError
 from pipelines.nightly.fastimport import KERNEL_STUB_DIR
 
-
 PRELOAD_CODE = """\
 def _rwb_preload(names={modules!r}):
     import importlib
