@@ -75,7 +75,8 @@ def run_nightly(
         t0 = time.perf_counter()
         fingerprint = fp.compute(raw_p, param_record, notebooks_p, reports_p / fp.CACHE_NAME)
         previous = runfolder.latest_record(reports_p)
-        if not force and previous and previous.get("fingerprint", {}).get("digest") == fingerprint.digest:
+        if not force and previous and previous.get("fingerprint", {}).get("digest") == fingerprint.digest \
+                and _outputs_present(processed_p, previous):
             return _skipped(reports_p, previous, time.perf_counter() - t0)
         from pipelines.nightly.execution import execute_run  # heavy: papermill, nbformat, pandas
 
@@ -90,6 +91,11 @@ def run_nightly(
             fingerprint_s=time.perf_counter() - t0,
             say=say,
         )
+
+
+def _outputs_present(processed: Path, previous: dict[str, Any]) -> bool:
+    """The processed tables the last good run wrote are still there (someone may have cleared them)."""
+    return all((processed / name).exists() for name in previous.get("rows", {}))
 
 
 def _skipped(reports: Path, previous: dict[str, Any], elapsed: float) -> NightlyResult:

@@ -48,17 +48,22 @@ def test_success_then_skip_then_force(run, tree):
     assert second.skipped and second.exit_status == ExitStatus.OK and second.run_dir == first.run_dir
     assert len(list((tree["reports"] / "runs").iterdir())) == 1
 
+    # the processed tables were cleared: not "unchanged", whatever the inputs say
+    (tree["processed"] / "county_metrics.parquet").unlink()
+    rebuilt = run()
+    assert not rebuilt.skipped and rebuilt.status == "ok"
+    assert run().skipped
     # a touched file with the same bytes is still "unchanged" (mtime shortcut, then content)
     f = tree["raw"] / "2005-02-25" / "meixian.csv"
     os.utime(f, (time.time() + 5, time.time() + 5))
     assert run().skipped
     forced = run(["language=en"], force=True)
-    assert not forced.skipped and forced.status == "ok" and forced.run_dir != first.run_dir
+    assert not forced.skipped and forced.status == "ok" and forced.run_dir != rebuilt.run_dir
     assert _record(forced.run_dir)["steps"][2]["parameters"]["language"] == "en"
     assert run(["language=en"]).skipped
     assert (tree["reports"] / "latest").resolve() == forced.run_dir
     older = _record(run(["keep_runs=1"], force=True).run_dir)
-    assert older["pruned"] == [first.run_dir.name, forced.run_dir.name]
+    assert older["pruned"] == [first.run_dir.name, rebuilt.run_dir.name, forced.run_dir.name]
 
 
 def test_failing_notebook_keeps_latest_and_explains(run, tree):
