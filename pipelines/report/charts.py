@@ -20,7 +20,7 @@ from pipelines.report.palette import CITY_LINE, STATUS_COLOURS, STATUS_LABELS, S
 from pipelines.report.tables import ReportData, ordered
 
 FULL_WIDTH = 700
-HALF_WIDTH = 340
+HALF_WIDTH = 330
 FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 
 
@@ -165,7 +165,8 @@ def funnel(data: ReportData, lang: str = "zh") -> go.Figure:
             hovertemplate="%{y}: %{text}<extra></extra>",
         ))
     title = "学习测试漏斗（全市）" if lang == "zh" else "From members to returned answer sheets (city)"
-    return _layout(fig, title, FULL_WIDTH, 300)
+    _layout(fig, title, FULL_WIDTH, 300)
+    return fig.update_layout(title=None, margin={"t": 20})
 
 
 def quadrants(data: ReportData, lang: str = "zh") -> list[go.Figure]:
@@ -249,4 +250,5 @@ def trend(data: ReportData, lang: str = "zh") -> go.Figure:
         fig.update_xaxes(row=r, col=c, tickfont={"size": 9}, type="category")
     fig.update_annotations(font={"size": 11})
     title = "全市各项指标走势（虚线为目标值）" if lang == "zh" else "City trend per indicator (dashed: target)"
-    return _layout(fig, title, FULL_WIDTH, 170 * nrows + 60)
+    _layout(fig, title, FULL_WIDTH, 170 * nrows + 30)
+    return fig.update_layout(title=None, margin={"t": 30})

@@ -21,10 +21,11 @@ def _row(data: ReportData, r: pd.Series, lang: str) -> dict[str, Any]:
     gap = None if fmt.is_missing(value) or fmt.is_missing(city) else float(city) - float(value)
     return {
         "rank": "" if fmt.is_missing(r.get("rank")) else int(r["rank"]),
-        "indicator": spec["zh"] if lang == "zh" else spec["en"],
+        "indicator": spec.get("short_zh", spec["zh"]) if lang == "zh" else spec["en"],
         "value": fmt.value(value, unit, lang), "city": fmt.value(city, unit, lang),
         "target": fmt.value(r.get("target"), unit, lang),
-        "gap": fmt.gap(gap, unit, lang) if gap is not None and gap > 0 else "—",
+        "gap": fmt.gap(gap, unit, lang) if gap is not None and gap > 0
+        and not fmt.gap(gap, unit, lang).startswith(("0个", "0分", "0 ")) else "—",
         "rule": r.get("rule"), "severity": r.get("severity"),
         "members": fmt.count(r.get("members_affected"), lang),
         "township": "" if fmt.is_missing(r.get("township")) else str(r["township"]),

