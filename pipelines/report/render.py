@@ -51,7 +51,10 @@ def render_html(executed_notebook: Path, html_path: Path) -> Path:
         "report_css": (TEMPLATE_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8"),
         "metadata": {"name": nb.metadata.get("title") or "学习培训情况汇报"},
     }
-    body, _ = html_exporter().from_notebook_node(nb, resources=resources)
+    exporter = html_exporter()
+    language = nb.metadata.get("papermill", {}).get("parameters", {}).get("language") or "zh"
+    exporter.language_code = "zh-CN" if language == "zh" else language
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
     return _readable(write_text(body, html_path))
 
 
