@@ -75,6 +75,18 @@ def metrics_from_frames(
     returns = returns.copy(deep=False)
     returns["period"] = pd.to_datetime(returns["period"]).astype("datetime64[ns]")
     periods = [pd.Timestamp(p) for p in periods_of(returns, manifest)]
+    if not periods:
+        # Nothing reported yet: run on a placeholder period and keep no rows, so that every
+        # output still has its columns and dtypes (the report shows "no data", not an error).
+        empty = metrics_from_frames(
+            returns, registry, rejects,
+            pd.DataFrame({"period": [pd.Timestamp("1970-01-01")], "county": [None], "status": ["ok"],
+                          "warnings": [""], "path": [""]}),
+            indicators, thresholds,
+        )
+        for name in OUTPUTS:
+            setattr(empty, name, getattr(empty, name).iloc[0:0].reset_index(drop=True))
+        return empty
     reg = aggregate.clean_registry(registry)
     ids = aggregate.match_branches(returns, reg)
     values = aggregate.branch_values(returns, reg, ids)

@@ -127,3 +127,24 @@ def test_inputs_are_not_mutated():
     metrics_from_frames(ret, reg, mf.rejects(), mf.manifest(), load_indicators(th), th)
     pd.testing.assert_frame_equal(ret, before_ret)
     pd.testing.assert_frame_equal(reg, before_reg)
+
+
+def test_no_period_at_all_gives_empty_typed_outputs():
+    th = load_thresholds()
+    res = metrics_from_frames(mf.returns()[0:0], mf.registry(), mf.rejects(), mf.manifest(), load_indicators(th), th)
+    for name, frame in res.frames().items():
+        assert len(frame) == 0, name
+    assert "report_rate" in res.county_metrics.columns and "reason_zh" in res.weak_links.columns
+
+
+def test_county_beyond_counties_yaml_comes_from_the_registry():
+    th = load_thresholds()
+    reg = pd.concat([mf.registry(), pd.DataFrame({"county": ["新县"], "county_code": ["999999"], "township": ["t"],
+                                                  "branch": ["x1"], "members": pd.array([5], dtype="Int64")})],
+                    ignore_index=True)
+    for c in ("county", "county_code", "township", "branch"):
+        reg[c] = reg[c].astype("str")
+    res = metrics_from_frames(mf.returns(), reg, mf.rejects(), mf.manifest(), load_indicators(th), th)
+    r = row(res.county_metrics, "新县")
+    assert r["report_rate"] == 0 and r["county_code"] == "999999"
+    assert list(res.county_metrics["county"])[-2:] == ["新县", "全市"]
