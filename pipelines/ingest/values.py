@@ -13,6 +13,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -153,16 +154,80 @@ def parse_yes_no(value: Any) -> Any:
     return _BAD
 
 
-def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class Encoded:
+    """A raw column as (codes, distinct values): code -1 is a missing cell.
+
+    Each sheet's columns are encoded as soon as the sheet is read, while its cells are still
+    in cache, and the grid is dropped; sheets are then merged by their (few) distinct values.
+    Parsers run once per distinct value and results are gathered by code.
+    """
+
+    codes: np.ndarray  # int64, -1 for missing
+    uniques: np.ndarray  # object
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def value(self, i: int) -> Any:
+        code = self.codes[i]
+        return None if code < 0 else self.uniques[code]
+
+    def all_missing(self) -> bool:
+        return bool((self.codes < 0).all())
+
+    def to_series(self) -> pd.Series:
+        out = np.empty(len(self.uniques) + 1, dtype=object)
+        out[:-1] = self.uniques
+        out[-1] = None
+        return pd.Series(out[np.where(self.codes < 0, len(self.uniques), self.codes)], dtype=object)
+
+
+def encode(values: np.ndarray | pd.Series) -> Encoded:
+    """Factorize raw cells (object) into an Encoded column."""
+    arr = values.to_numpy(dtype=object, na_value=None) if isinstance(values, pd.Series) else values
+    codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+    return Encoded(codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object))
+
+
+def concat_encoded(parts: list[Encoded | None], lengths: list[int]) -> Encoded:
+    """Stack encoded columns (None: the column is absent from that block) into one."""
+    present = [p for p in parts if p is not None]
+    if not present:
+        return Encoded(np.full(sum(lengths), -1, dtype=np.int64), np.empty(0, dtype=object))
+    all_uniques = np.concatenate([p.uniques for p in present]) if present else np.empty(0, dtype=object)
+    remap, uniques = pd.factorize(all_uniques, use_na_sentinel=True)
+    codes = []
+    offset = 0
+    for part, n in zip(parts, lengths):
+        if part is None:
+            codes.append(np.full(n, -1, dtype=np.int64))
+            continue
+        local = part.codes
+        mapped = remap[offset + np.maximum(local, 0)] if len(part.uniques) else np.full(n, -1, dtype=np.int64)
+        codes.append(np.where(local < 0, -1, mapped).astype(np.int64, copy=False))
+        offset += len(part.uniques)
+    return Encoded(np.concatenate(codes) if codes else np.empty(0, dtype=np.int64), np.asarray(uniques, dtype=object))
+
+
+def _factorize(values: pd.Series | Encoded) -> tuple[np.ndarray, np.ndarray]:
     """(codes, distinct values) of raw cells; code -1 for a missing cell."""
+    if isinstance(values, Encoded):
+        return values.codes, values.uniques
     return pd.factorize(values.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+
+
+def _index_name(values: pd.Series | Encoded) -> tuple[pd.Index, Any]:
+    if isinstance(values, Encoded):
+        return pd.RangeIndex(len(values)), None
+    return values.index, values.name
 
 
 _NUMPY_OF = {"Int64": (np.int64, pd.arrays.IntegerArray), "Float64": (np.float64, pd.arrays.FloatingArray),
              "boolean": (np.bool_, pd.arrays.BooleanArray)}
 
 
-def _typed(values: pd.Series, parser: Callable[[Any], Any], dtype: str, fill: Any) -> tuple[pd.Series, pd.Series]:
+def _typed(values: pd.Series | Encoded, parser: Callable[[Any], Any], dtype: str, fill: Any) -> tuple[pd.Series, pd.Series]:
     """Parse each distinct value once, then gather: numpy data + mask, never per-row Python."""
     codes, uniques = _factorize(values)
     n = len(uniques)
@@ -178,33 +243,35 @@ def _typed(values: pd.Series, parser: Callable[[Any], Any], dtype: str, fill: An
             data[i] = p
             missing[i] = False
     idx = np.where(codes < 0, n, codes)
-    result = pd.Series(array_type(data[idx], missing[idx]), index=values.index, name=values.name)
-    return result, pd.Series(bad[idx], index=values.index, name=values.name)
+    index, name = _index_name(values)
+    result = pd.Series(array_type(data[idx], missing[idx]), index=index, name=name)
+    return result, pd.Series(bad[idx], index=index, name=name)
 
 
-def to_counts(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def to_counts(values: pd.Series | Encoded) -> tuple[pd.Series, pd.Series]:
     """Raw cells → (Int64 counts, mask of unreadable cells)."""
     return _typed(values, parse_count, "Int64", None)
 
 
-def to_scores(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def to_scores(values: pd.Series | Encoded) -> tuple[pd.Series, pd.Series]:
     """Raw cells → (Float64 scores, mask of unreadable cells)."""
     return _typed(values, parse_score, "Float64", None)
 
 
-def to_yes_no(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def to_yes_no(values: pd.Series | Encoded) -> tuple[pd.Series, pd.Series]:
     """Raw cells → (boolean, mask of unreadable cells)."""
     return _typed(values, parse_yes_no, "boolean", None)
 
 
-def _gather_text(values: pd.Series, normalise: Callable[[Any], str]) -> pd.Series:
+def _gather_text(values: pd.Series | Encoded, normalise: Callable[[Any], str]) -> pd.Series:
     codes, uniques = _factorize(values)
     norm = np.array([normalise(u) or None for u in uniques] + [None], dtype=object)
     idx = np.where(codes < 0, len(uniques), codes)
-    return pd.Series(norm[idx], index=values.index, name=values.name, dtype="str")
+    index, name = _index_name(values)
+    return pd.Series(norm[idx], index=index, name=name, dtype="str")
 
 
-def to_text(values: pd.Series) -> pd.Series:
+def to_text(values: pd.Series | Encoded) -> pd.Series:
     """Raw cells → normalised text (NFKC, trimmed), <NA> for blanks; one call per distinct value."""
     return _gather_text(values, normalize_text)
 
@@ -222,7 +289,7 @@ def normalize_name(value: Any) -> str:
     return _CJK_SPACE_RE.sub("", text).strip()
 
 
-def to_names(values: pd.Series) -> pd.Series:
+def to_names(values: pd.Series | Encoded) -> pd.Series:
     """Raw cells → normalised names, <NA> for blanks; one call per distinct value."""
     return _gather_text(values, normalize_name)
 
