@@ -131,8 +131,15 @@ def test_script_in_a_branch_name_is_escaped(frames_dir: Path) -> None:
 
 
 def test_chart_labels_escaped(frames_dir: Path) -> None:
-    from pipelines.report.charts import esc
-    assert esc("<script>alert(1)</script>") == "&lt;script&gt;alert(1)&lt;/script&gt;"
+    from pipelines.report import charts
+
+    hostile = "<script>alert(1)</script>"
+    _edit(frames_dir, config.COUNTY_METRICS_FILE, lambda df: df.replace({"county": {"蕉岭县": hostile}}))
+    data = load_report_data(frames_dir)
+    figs = [charts.scorecard(data), *charts.indicator_bars(data)]
+    dumped = "".join(str(f.to_dict()) for f in figs)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dumped
+    assert hostile not in dumped and "<script>" not in dumped
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

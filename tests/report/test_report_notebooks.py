@@ -6,7 +6,7 @@ holding the sample through RWB_RAW / RWB_PROCESSED / RWB_REPORTS (which pipeline
 
 from __future__ import annotations
 
-import os
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -24,9 +24,11 @@ def test_notebook_runs_with_its_defaults(notebook: Path, sample_tree, tmp_path: 
 
     if notebook.name.startswith("01") and not sample_tree.real:
         pytest.skip("the sample and ingest stages are absent: no raw sample to clean")
+    processed = tmp_path / "processed"  # a copy: 01_clean rewrites it, other tests read the shared one
+    shutil.copytree(sample_tree.processed, processed)
     monkeypatch.setenv("RWB_RAW", str(sample_tree.raw))
-    monkeypatch.setenv("RWB_PROCESSED", str(sample_tree.processed))
-    monkeypatch.setenv("RWB_REPORTS", str(sample_tree.reports))
+    monkeypatch.setenv("RWB_PROCESSED", str(processed))
+    monkeypatch.setenv("RWB_REPORTS", str(tmp_path / "reports"))
     out = tmp_path / notebook.name
     pm.execute_notebook(str(notebook), str(out), kernel_name=config.KERNEL_NAME, cwd=str(config.NOTEBOOKS_DIR),
                         progress_bar=False)
