@@ -169,6 +169,11 @@ def funnel(data: ReportData, lang: str = "zh") -> go.Figure:
     return fig.update_layout(title=None, margin={"t": 20})
 
 
+def _wrap(names: list[str], sep: str, per_line: int = 3) -> str:
+    lines = [sep.join(names[i:i + per_line]) for i in range(0, len(names), per_line)]
+    return "<br>".join(lines)
+
+
 def quadrants(data: ReportData, lang: str = "zh") -> list[go.Figure]:
     """Per indicator: county coverage (x) against balance inside the county (y).
 
@@ -189,14 +194,21 @@ def quadrants(data: ReportData, lang: str = "zh") -> list[go.Figure]:
             continue
         d["x"] = [_axis_value(v, s) for v in d[s["id"]]]
         d["y"] = [(1 - float(v)) * 100 for v in d["share_below_target"]]
+        yc_all = float(w["share_below_target"].astype(float).rsub(1).median() * 100)
+        # counties on the same spot (often all at 100%) share one marker and one label
+        sep = "、" if lang == "zh" else ", "
+        d["label"] = [county_label(c, lang) for c in d["county"]]
+        d = (d.assign(kx=d["x"].round(1), ky=d["y"].round(1))
+             .groupby(["kx", "ky"], sort=False, as_index=False)
+             .agg(x=("x", "first"), y=("y", "first"), label=("label", lambda n: _wrap(list(n), sep))))
         fig = go.Figure(go.Scatter(
-            x=d["x"], y=d["y"], mode="markers+text", text=[county_label(c, lang) for c in d["county"]],
-            textposition="top center", textfont={"size": 10},
+            x=d["x"], y=d["y"], mode="markers+text", text=d["label"], cliponaxis=False,
+            textposition=["bottom center" if y >= yc_all else "top center" for y in d["y"]], textfont={"size": 9},
             marker={"size": 10, "color": s["colour"], "line": {"color": "#424242", "width": 0.5}},
             hovertemplate="%{text}<br>%{x:.1f} / %{y:.1f}%<extra></extra>",
         ))
         xc = _axis_value(city[s["id"]], s) if city is not None and not fmt.is_missing(city.get(s["id"])) else d["x"].median()
-        yc = d["y"].median()
+        yc = yc_all
         fig.add_vline(x=xc, line={"color": CITY_LINE, "dash": "dot", "width": 1})
         fig.add_hline(y=yc, line={"color": CITY_LINE, "dash": "dot", "width": 1})
         corner = {"zh": ("覆盖好且均衡", "覆盖低且不均衡"), "en": ("high and even", "low and uneven")}[lang]
