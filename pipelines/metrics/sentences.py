@@ -122,7 +122,17 @@ def integers(values: pd.Series | np.ndarray | list) -> pd.Series:
 
 
 def dates(values: pd.Series, lang: str) -> pd.Series:
+    """Dates as 2005年2月25日 / 2005-02-25; formatted once per distinct date, then taken."""
     p = pd.to_datetime(pd.Series(values).reset_index(drop=True))
+    codes, uniq = pd.factorize(p)
+    if len(uniq) < len(p):
+        text = _dates(pd.Series(uniq), lang)
+        out = np.asarray(text, dtype=object)[np.maximum(codes, 0)]
+        return pd.Series(pd.array(np.where(codes < 0, "", out), dtype="str"))
+    return _dates(p, lang)
+
+
+def _dates(p: pd.Series, lang: str) -> pd.Series:
     if lang == "zh":
         y, m, d = (p.dt.year.astype("Int64"), p.dt.month.astype("Int64"), p.dt.day.astype("Int64"))
         s = pc.binary_join_element_wise(integers(y).pipe(_pa), "年", integers(m).pipe(_pa), "月",

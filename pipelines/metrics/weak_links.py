@@ -87,13 +87,22 @@ def _build(
     return out
 
 
-def _fields(sub: pd.DataFrame, names: set[str], lang: str, by_id: dict[str, Indicator]) -> dict[str, pd.Series | str]:
+def _fields(
+    sub: pd.DataFrame, names: set[str], lang: str, by_id: dict[str, Indicator], branch_names: pd.Series | None,
+) -> dict[str, pd.Series | str]:
     """The template fields a template needs, for the rows of one template only."""
     n = len(sub)
     unit = sub["indicator"].map({k: i.unit for k, i in by_id.items()}).astype("str")
     none = pd.Series([None] * n)
+
+    def unit_name() -> pd.Series:
+        ids = pd.to_numeric(sub["branch_id"], errors="coerce") if "branch_id" in sub else None
+        if branch_names is not None and ids is not None and ids.notna().all():
+            return branch_names.iloc[ids.to_numpy(dtype=np.int64)].reset_index(drop=True)  # names made once
+        return st.unit_names(sub["county"], sub["township"], sub["branch"], lang)
+
     make = {
-        "unit": lambda: st.unit_names(sub["county"], sub["township"], sub["branch"], lang),
+        "unit": unit_name,
         "label": lambda: sub["indicator"].map({k: (i.zh if lang == "zh" else i.en) for k, i in by_id.items()}),
         "value": lambda: st.shown(sub["value"], unit, lang),
         "target": lambda: st.shown(sub["target"], unit, lang),
@@ -113,8 +122,11 @@ def _fields(sub: pd.DataFrame, names: set[str], lang: str, by_id: dict[str, Indi
     return {k: make[k]() for k in names}
 
 
-def phrase(links: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
-    """Add reason_zh / reason_en: one column-wise render per template, not one per row."""
+def phrase(links: pd.DataFrame, indicators: list[Indicator], reg: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Add reason_zh / reason_en: one column-wise render per template, not one per row.
+
+    ``reg`` (aggregate.clean_registry) lets branch rows take their names, built once per branch.
+    """
     out = links.reset_index(drop=True)
     n = len(out)
     for col in EXTRA:
@@ -122,14 +134,16 @@ def phrase(links: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
             out[col] = None
     by_id = {i.id: i for i in indicators}
     for lang in ("zh", "en"):
+        names = (st.unit_names(reg["county"].astype("str"), reg["township"].astype("str").replace("", None),
+                               reg["branch"], lang) if reg is not None else None)
         text = np.full(n, "", dtype=object)
         for key, template in st.TEMPLATES[lang].items():
             mask = (out["template"] == key).to_numpy()
             if not mask.any():
                 continue
             sub = out.loc[mask].reset_index(drop=True)
-            names = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-            text[mask] = st.render(template, _fields(sub, names, lang, by_id), len(sub)).to_numpy()
+            fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+            text[mask] = st.render(template, _fields(sub, fields, lang, by_id, names), len(sub)).to_numpy()
         out[f"reason_{lang}"] = pd.array(text, dtype="str")
     return out
 
@@ -344,7 +358,7 @@ def branch_rules(
         affected = den - values[ind.numerator]
         f = small_unit_rule(frame, "branch", ["county", "township", "branch_id"], city, ind, th, v, den, affected)
         if f is not None:
-            f["branch"] = reg["branch"].to_numpy()[f.pop("branch_id").to_numpy(dtype=np.int64)]
+            f["branch"] = reg["branch"].to_numpy()[f["branch_id"].to_numpy(dtype=np.int64)]
         out.append(f)
     return out
 
@@ -368,7 +382,7 @@ def not_reported_branches(
     base = pd.DataFrame({
         "period": pidx[p].to_numpy(), "county": r["county"].astype("str").to_numpy(),
         "township": r["township"].astype("str").to_numpy(), "branch": r["branch"].to_numpy(),
-        "value": 0.0, "members_affected": r["members_expected"].to_numpy(),
+        "value": 0.0, "members_affected": r["members_expected"].to_numpy(), "branch_id": b,
     })
     base["city_value"] = base["period"].map(city[ind.id]).astype("Float64")
     return _build(base, ind, "not_reported", _severity(pd.Series(twice)), pd.Series(ind.target - 0.0, index=base.index),
@@ -382,14 +396,15 @@ def rank(links: pd.DataFrame, max_rows_per_rule: int | None = None) -> pd.DataFr
         out = _empty()
     else:
         out = pd.concat(frames, ignore_index=True)
-    out["_sev"] = out["severity"].map(SEVERITY_ORDER).astype("float")
-    out["_gap"] = pd.to_numeric(out["gap_pp"], errors="coerce")
-    out["_m"] = pd.to_numeric(out["members_affected"], errors="coerce").fillna(0)
-    out = out.sort_values(["period", "_sev", "_m", "_gap"], ascending=[False, True, False, False], kind="stable")
+    sev = out["severity"].map(SEVERITY_ORDER).to_numpy(dtype=float, na_value=9.0)
+    gap = pd.to_numeric(out["gap_pp"], errors="coerce").to_numpy(dtype=float, na_value=-np.inf)
+    members = pd.to_numeric(out["members_affected"], errors="coerce").to_numpy(dtype=float, na_value=0.0)
+    period = pd.to_datetime(out["period"]).to_numpy().view(np.int64)
+    order = np.lexsort((-gap, -members, sev, -period))  # last key first: period desc, severity, members, gap
+    out = out.iloc[order].reset_index(drop=True)
     if max_rows_per_rule:
-        out = out.groupby(["period", "level", "rule"], sort=False).head(int(max_rows_per_rule))
-    out["rank"] = out.groupby("period").cumcount() + 1
-    out = out.drop(columns=["_sev", "_gap", "_m"]).reset_index(drop=True)
+        out = out.groupby(["period", "level", "rule"], sort=False).head(int(max_rows_per_rule)).reset_index(drop=True)
+    out["rank"] = out.groupby("period", sort=False).cumcount() + 1
     return out
 
 
@@ -419,4 +434,4 @@ def weak_links(
     parts += branch_rules(values, reg, county_metrics, indicators, thresholds)
     parts.append(not_reported_branches(values, reg, periods, indicators, county_metrics))
     ranked = rank(parts, thresholds.weak_links.get("max_rows_per_rule"))
-    return typed(phrase(ranked, indicators))
+    return typed(phrase(ranked, indicators, reg))
