@@ -80,7 +80,7 @@ def scorecard(data: ReportData, lang: str = "zh") -> go.Figure:
             v = r.get(s["id"])
             st = status(v, s)
             zr.append(STATUS_RANK[st])
-            tr.append(fmt.value(v, s["unit"], lang))
+            tr.append(fmt.value(v, s["unit"], lang) if s["unit"] == "share" else fmt.score(v, lang, unit=False))
             hr.append(f"{county_label(r['county'], lang)}<br>{ind_label(s, lang)}: {fmt.value(v, s['unit'], lang)}"
                       f"<br>{'目标' if lang == 'zh' else 'target'} {fmt.value(s['target'], s['unit'], lang)}"
                       f" · {STATUS_LABELS[st][lang]}")
