@@ -143,6 +143,11 @@ def _dates(p: pd.Series, lang: str) -> pd.Series:
 
 def render(template: str, fields: dict[str, pd.Series | str], n: int) -> pd.Series:
     """Fill a ``str.format`` template column-wise; every field is a Series of length ``n`` or a str."""
+    return _series(render_arrow(template, fields, n))
+
+
+def render_arrow(template: str, fields: dict[str, pd.Series | str], n: int) -> pa.Array:
+    """``render`` as a pyarrow string array (no round trip through Python objects)."""
     parts: list[pa.Array | str] = []
     for literal, name, _spec, _conv in string.Formatter().parse(template):
         if literal:
@@ -151,8 +156,8 @@ def render(template: str, fields: dict[str, pd.Series | str], n: int) -> pd.Seri
             f = fields[name]
             parts.append(f if isinstance(f, str) else _pa(f))
     if not any(isinstance(p, pa.Array) for p in parts):
-        return pd.Series(["".join(parts)] * n, dtype="str")  # type: ignore[arg-type]
-    return _series(pc.binary_join_element_wise(*parts, ""))
+        return pa.array(["".join(parts)] * n, pa.string())  # type: ignore[arg-type]
+    return pc.binary_join_element_wise(*parts, "")
 
 
 def county_names(lang: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ import string
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from pipelines.domain import load
 from pipelines.metrics import sentences as st
@@ -136,15 +137,23 @@ def phrase(links: pd.DataFrame, indicators: list[Indicator], reg: pd.DataFrame |
     for lang in ("zh", "en"):
         names = (st.unit_names(reg["county"].astype("str"), reg["township"].astype("str").replace("", None),
                                reg["branch"], lang) if reg is not None else None)
-        text = np.full(n, "", dtype=object)
+        pieces: list[pa.Array] = []
+        where: list[np.ndarray] = []
+        template_of = out["template"].to_numpy(dtype=object)
         for key, template in st.TEMPLATES[lang].items():
-            mask = (out["template"] == key).to_numpy()
-            if not mask.any():
+            idx = np.flatnonzero(template_of == key)
+            if not len(idx):
                 continue
-            sub = out.loc[mask].reset_index(drop=True)
+            sub = out.iloc[idx].reset_index(drop=True)
             fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-            text[mask] = st.render(template, _fields(sub, fields, lang, by_id, names), len(sub)).to_numpy()
-        out[f"reason_{lang}"] = pd.array(text, dtype="str")
+            pieces.append(st.render_arrow(template, _fields(sub, fields, lang, by_id, names), len(sub)))
+            where.append(idx)
+        if pieces:  # put each template's sentences back in row order with one take
+            pos = np.concatenate(where)
+            text = pa.concat_arrays(pieces).take(pa.array(np.argsort(pos, kind="stable")))
+            out[f"reason_{lang}"] = pd.array(text, dtype="str")
+        else:
+            out[f"reason_{lang}"] = pd.Series([""] * n, dtype="str")
     return out
 
 
