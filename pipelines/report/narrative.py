@@ -321,7 +321,7 @@ def followup_items(data: ReportData, lang: str) -> list[dict[str, Any]]:
     missing = wl[wl["rule"] == "not_reported"]
     if len(missing):
         names = [_county_name(c, lang) for c in ordered(missing.drop_duplicates("county"))["county"]]
-        out.append({"who": fmt.join(names, lang), "what": words["rules"]["not_reported"][lang]})
+        out.append({"who": fmt.join(names, lang), "what": words["rules"]["not_reported"][lang], "indicator": None})
     rest = wl[wl["rule"] != "not_reported"]
     for spec in data.indicators:
         rows = rest[rest["indicator"] == spec["id"]]

@@ -150,3 +150,19 @@ def test_all_charts_build(frames_dir: Path, lang: str) -> None:
             maps.choropleth(data, lang), *charts.indicator_bars(data, lang), *charts.quadrants(data, lang)]
     assert len(figs) >= 4 + len(data.indicators)
     assert all(f.layout.width <= charts.FULL_WIDTH for f in figs)
+
+
+def test_not_reported_weak_link_and_its_followup(frames_dir: Path) -> None:
+    def add_missing(df: pd.DataFrame) -> pd.DataFrame:
+        row = df.iloc[[0]].copy()
+        row[["level", "county", "indicator", "rule", "severity", "rank"]] = ["county", "梅县", "report_rate",
+                                                                             "not_reported", "critical", 0]
+        row["township"] = None
+        row["branch"] = None
+        return pd.concat([row, df], ignore_index=True)
+
+    _edit(frames_dir, config.WEAK_LINKS_FILE, add_missing)
+    text = _text(render(frames_dir))
+    assert "梅县本期未报送报表" in text
+    assert "督促梅县尽快报送本期报表" in text
+    assert "Meixian sent no return this period" in _text(render(frames_dir, "en"))
