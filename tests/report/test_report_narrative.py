@@ -157,6 +157,7 @@ def test_not_reported_weak_link_and_its_followup(frames_dir: Path) -> None:
         row = df.iloc[[0]].copy()
         row[["level", "county", "indicator", "rule", "severity", "rank"]] = ["county", "梅县", "report_rate",
                                                                              "not_reported", "critical", 0]
+        row["period"] = pd.Timestamp("2005-02-25")
         row["township"] = None
         row["branch"] = None
         return pd.concat([row, df], ignore_index=True)
