@@ -207,27 +207,26 @@ def read_report(
 # ----------------------------------------------------------------------------- processing
 
 
-def _any_text(df: pd.DataFrame, cols: list[str], pattern: str, how: str) -> pd.Series:
-    mask = pd.Series(False, index=df.index)
-    for c in cols:
-        s = df[c]
-        if how == "contains":
-            hit = s.str.contains(pattern, regex=True)
-        else:
-            hit = s.str.startswith(pattern)
-        mask |= hit.fillna(False).astype(bool)
-    return mask
-
-
 def _typed_frame(raw: RawRows, aliases: AliasTable) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
     """Parse every value column once per distinct value; normalise names; flag row kinds."""
     out = pd.DataFrame(index=raw.index)  # raw: RawRows
     bad: dict[str, pd.Series] = {}
     n = len(raw)
     no_text = pd.Series(np.full(n, None, dtype=object), index=raw.index, dtype="str")
-    for c in TEXT_COLUMNS:
-        out[c] = V.to_names(raw[c]) if c in raw.columns else no_text
-    out["_first"] = V.to_names(raw["_first"])
+    sub_re = re.compile("|".join(re.escape(m) for m in aliases.subtotal_markers))
+    flags = {
+        "total": lambda t: sub_re.search(t) is not None,
+        "small": lambda t: "小计" in t,
+        "ignore": lambda t: t.startswith(aliases.ignore_markers),
+    }
+    marks = {k: np.zeros(n, dtype=bool) for k in flags}
+    for c in ("_first", *TEXT_COLUMNS):  # markers tested once per distinct text, not per row
+        if c not in raw.columns:
+            out[c] = no_text
+            continue
+        out[c], hit = V.to_names_flagged(raw[c], flags)
+        for k in flags:
+            marks[k] |= hit[k]
     no_bad = pd.Series(np.zeros(n, dtype=bool), index=raw.index)
     for c in VALUE_COLUMNS:
         dtype = "Int64" if c in COUNT_COLUMNS else "Float64" if c in SCORE_COLUMNS else "boolean"
@@ -243,17 +242,14 @@ def _typed_frame(raw: RawRows, aliases: AliasTable) -> tuple[pd.DataFrame, dict[
         out["county_code"] = V.to_text(raw["county_code"]).str.replace(r"\.0$", "", regex=True)
     else:
         out["county_code"] = pd.Series(pd.NA, index=raw.index, dtype="str")
-    text_cols = ["_first", *TEXT_COLUMNS]
-    sub_pattern = "|".join(re.escape(m) for m in aliases.subtotal_markers)
-    total = _any_text(out, text_cols, sub_pattern, "contains")
-    small = _any_text(out, text_cols, "小计", "contains")
-    ignore = _any_text(out, text_cols, aliases.ignore_markers, "startswith") & ~total
+    total, small = marks["total"], marks["small"]
+    ignore = marks["ignore"] & ~total
     any_bad = np.logical_or.reduce([b.to_numpy() for b in bad.values()])
     has_values = np.logical_or.reduce([out[c].notna().to_numpy() for c in VALUE_COLUMNS]) | any_bad
     blank = out["branch"].isna().to_numpy() & ~has_values
     out["_total"] = np.where(total, np.where(small, 1, 2), 0).astype(np.int8)
-    out["_branch_row"] = ~blank & ~ignore.to_numpy() & ~total.to_numpy()
-    out["_label_row"] = blank & ~ignore.to_numpy() & ~total.to_numpy()
+    out["_branch_row"] = ~blank & ~ignore & ~total
+    out["_label_row"] = blank & ~ignore & ~total
     for c in ("_file", "_sheet_no", "_sheet", "_row", "_county_hint", "_township_hint"):
         out[c] = raw[c]
     return out, bad
@@ -511,7 +507,8 @@ def _as_schema(df: pd.DataFrame, name: str) -> pd.DataFrame:
         dtype = target[c].dtype
         s = df[c] if c in df.columns else pd.Series(pd.NA, index=df.index, dtype=object)
         if str(dtype) == "str":
-            s = pd.Series(s.to_numpy(dtype=object), index=df.index).astype("str")
+            if str(s.dtype) != "str":
+                s = pd.Series(s.to_numpy(dtype=object), index=df.index).astype("str")
             s = s.where(s != "")
         else:
             s = s.astype(dtype)

@@ -124,4 +124,6 @@ def read_csv_grid(data: bytes, display: str) -> RawSheet:
             file=display,
             row=reader.line_num,
         ) from exc
+    width = max((len(r) for r in grid), default=0)
+    grid = [r if len(r) == width else r + [""] * (width - len(r)) for r in grid]  # rectangular, like calamine
     return RawSheet("", grid, lines)

@@ -67,9 +67,7 @@ def sheet_frame(grid: list[list[Any]], header: HeaderMap, row_numbers: list[int]
     """
     block = grid[header.data_start:]
     n = len(block)
-    width = max((len(r) for r in block), default=0)
-    if n and any(len(r) != width for r in block):  # ragged CSV: pad
-        block = [r + [""] * (width - len(r)) for r in block]
+    width = len(block[0]) if n else 0  # grids are rectangular (readers pad CSV rows)
     columns = list(zip(*block)) if n else []  # transpose once, in C
     blank = np.full(n, "", dtype=object)
 

@@ -18,7 +18,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+_STR_DTYPE = pd.StringDtype(na_value=np.nan)  # pandas' default "str"
 _BLANK = object()  # parser result for a blank cell
 _BAD = object()  # parser result for an unreadable cell
 
@@ -263,12 +265,26 @@ def to_yes_no(values: pd.Series | Encoded) -> tuple[pd.Series, pd.Series]:
     return _typed(values, parse_yes_no, "boolean", None)
 
 
-def _gather_text(values: pd.Series | Encoded, normalise: Callable[[Any], str]) -> pd.Series:
+def _gather_text(
+    values: pd.Series | Encoded, normalise: Callable[[Any], str], flags: dict[str, Callable[[str], bool]] | None = None
+) -> pd.Series | tuple[pd.Series, dict[str, np.ndarray]]:
     codes, uniques = _factorize(values)
-    norm = np.array([normalise(u) or None for u in uniques] + [None], dtype=object)
-    idx = np.where(codes < 0, len(uniques), codes)
+    texts = [normalise(u) or None for u in uniques]
+    if flags is not None:  # per-row booleans computed once per distinct text, gathered by code
+        flagged = {}
+        for key, test in flags.items():
+            per_unique = np.fromiter((t is not None and test(t) for t in texts), dtype=bool, count=len(texts))
+            flagged[key] = np.append(per_unique, False)[np.where(codes < 0, len(texts), codes)]
+        return _as_str(texts, codes, values), flagged
+    return _as_str(texts, codes, values)
+
+
+def _as_str(texts: list[str | None], codes: np.ndarray, values: pd.Series | Encoded) -> pd.Series:
+    norm = pa.array(texts, type=pa.large_string())
+    # gather in Arrow (code -1 → null): no Python object per row
+    taken = norm.take(pa.array(codes, mask=codes < 0)) if len(norm) else pa.nulls(len(codes), pa.large_string())
     index, name = _index_name(values)
-    return pd.Series(norm[idx], index=index, name=name, dtype="str")
+    return pd.Series(_STR_DTYPE.construct_array_type()._from_sequence(taken, dtype=_STR_DTYPE), index=index, name=name)
 
 
 def to_text(values: pd.Series | Encoded) -> pd.Series:
@@ -292,6 +308,13 @@ def normalize_name(value: Any) -> str:
 def to_names(values: pd.Series | Encoded) -> pd.Series:
     """Raw cells → normalised names, <NA> for blanks; one call per distinct value."""
     return _gather_text(values, normalize_name)
+
+
+def to_names_flagged(
+    values: pd.Series | Encoded, flags: dict[str, Callable[[str], bool]]
+) -> tuple[pd.Series, dict[str, np.ndarray]]:
+    """Normalised names plus, per flag, a row mask of names that pass the test (e.g. 小计 rows)."""
+    return _gather_text(values, normalize_name, flags)  # type: ignore[return-value]
 
 
 def raw_text(value: Any) -> str:
