@@ -34,8 +34,19 @@ def sample_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def real_run(sample_raw: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The full real run, done once: (result, reports folder, processed folder)."""
+def narrowed_code():
+    """Code fingerprint = the notebooks only, so a colleague editing pipelines/ meanwhile does not
+    turn the "unchanged" rerun into a real one (the skip logic itself is tested with stand-ins)."""
+    from pipelines.nightly import fingerprint
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(fingerprint, "code_roots", lambda notebooks_dir: [notebooks_dir])
+        yield
+
+
+@pytest.fixture(scope="module")
+def real_run(sample_raw: Path, tmp_path_factory: pytest.TempPathFactory, narrowed_code):
+    """The full real run, done once: (result, reports folder, processed folder, pdf)."""
     base = tmp_path_factory.mktemp("e2e")
     reports, processed = base / "reports", base / "processed"
     pdf = shutil.which("chromium") is not None or Path("/usr/bin/chromium").exists()
@@ -76,4 +87,4 @@ def test_real_incomplete_input(real_run, sample_raw, tmp_path):
     assert [f["path"] for f in rec["incomplete_files"]] == [victim.relative_to(raw).as_posix()]
     html = (incomplete.run_dir / "report.html").read_text(encoding="utf-8")
     assert "本期数据不完整" in html and victim.name in html
-    assert html.index("本期数据不完整") < html.index("学习培训情况汇报")
+    assert html.index("本期数据不完整") < html.index("rwb-title")  # above the report's own title
