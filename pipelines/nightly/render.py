@@ -9,6 +9,7 @@ nbconvert's stock exporter while that module is not installed.
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import os
 import time
@@ -17,14 +18,20 @@ from pathlib import Path
 from typing import Any
 
 BANNER = {
-    "zh": "⚠️ **本期数据不完整**：{n} 个报表文件无法使用（{files}），以下数字不含这些文件。",
-    "en": "⚠️ **Incomplete input**: {n} returns file(s) could not be used ({files}); the figures below leave them out.",
+    "zh": "⚠️ <strong>本期数据不完整</strong>：{n} 个报表文件无法使用（{files}），以下数字不含这些文件。",
+    "en": "⚠️ <strong>Incomplete input</strong>: {n} returns file(s) could not be used ({files});"
+          " the figures below leave them out.",
 }
 #: When the report's own caveats already name every file, the banner only points to them.
 BANNER_SHORT = {
-    "zh": "⚠️ **本期数据不完整**：{n} 个报表文件无法使用，详见下文“数据说明”。",
-    "en": "⚠️ **Incomplete input**: {n} returns file(s) could not be used; see the data notes below.",
+    "zh": "⚠️ <strong>本期数据不完整</strong>：{n} 个报表文件无法使用，详见下文“数据说明”。",
+    "en": "⚠️ <strong>Incomplete input</strong>: {n} returns file(s) could not be used; see the data notes below.",
 }
+#: A boxed line (inline style: it must survive any nbconvert template and the PDF print).
+BANNER_HTML = (
+    '<div class="{tag}" role="alert" style="border:1px solid #c0392b;border-left:6px solid #c0392b;'
+    'background:#fdecea;color:#7b1d12;padding:8px 12px;margin:0 0 12px 0;">{text}</div>'
+)
 BANNER_TAG = "nightly-incomplete-banner"
 
 
@@ -35,7 +42,7 @@ def banner_text(incomplete: Sequence[dict[str, Any]], language: str, named_by_re
     files = "; ".join(
         f"{f.get('county') or '?'}: {Path(str(f.get('path'))).name} ({f.get('status')})" for f in incomplete
     )
-    return BANNER[lang].format(n=len(incomplete), files=files)
+    return BANNER[lang].format(n=len(incomplete), files=html.escape(files))
 
 
 def report_names_files(executed: Path, incomplete: Sequence[dict[str, Any]]) -> bool:
@@ -51,7 +58,8 @@ def report_names_files(executed: Path, incomplete: Sequence[dict[str, Any]]) -> 
 def with_banner(executed: Path, target: Path, text: str) -> Path:
     """Copy of the executed notebook with a markdown banner as its first cell (the report's first lines)."""
     nb = json.loads(executed.read_text(encoding="utf-8"))
-    cell = {"cell_type": "markdown", "id": BANNER_TAG, "metadata": {"tags": [BANNER_TAG]}, "source": text}
+    source = BANNER_HTML.format(tag=BANNER_TAG, text=text)
+    cell = {"cell_type": "markdown", "id": BANNER_TAG, "metadata": {"tags": [BANNER_TAG]}, "source": source}
     nb["cells"].insert(0, cell)
     target.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
     return target
@@ -85,11 +93,11 @@ def render_report(
         else:
             out["renderer"] = "pipelines.report.render"
         t0 = time.perf_counter()
-        html = render_html(source, run_dir / "report.html")
-        out["html"], out["html_s"] = str(html), round(time.perf_counter() - t0, 3)
+        html_file = render_html(source, run_dir / "report.html")
+        out["html"], out["html_s"] = str(html_file), round(time.perf_counter() - t0, 3)
         if pdf:
             t0 = time.perf_counter()
-            result = render_pdf(Path(html), run_dir / "report.pdf") if render_pdf else None
+            result = render_pdf(Path(html_file), run_dir / "report.pdf") if render_pdf else None
             out["pdf"], out["pdf_s"] = (str(result) if result else None), round(time.perf_counter() - t0, 3)
             if result is None:
                 out["warnings"].append("report.pdf not written (Chromium not available)")
