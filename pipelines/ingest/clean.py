@@ -213,11 +213,10 @@ def _typed_frame(raw: RawRows, aliases: AliasTable) -> tuple[pd.DataFrame, dict[
     bad: dict[str, pd.Series] = {}
     n = len(raw)
     no_text = pd.Series(np.full(n, None, dtype=object), index=raw.index, dtype="str")
-    sub_re = re.compile("|".join(re.escape(m) for m in aliases.subtotal_markers))
     flags = {
-        "total": lambda t: sub_re.search(t) is not None,
-        "small": lambda t: "小计" in t,
-        "ignore": lambda t: t.startswith(aliases.ignore_markers),
+        "total": ("contains", aliases.subtotal_markers),
+        "small": ("contains", ("小计",)),
+        "ignore": ("startswith", aliases.ignore_markers),
     }
     marks = {k: np.zeros(n, dtype=bool) for k in flags}
     for c in ("_first", *TEXT_COLUMNS):  # markers tested once per distinct text, not per row
@@ -331,10 +330,13 @@ def process(
     rejected = set(rec["_idx"].tolist())
 
     # the same branch twice: keep the first occurrence, reject the later one naming the first
-    alive = branch_rows & ~df.index.isin(list(rejected))
+    rejected_mask = np.zeros(len(df), dtype=bool)
+    rejected_mask[list(rejected)] = True
+    alive = branch_rows & ~rejected_mask
     key_cols = ["county", "branch"] if kind == "registry" else ["_period", "county", "branch"]
-    if kind == "returns":
-        df["_period"] = pd.Series([reports[i].period for i in df["_file"]], index=df.index, dtype=object)
+    if kind == "returns":  # the period is the file's: one ordinal per file, gathered by file id
+        ordinals = np.array([r.period.toordinal() if r.period else -1 for r in reports] or [-1], dtype=np.int64)
+        df["_period"] = ordinals[df["_file"].to_numpy(dtype=np.int64)]
     sub = df.loc[alive, key_cols + ["_file", "_sheet", "_row"]]
     dup = sub.duplicated(key_cols, keep="first")
     if dup.any():
@@ -352,13 +354,14 @@ def process(
             ))
         rec = pd.concat([rec, pd.DataFrame(dup_records, columns=rec.columns)], ignore_index=True)
         rejected |= set(sub.index[dup.to_numpy()])
+        rejected_mask[sub.index[dup.to_numpy()]] = True
 
-    kept_mask = branch_rows & ~df.index.isin(list(rejected))
+    kept_mask = branch_rows & ~rejected_mask
     kept = df.loc[kept_mask]
 
     # counts per file: kept + rejected = read
     read_n = pd.Series(branch_rows, index=df.index).groupby(df["_file"]).sum()
-    rej_n = pd.Series(df.index.isin(list(rejected)), index=df.index).groupby(df["_file"]).sum()
+    rej_n = pd.Series(rejected_mask, index=df.index).groupby(df["_file"]).sum()
     for file_id, n in read_n.items():
         rep = reports[int(file_id)]
         rep.rows_read = int(n)
@@ -373,7 +376,7 @@ def process(
         keys = kept["county"].to_numpy(dtype=object, na_value="") + "\x1f" + kept["branch"].to_numpy(dtype=object, na_value="")
         miss = ~pd.Series(keys, dtype=object).isin(registry_keys).to_numpy()
         unmatched = kept.loc[miss]
-        for file_id in {int(i) for i in kept["_file"]}:
+        for file_id in np.unique(kept["_file"].to_numpy()).tolist():
             reports[file_id].unmatched = 0
         for file_id, grp in unmatched.groupby("_file"):
             names = grp["branch"].tolist()

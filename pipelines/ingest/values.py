@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 _STR_DTYPE = pd.StringDtype(na_value=np.nan)  # pandas' default "str"
 _BLANK = object()  # parser result for a blank cell
@@ -266,15 +267,20 @@ def to_yes_no(values: pd.Series | Encoded) -> tuple[pd.Series, pd.Series]:
 
 
 def _gather_text(
-    values: pd.Series | Encoded, normalise: Callable[[Any], str], flags: dict[str, Callable[[str], bool]] | None = None
+    values: pd.Series | Encoded, normalise: Callable[[Any], str], flags: dict[str, tuple[str, tuple[str, ...]]] | None = None
 ) -> pd.Series | tuple[pd.Series, dict[str, np.ndarray]]:
     codes, uniques = _factorize(values)
     texts = [normalise(u) or None for u in uniques]
-    if flags is not None:  # per-row booleans computed once per distinct text, gathered by code
+    if flags is not None:  # row masks computed once per distinct text (in Arrow), gathered by code
+        arr = pa.array(texts, type=pa.large_string())
+        where = np.where(codes < 0, len(texts), codes)
         flagged = {}
-        for key, test in flags.items():
-            per_unique = np.fromiter((t is not None and test(t) for t in texts), dtype=bool, count=len(texts))
-            flagged[key] = np.append(per_unique, False)[np.where(codes < 0, len(texts), codes)]
+        for key, (how, markers) in flags.items():
+            hit = np.zeros(len(texts) + 1, dtype=bool)
+            test = pc.starts_with if how == "startswith" else pc.match_substring
+            for marker in markers:
+                hit[:-1] |= test(arr, pattern=marker).to_numpy(zero_copy_only=False).astype(bool, copy=False) if len(texts) else False
+            flagged[key] = hit[where]
         return _as_str(texts, codes, values), flagged
     return _as_str(texts, codes, values)
 
@@ -311,9 +317,11 @@ def to_names(values: pd.Series | Encoded) -> pd.Series:
 
 
 def to_names_flagged(
-    values: pd.Series | Encoded, flags: dict[str, Callable[[str], bool]]
+    values: pd.Series | Encoded, flags: dict[str, tuple[str, tuple[str, ...]]]
 ) -> tuple[pd.Series, dict[str, np.ndarray]]:
-    """Normalised names plus, per flag, a row mask of names that pass the test (e.g. 小计 rows)."""
+    """Normalised names plus, per flag, a row mask: names that contain / start with a marker.
+
+    ``flags``: key → ("contains" | "startswith", markers), e.g. the 小计/合计 rows."""
     return _gather_text(values, normalize_name, flags)  # type: ignore[return-value]
 
 
