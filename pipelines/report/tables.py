@@ -76,6 +76,13 @@ def _read(processed: Path, name: str) -> pd.DataFrame:
     return pd.DataFrame(columns=OPTIONAL_COLUMNS.get(name, []))
 
 
+def _with_undated(df: pd.DataFrame, period: pd.Timestamp) -> pd.DataFrame:
+    """Rows of ``period`` plus file-level rows that carry no period (a file that could not be read)."""
+    if df.empty or "period" not in df.columns:
+        return df
+    return df[df["period"].isna() | (pd.to_datetime(df["period"]) == period)].reset_index(drop=True)
+
+
 def _at(df: pd.DataFrame, period: pd.Timestamp) -> pd.DataFrame:
     if df.empty or "period" not in df.columns:
         return df
@@ -155,9 +162,7 @@ def load_report_data(
     for df in tables.values():
         if "period" in df.columns and not df.empty:
             df["period"] = pd.to_datetime(df["period"])
-    manifest = tables[config.MANIFEST_FILE]
-    if not manifest.empty and "period" in manifest.columns:
-        manifest = manifest[manifest["period"].isna() | (manifest["period"] == when)].reset_index(drop=True)
+    manifest = _with_undated(tables[config.MANIFEST_FILE], when)
     weak = _at(tables[config.WEAK_LINKS_FILE], when)
     if not weak.empty:
         weak = weak.sort_values("rank", kind="stable").reset_index(drop=True)
@@ -173,6 +178,6 @@ def load_report_data(
         data_quality=_at(tables[config.DATA_QUALITY_FILE], when),
         trends=tables[config.TRENDS_FILE],
         manifest=manifest,
-        rejects=_at(tables[config.REJECTS_FILE], when),
+        rejects=_with_undated(tables[config.REJECTS_FILE], when),
         language=language,
     )
