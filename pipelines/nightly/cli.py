@@ -12,6 +12,10 @@ from pipelines import config
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = (
+        "exit status: 0 ok (or nothing changed), 1 failed, 2 usage error, 3 incomplete input (report produced), "
+        "4 another run holds the lock, 130 interrupted; see docs/nightly.md"
+    )
     parser.add_argument("--raw", default=None, help=f"raw returns folder (default {config.RAW_DIR})")
     parser.add_argument("--processed", default=None, help=f"processed tables folder (default {config.PROCESSED_DIR})")
     parser.add_argument("--reports", default=None,
