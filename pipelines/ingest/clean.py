@@ -471,35 +471,42 @@ def _period_series(reports: list[FileReport], file_ids: pd.Series) -> pd.Series:
     return pd.Series(periods[file_ids.to_numpy(dtype=np.int64)] if len(file_ids) else [], dtype=schema.PERIOD_DTYPE)
 
 
+def _by_code(values: pd.Series, mapping: dict) -> pd.Series:
+    """Map a low-cardinality str column through ``mapping`` once per distinct value (Arrow gather)."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
+    mapped = pd.array([mapping.get(u) for u in uniques] + [None], dtype="str")
+    return pd.Series(mapped.take(np.where(codes < 0, len(uniques), codes)), index=values.index)
+
+
+def _file_names(reports: list[FileReport], file_ids: pd.Series) -> pd.Series:
+    names = pd.array([r.rel for r in reports] or [""], dtype="str")
+    return pd.Series(names.take(file_ids.to_numpy(dtype=np.int64)), index=file_ids.index)
+
+
 def _returns_table(kept: pd.DataFrame, reports: list[FileReport], counties: CountyTable) -> pd.DataFrame:
-    files = np.array([r.rel for r in reports], dtype=object)
-    fid = kept["_file"].to_numpy(dtype=np.int64)
-    out = pd.DataFrame({
-        "period": _period_series(reports, kept["_file"]).to_numpy(),
-        "county": kept["county"].to_numpy(dtype=object),
-        "county_code": kept["county"].map(counties.codes).to_numpy(dtype=object),
-        "township": kept["township"].to_numpy(dtype=object),
-        "branch": kept["branch"].to_numpy(dtype=object),
-    })
-    for c in VALUE_COLUMNS:
-        out[c] = kept[c].to_numpy() if len(kept) else pd.array([], dtype=kept[c].dtype)
-        out[c] = out[c].astype(kept[c].dtype)
-    out["source_file"] = files[fid] if len(fid) else np.array([], dtype=object)
-    out["source_sheet"] = kept["_sheet"].to_numpy(dtype=object)
-    out["source_row"] = pd.array(kept["_row"].to_numpy(dtype=np.int64), dtype="Int64")
-    return _as_schema(out, "returns")
+    kept = kept.reset_index(drop=True)
+    cols: dict[str, pd.Series] = {
+        "period": pd.Series(_period_series(reports, kept["_file"]).to_numpy(), index=kept.index),
+        "county": kept["county"],
+        "county_code": _by_code(kept["county"], counties.codes),
+        "township": kept["township"],
+        "branch": kept["branch"],
+        **{c: kept[c] for c in VALUE_COLUMNS},
+        "source_file": _file_names(reports, kept["_file"]),
+        "source_sheet": kept["_sheet"],
+        "source_row": kept["_row"],
+    }
+    return _as_schema(pd.DataFrame(cols, copy=False), "returns")
 
 
 def _registry_table(kept: pd.DataFrame, counties: CountyTable) -> pd.DataFrame:
-    code_given = kept["county_code"] if "county_code" in kept.columns else pd.Series(pd.NA, index=kept.index)
-    out = pd.DataFrame({
-        "county": kept["county"].to_numpy(dtype=object),
-        "county_code": code_given.fillna(kept["county"].map(counties.codes)).to_numpy(dtype=object),
-        "township": kept["township"].to_numpy(dtype=object),
-        "branch": kept["branch"].to_numpy(dtype=object),
-        "members": pd.array(kept["members"].to_numpy(), dtype="Int64"),
-    })
-    return _as_schema(out, "registry")
+    kept = kept.reset_index(drop=True)
+    code = _by_code(kept["county"], counties.codes)
+    if "county_code" in kept.columns:
+        code = kept["county_code"].fillna(code)
+    cols = {"county": kept["county"], "county_code": code, "township": kept["township"],
+            "branch": kept["branch"], "members": kept["members"]}
+    return _as_schema(pd.DataFrame(cols, copy=False), "registry")
 
 
 def _as_schema(df: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -512,8 +519,10 @@ def _as_schema(df: pd.DataFrame, name: str) -> pd.DataFrame:
         if str(dtype) == "str":
             if str(s.dtype) != "str":
                 s = pd.Series(s.to_numpy(dtype=object), index=df.index).astype("str")
-            s = s.where(s != "")
-        else:
+            empty = (s == "").fillna(False).to_numpy(dtype=bool)
+            if empty.any():
+                s = s.where(~empty)
+        elif s.dtype != dtype:
             s = s.astype(dtype)
         out[c] = s
     return pd.DataFrame(out, index=df.index).reset_index(drop=True)

@@ -68,15 +68,13 @@ def sheet_frame(grid: list[list[Any]], header: HeaderMap, row_numbers: list[int]
     block = grid[header.data_start:]
     n = len(block)
     width = len(block[0]) if n else 0  # grids are rectangular (readers pad CSV rows)
-    columns = list(zip(*block)) if n else []  # transpose once, in C
+    grid2d = np.empty((n, width), dtype=object)
+    if n and width:
+        grid2d[:] = block  # one C-level copy of the cells (rows are equally long)
     blank = np.full(n, "", dtype=object)
 
     def column(c: int) -> np.ndarray:
-        if c >= width:
-            return blank
-        out = np.empty(n, dtype=object)
-        out[:] = columns[c]
-        return out
+        return np.ascontiguousarray(grid2d[:, c]) if c < width else blank
 
     cols: dict[str, np.ndarray] = {name: column(c) for name, c in header.columns.items()}
     cols["_first"] = column(0)

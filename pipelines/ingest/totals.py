@@ -39,14 +39,16 @@ def check_totals(df: pd.DataFrame, columns: list[str]) -> list[tuple[int, str, s
     stated_frame = df[cols].iloc[totals]
     stated = stated_frame.fillna(0).to_numpy(dtype=np.int64)
     given = stated_frame.notna().to_numpy()
-    town = df["township"].to_numpy(dtype=object, na_value=None)
-    # branch-row sums per (sheet, township), for a 小计 that names its township
-    town_sums: dict[tuple[int, str], np.ndarray] = {}
-    if (kind == 1).any():
+    town = df["township"].to_numpy(dtype=object, na_value=None) if (kind == 1).any() else None
+    # branch-row sums per (sheet, township), for a 小计 that names its township: computed only
+    # when some 小计 disagrees with its block (rare), not on every run
+    town_sums: dict[tuple[int, str], np.ndarray] | None = None
+
+    def township_sums() -> dict[tuple[int, str], np.ndarray]:
         sub = pd.DataFrame(values[branch], columns=cols)
         sub["_k"], sub["_t"] = sheet_key[branch], town[branch]
         sums = sub.dropna(subset=["_t"]).groupby(["_k", "_t"], sort=False)[cols].sum()
-        town_sums = {(int(k), t): v for (k, t), v in zip(sums.index, sums.to_numpy(dtype=np.int64))}
+        return {(int(k), t): v for (k, t), v in zip(sums.index, sums.to_numpy(dtype=np.int64))}
     files, sheets, rows = df["_file"].to_numpy(), df["_sheet"].to_numpy(dtype=object), df["_row"].to_numpy()
     out = []
     last_sub: dict[int, int] = {}
@@ -56,12 +58,15 @@ def check_totals(df: pd.DataFrame, columns: list[str]) -> list[tuple[int, str, s
         start = last_sub.get(key, sheet_start[key]) if small else sheet_start[key]
         if small:
             last_sub[key] = i + 1
-        candidates = [csum[i] - csum[start]]
-        if small and isinstance(town[i], str) and (key, town[i]) in town_sums:
-            candidates.append(town_sums[(key, town[i])])
-        if any(((cand != stated[j]) & given[j]).sum() == 0 for cand in candidates):
+        block = csum[i] - csum[start]
+        if not ((block != stated[j]) & given[j]).any():
             continue
-        block = candidates[0]
+        if small and isinstance(town[i], str):
+            if town_sums is None:
+                town_sums = township_sums()
+            alt = town_sums.get((key, town[i]))
+            if alt is not None and not ((alt != stated[j]) & given[j]).any():
+                continue
         diffs = [(c, int(stated[j, n]), int(block[n])) for n, c in enumerate(cols) if given[j, n] and stated[j, n] != block[n]]
         label = "小计" if small else "合计"
         zh = "; ".join(f"{c} 填报 {s} 而各行合计 {t}" for c, s, t in diffs)
