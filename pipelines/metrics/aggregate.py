@@ -121,8 +121,11 @@ def branch_values(returns: pd.DataFrame, reg: pd.DataFrame, ids: np.ndarray | No
     rows = keep[~dup]
     period, bid = period[~dup], bid[~dup]
 
+    everything = len(rows) == len(returns) and bool((rows == np.arange(len(returns))).all())
+
     def col(name: str) -> np.ndarray:
-        return _num(returns, name)[rows]
+        x = _num(returns, name)
+        return x if everything else x[rows]
 
     takers = col("test_takers")
     score = col("avg_score")

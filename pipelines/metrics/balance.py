@@ -143,14 +143,18 @@ def across_counties(county_metrics: pd.DataFrame, indicators: list[Indicator]) -
     return _typed(out)
 
 
-def branch_indicator_values(values: pd.DataFrame, ind: Indicator) -> pd.Series:
-    """The indicator for each reporting branch (null when its denominator is 0 or blank)."""
+def branch_indicator_array(values: pd.DataFrame, ind: Indicator) -> np.ndarray:
+    """The indicator for each reporting branch as float64 (NaN when its denominator is 0 or blank)."""
     den_col = "members_expected_reported" if ind.denominator == "members_expected" else ind.denominator
     num = values[ind.numerator].to_numpy(dtype=float, na_value=np.nan)
     den = values[den_col].to_numpy(dtype=float, na_value=np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(den > 0, num / den, np.nan)
-    return pd.Series(out, index=values.index).astype("Float64")
+        return np.where(den > 0, num / den, np.nan)
+
+
+def branch_indicator_values(values: pd.DataFrame, ind: Indicator) -> pd.Series:
+    """The indicator for each reporting branch (null when its denominator is 0 or blank)."""
+    return pd.Series(branch_indicator_array(values, ind), index=values.index).astype("Float64")
 
 
 def within_county(
@@ -174,7 +178,7 @@ def within_county(
             meets = ind.sign * (0.0 - ind.target) >= 0  # a silent branch has value 0
             f["branches_below_target"] = (short * (0 if meets else 1)).astype("Int64")
         else:
-            v = branch_indicator_values(values, ind).to_numpy(dtype=float, na_value=np.nan)
+            v = branch_indicator_array(values, ind)
             has = ~np.isnan(v)
             below = has & (ind.sign * (v - ind.target) < -1e-12)
             agg = units.copy()

@@ -20,7 +20,7 @@ import pyarrow as pa
 from pipelines.domain import load
 from pipelines.metrics import sentences as st
 from pipelines.metrics.aggregate import AFFECTED_PREFIX
-from pipelines.metrics.balance import branch_indicator_values
+from pipelines.metrics.balance import branch_indicator_array
 from pipelines.metrics.indicators import Indicator, Thresholds
 
 COLUMNS = (
@@ -362,7 +362,7 @@ def branch_rules(
     for ind in indicators:
         if ind.unit != "share" or ind.counts_branches or ind.denominator == "members_expected":
             continue
-        v = branch_indicator_values(values, ind)
+        v = pd.Series(branch_indicator_array(values, ind))
         den = values[ind.denominator]
         affected = den - values[ind.numerator]
         f = small_unit_rule(frame, "branch", ["county", "township", "branch_id"], city, ind, th, v, den, affected)
