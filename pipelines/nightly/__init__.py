@@ -13,6 +13,7 @@ from pipelines.nightly.errors import (
     ParameterError,
     RunInterrupted,
     StepFailedError,
+    UsageError,
 )
 from pipelines.nightly.runner import NightlyResult, run_nightly
 
@@ -24,5 +25,6 @@ __all__ = [
     "ParameterError",
     "RunInterrupted",
     "StepFailedError",
+    "UsageError",
     "run_nightly",
 ]

@@ -27,10 +27,14 @@ class NightlyError(Exception):
     status: ExitStatus = ExitStatus.FAILED
 
 
-class ParameterError(NightlyError, ValueError):
-    """A parameter no notebook declares, a malformed ``key=value``, or a bad nightly.yaml."""
+class UsageError(NightlyError):
+    """The run cannot start as asked: a missing raw folder or notebook (nothing was done)."""
 
     status = ExitStatus.USAGE
+
+
+class ParameterError(UsageError, ValueError):
+    """A parameter no notebook declares, a malformed ``key=value``, or a bad nightly.yaml."""
 
 
 class LockBusyError(NightlyError):

@@ -20,7 +20,7 @@ from typing import Any
 
 from pipelines.nightly import record as rec
 from pipelines.nightly import runfolder
-from pipelines.nightly.errors import ExitStatus, NightlyError, RunInterrupted, StepFailedError
+from pipelines.nightly.errors import ExitStatus, RunInterrupted, StepFailedError, UsageError
 from pipelines.nightly.fingerprint import Fingerprint
 from pipelines.nightly.kernels import KernelPool
 from pipelines.nightly.params import NightlyParams, check_against_notebooks
@@ -86,7 +86,7 @@ def _execute(
     try:
         declared = st.declared_parameters(notebooks_dir)
     except StepFailedError as err:
-        raise NightlyError(f"nightly: {err.message}") from err
+        raise UsageError(f"nightly: {err.message}") from err
     check_against_notebooks(params, declared)
     check_s = time.perf_counter() - t_check
 

@@ -18,7 +18,7 @@ from typing import Any
 from pipelines import config
 from pipelines.nightly import fingerprint as fp
 from pipelines.nightly import runfolder
-from pipelines.nightly.errors import ExitStatus, NightlyError, ParameterError, StepFailedError
+from pipelines.nightly.errors import ExitStatus, NightlyError, StepFailedError, UsageError
 from pipelines.nightly.lock import nightly_lock
 from pipelines.nightly.params import NightlyParams, load_params
 
@@ -53,9 +53,10 @@ def run_nightly(
 ) -> NightlyResult:
     """Run (or skip) the whole chain into reports/runs/<YYYY-MM-DDTHHMMSS>/.
 
-    ``params`` overrides nightly.yaml (a mapping or ``key=value`` strings). Raises
-    :class:`ParameterError` or :class:`LockBusyError` when no run could start; any failure
-    once the run folder exists is returned as ``status="failed"`` with ``error`` set.
+    ``params`` overrides nightly.yaml (a mapping or ``key=value`` strings). Raises a
+    :class:`NightlyError` when no run could start (:class:`UsageError`/:class:`ParameterError`,
+    :class:`LockBusyError`, a missing kernel); once the run folder exists every outcome is
+    returned, a failure as ``status="failed"`` with ``error`` set.
     """
     raw_p = Path(raw).expanduser().resolve() if raw else config.RAW_DIR
     processed_p = Path(processed).expanduser().resolve() if processed else config.PROCESSED_DIR
@@ -64,7 +65,7 @@ def run_nightly(
     say = progress or (lambda _line: None)
 
     if not raw_p.is_dir():
-        raise ParameterError(f"nightly: raw folder {raw_p} does not exist")
+        raise UsageError(f"nightly: raw folder {raw_p} does not exist")
     if isinstance(params, str):
         params = [params]
     nparams = params if isinstance(params, NightlyParams) else load_params(params_file, params)

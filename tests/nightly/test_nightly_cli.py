@@ -172,3 +172,10 @@ def test_sigterm_closes_the_run_as_interrupted(tree, cli_argv):
     assert not (tree["reports"] / "latest").exists()
     left = subprocess.run(["pgrep", "-f", str(executed.parent)], capture_output=True, text=True)
     assert left.stdout.strip() == ""
+
+
+def test_missing_notebook_is_a_usage_error(tree, cli_argv, capsys):
+    (tree["notebooks"] / "02_metrics.ipynb").unlink()
+    assert main(cli_argv) == ExitStatus.USAGE
+    assert "02_metrics.ipynb does not exist" in capsys.readouterr().err
+    assert not (tree["reports"] / "runs").exists()
