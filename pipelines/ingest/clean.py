@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines import config, schema
 from pipelines.domain import load
@@ -280,7 +282,7 @@ def process(
     kind: str,
     counties: CountyTable,
     aliases: AliasTable,
-    registry_keys: pd.Series | None = None,
+    registry_keys: pa.Array | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Raw stacked rows of ``kind`` files → (kept rows, rejects, unmatched rows); fills the reports."""
     df, bad = _typed_frame(raw, aliases)
@@ -306,7 +308,6 @@ def process(
         reports[file_id].warnings.append(w_en)
 
     # row rules on branch rows
-    rows = df.loc[branch_rows]
     records = []
     for c, mask in bad.items():
         m = mask.to_numpy() & branch_rows
@@ -323,8 +324,8 @@ def process(
     rules: list[Rule] = row_rules()
     if kind == "registry":
         rules = [r for r in rules if (r.rule, r.column) in {("missing_value", "branch"), ("negative_count", "members")}]
-    rule_input = rows.assign(_bad_members=bad["members"].loc[rows.index])
-    broken = broken_rows(rule_input, rules)
+    df["_bad_members"] = bad["members"].to_numpy()
+    broken = broken_rows(df, rules, rows=branch_rows)
     rec = pd.DataFrame(records, columns=["_idx", "rule", "column", "detail_zh", "detail_en"])
     rec = pd.concat([rec, broken], ignore_index=True) if len(broken) else rec
     rejected = set(rec["_idx"].tolist())
@@ -373,8 +374,7 @@ def process(
     # unmatched branches: a warning per file (and the count in the manifest), never a reject
     unmatched = pd.DataFrame()
     if kind == "returns" and registry_keys is not None:
-        keys = kept["county"].to_numpy(dtype=object, na_value="") + "\x1f" + kept["branch"].to_numpy(dtype=object, na_value="")
-        miss = ~pd.Series(keys, dtype=object).isin(registry_keys).to_numpy()
+        miss = ~pc.is_in(_join_keys(kept), value_set=registry_keys).to_numpy(zero_copy_only=False)
         unmatched = kept.loc[miss]
         for file_id in np.unique(kept["_file"].to_numpy()).tolist():
             reports[file_id].unmatched = 0
@@ -555,12 +555,18 @@ def _rejects_table(parts: list[pd.DataFrame], reports: list[FileReport]) -> pd.D
     return _as_schema(rej, "rejects")
 
 
-def _registry_keys(registry: pd.DataFrame) -> pd.Series | None:
+def _registry_keys(registry: pd.DataFrame) -> pa.Array | None:
     """county + U+001F + branch of every registry row (None when there is no registry)."""
     if registry.empty:
         return None
-    keys = registry["county"].to_numpy(dtype=object, na_value="") + "\x1f" + registry["branch"].to_numpy(dtype=object, na_value="")
-    return pd.Series(keys, dtype=object)
+    return _join_keys(registry)
+
+
+def _join_keys(df: pd.DataFrame) -> pa.Array:
+    """county U+001F branch, in Arrow (hashing 250k Python strings would cost more)."""
+    county = pa.array(df["county"].fillna(""), type=pa.large_string())
+    branch = pa.array(df["branch"].fillna(""), type=pa.large_string())
+    return pc.binary_join_element_wise(county, branch, pa.scalar("\x1f", type=pa.large_string()))
 
 
 @contextlib.contextmanager

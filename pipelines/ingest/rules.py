@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from pipelines.schema import COUNT_COLUMNS, OUTREACH_COLUMNS, SPECIAL_COLUMNS
@@ -126,16 +127,19 @@ def row_rules() -> list[Rule]:
     return rules
 
 
-def broken_rows(df: pd.DataFrame, rules: list[Rule] | None = None) -> pd.DataFrame:
+def broken_rows(df: pd.DataFrame, rules: list[Rule] | None = None, rows: np.ndarray | None = None) -> pd.DataFrame:
     """(row index, rule, column, reason zh/en) for every rule each row breaks.
 
-    ``df`` holds the typed columns plus ``_bad_<col>`` masks; only broken rows are formatted.
+    ``df`` holds the typed columns plus ``_bad_members``; ``rows`` (a boolean mask) limits the
+    check to branch rows without copying the frame. Only broken rows are formatted.
     """
     records = []
     for rule in rules or row_rules():
-        mask = rule.mask(df)
+        mask = rule.mask(df).to_numpy(dtype=bool, copy=True)
+        if rows is not None:
+            mask &= rows
         if not mask.any():
             continue
-        for idx, row in df.loc[mask.to_numpy()].iterrows():
+        for idx, row in df.loc[mask].iterrows():
             records.append((idx, rule.rule, rule.column, rule.zh(row), rule.en(row)))
     return pd.DataFrame(records, columns=["_idx", "rule", "column", "detail_zh", "detail_en"])
