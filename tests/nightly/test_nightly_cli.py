@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from conftest import CLEAN_BODY, CLEAN_PARAMS, subprocess_env, write_notebook
+from nightly_standins import CLEAN_BODY, CLEAN_PARAMS, subprocess_env, write_notebook
 
 from pipelines import config
 from pipelines.cli import main

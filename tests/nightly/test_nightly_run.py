@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from conftest import CLEAN_BODY, CLEAN_PARAMS, METRICS_PARAMS, write_notebook
+from nightly_standins import CLEAN_BODY, CLEAN_PARAMS, METRICS_PARAMS, write_notebook
 
 from pipelines.nightly import ExitStatus
 
