@@ -14,7 +14,7 @@ because wall time swings with other load on a shared machine; both are printed),
 child process: the maximum resident set size, in MiB) and the ratio clean / bare read
 (target: at most 1.5). Best of ``--repeat`` runs for the times.
 
-Usage: python benchmarks/ingest.py [--files 120] [--rows 250000] [--repeat 3] [--rebuild]
+Usage: python benchmarks/ingest.py [--files 120] [--rows 250000] [--repeat 3] [--rebuild] [--check]
 """
 
 from __future__ import annotations
@@ -148,6 +148,7 @@ def main() -> int:
     ap.add_argument("--rows", type=int, default=250_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--check", action="store_true", help="exit 1 when the CPU ratio is above 1.5")
     args = ap.parse_args()
 
     raw, out = OUT / "raw", OUT / "processed"
@@ -176,7 +177,7 @@ def main() -> int:
     print("peak memory: resource.getrusage(RUSAGE_SELF).ru_maxrss of a fresh child process per step")
     print(f"ratio clean / bare read: {ratio:.2f}x on CPU time (time.process_time), {wall_ratio:.2f}x on wall time "
           f"(target <= 1.5) [best of {args.repeat}; clean wall: {_secs(full)} s; bare wall: {_secs(bare)} s]")
-    return 0 if ratio <= 1.5 else 1
+    return 1 if args.check and ratio > 1.5 else 0
 
 
 if __name__ == "__main__":
