@@ -75,6 +75,8 @@ def run_nightly(
     with nightly_lock(reports_p):
         t0 = time.perf_counter()
         fingerprint = fp.compute(raw_p, param_record, notebooks_p, reports_p / fp.CACHE_NAME)
+        if not fingerprint.inputs:
+            raise UsageError(f"nightly: raw folder {raw_p} holds no files (python -m pipelines sample --out …?)")
         previous = runfolder.latest_record(reports_p)
         if not force and previous and previous.get("fingerprint", {}).get("digest") == fingerprint.digest \
                 and _outputs_present(processed_p, previous):

@@ -55,6 +55,9 @@ def test_missing_raw_folder_is_a_usage_error(tree, cli_argv, capsys):
     argv[argv.index("--raw") + 1] = str(tree["root"] / "nowhere")
     assert main(argv) == ExitStatus.USAGE
     assert "does not exist" in capsys.readouterr().err
+    (tree["root"] / "nowhere").mkdir()
+    assert main(argv) == ExitStatus.USAGE
+    assert "holds no files" in capsys.readouterr().err
 
 
 def test_lock_held_gives_locked_status(tree, cli_argv, capsys):
