@@ -40,7 +40,7 @@ metrics: venv ## Compute county metrics, balance, weak links and data quality
 	$(PYTHON) -m pipelines metrics --processed $(PROCESSED)
 
 report: sample ## Set up, add the sample if data/raw is empty, run the whole chain, print the report's path
-	$(PYTHON) -m pipelines nightly --raw $(RAW) --processed $(PROCESSED) --reports $(REPORTS)
+	$(PYTHON) -m pipelines nightly --raw $(RAW) --processed $(PROCESSED) --reports $(REPORTS) --progress
 
 nightly: venv ## The nightly run (cron and systemd call this): a dated run folder, `latest` on success
 	$(PYTHON) -m pipelines nightly --raw $(RAW) --processed $(PROCESSED) --reports $(REPORTS)
@@ -51,7 +51,7 @@ lab: venv ## Start JupyterLab on 127.0.0.1 with the project kernel
 browser: ## Install Debian's chromium and fonts-noto-cjk when missing (report rendering and browser tests)
 	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then true; \
 	else SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; fi
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null; fi
 
 test: venv browser ## Set up, then run the whole test suite
 	$(PYTHON) -m pytest -n 2 $(PYTEST_ARGS)
