@@ -327,7 +327,9 @@ def followup_items(data: ReportData, lang: str) -> list[dict[str, Any]]:
         rows = rest[rest["indicator"] == spec["id"]]
         if rows.empty:
             continue
-        names = [_county_name(c, lang) for c in ordered(rows.drop_duplicates("county"))["county"] if c]
+        # Most severe first: the weak-links table is ranked by severity and members affected.
+        by_rank = rows.sort_values("rank") if "rank" in rows.columns else rows
+        names = [_county_name(c, lang) for c in by_rank.drop_duplicates("county")["county"] if c]
         if not names:
             continue
         action = words["indicators"].get(spec["id"], {}).get(lang) or words["default"][lang]

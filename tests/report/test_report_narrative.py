@@ -167,3 +167,21 @@ def test_not_reported_weak_link_and_its_followup(frames_dir: Path) -> None:
     assert "梅县本期未报送报表" in text
     assert "督促梅县尽快报送本期报表" in text
     assert "Meixian sent no return this period" in _text(render(frames_dir, "en"))
+
+
+def test_followup_names_the_most_severe_county_first(frames_dir: Path) -> None:
+    def special_links(df: pd.DataFrame) -> pd.DataFrame:
+        rows = df.iloc[[0, 0, 0]].copy()
+        rows["level"], rows["indicator"], rows["rule"] = "county", "special_reached_rate", "below_city"
+        rows["county"] = ["五华县", "梅江区", "梅县"]  # ranked: 五华县 first, though last in county order
+        rows["severity"] = ["critical", "warning", "warning"]
+        rows["period"] = pd.Timestamp("2005-02-25")
+        rows["township"], rows["branch"] = None, None
+        rest = df[df["indicator"] != "special_reached_rate"]
+        out = pd.concat([rows, rest], ignore_index=True)
+        return out.assign(rank=range(1, len(out) + 1))
+
+    _edit(frames_dir, config.WEAK_LINKS_FILE, special_links)
+    items = narrative.followup_items(load_report_data(frames_dir), "zh")
+    special = next(i for i in items if i["indicator"] and "送学补学" in i["indicator"])
+    assert special["who"].startswith("五华县")
