@@ -56,8 +56,8 @@ BALANCE = pa.DataFrameSchema(
 WEAK_LINKS = pa.DataFrameSchema(
     {
         "rank": pa.Column("Int64", pa.Check.ge(1)),
-        "level": pa.Column("str", pa.Check.isin(["county", "township", "branch"])),
-        "rule": pa.Column("str", pa.Check.isin(["below_target", "below_city", "worst_county", "not_reported",
+        "level": pa.Column("str", pa.Check.isin(["city", "county", "township", "branch"])),
+        "rule": pa.Column("str", pa.Check.isin(["citywide", "below_target", "below_city", "worst_county", "not_reported",
                                                 "fell_back"])),
         "severity": pa.Column("str", pa.Check.isin(["critical", "warning"])),
         "gap_pp": pa.Column("Float64", pa.Check(_finite, name="finite"), nullable=True),

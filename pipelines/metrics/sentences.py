@@ -26,6 +26,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "fell_back": "{unit}{label}{value}，比上期（{prev_period}）{prev_value}倒退{gap}{gap_unit}。",
         "not_reported_county": "{unit}应报党支部{expected}个，已报{reported}个，{missing}个未上报，上报率{value}。",
         "not_reported_branch": "{unit}截至{period}未上报报表，涉及党员{members}人。",
+        "citywide": "{unit}{label}{value}，比目标值{target}低{gap}{gap_unit}，{n}个县（市、区）中有{missing}个未达标，是全市普遍性的薄弱环节。",
+        "citywide_all": "{unit}{label}{value}，比目标值{target}低{gap}{gap_unit}，各县（市、区）均未达标，是全市普遍性的薄弱环节。",
     },
     "en": {
         "below_target": "{unit}: {label} {value}, {gap} {gap_unit} below the target of {target}.",
@@ -35,6 +37,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "fell_back": "{unit}: {label} {value}, {gap} {gap_unit} worse than the previous period ({prev_period}: {prev_value}).",
         "not_reported_county": "{unit}: {reported} of {expected} branches reported, {missing} missing (return rate {value}).",
         "not_reported_branch": "{unit}: no return by {period}; {members} members.",
+        "citywide": "{unit}: {label} {value}, {gap} {gap_unit} below the target of {target}; {missing} of {n} counties fall short, a city-wide weak link.",
+        "citywide_all": "{unit}: {label} {value}, {gap} {gap_unit} below the target of {target}; every county falls short, a city-wide weak link.",
     },
 }
 GAP_UNITS = {"zh": {"share": "个百分点", "score": "分"}, "en": {"share": "percentage points", "score": "points"}}

@@ -18,16 +18,13 @@ import pandas as pd
 import pyarrow as pa
 
 from pipelines.domain import load
+from pipelines.metrics import ranking
 from pipelines.metrics import sentences as st
 from pipelines.metrics.aggregate import AFFECTED_PREFIX
 from pipelines.metrics.balance import branch_indicator_array
 from pipelines.metrics.indicators import Indicator, Thresholds
 
-COLUMNS = (
-    "rank", "period", "level", "county", "township", "branch", "indicator", "value", "city_value", "gap_pp",
-    "target", "rule", "severity", "members_affected", "reason_zh", "reason_en",
-)
-SEVERITY_ORDER = {"critical": 0, "warning": 1}
+COLUMNS = ranking.COLUMNS
 EPS = 1e-9
 
 
@@ -50,14 +47,14 @@ def _city_values(county_metrics: pd.DataFrame, indicators: list[Indicator]) -> p
 
 
 def _empty() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in (*COLUMNS, "template")})
+    return ranking.empty()
 
 
 EXTRA = ("best_county", "best_value", "prev_period", "prev_value", "expected", "reported", "missing", "n")
 
 
 def _build(
-    base: pd.DataFrame, ind: Indicator, rule: str, severity: pd.Series, gap: pd.Series, template: str,
+    base: pd.DataFrame, ind: Indicator, rule: str, severity: pd.Series, gap: pd.Series, template: str | np.ndarray,
     level: str, extra: dict[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
     """Weak-link rows for one (indicator, rule) from the flagged units in ``base`` (phrased later)."""
@@ -237,6 +234,47 @@ def county_rules(
     return out
 
 
+def citywide_rule(county_metrics: pd.DataFrame, indicators: list[Indicator], th: Thresholds) -> list[pd.DataFrame]:
+    """One city-level weak link where the city is beyond its warning level and most counties miss the target.
+
+    A shortfall that nearly every county shares (the 学习心得交流会 still to be held everywhere)
+    is one finding about the city, not nine about its counties; ranking then puts the counties'
+    own below_target rows for it after the findings that set a unit apart from the rest.
+    """
+    city_label = load.city_total_label()
+    is_city = (county_metrics["county"] == city_label).to_numpy()
+    cm, city = county_metrics.loc[~is_city], county_metrics.loc[is_city].reset_index(drop=True)
+    share = float(th.weak_links["citywide"]["share_of_counties"])
+    out: list[pd.DataFrame] = []
+    for ind in indicators:
+        if ind.numerator == "branches_reported":  # a silent county is named by not_reported, never merged
+            continue
+        s = ind.sign
+        v = cm[ind.id].astype("Float64")
+        counts = pd.DataFrame({
+            "period": cm["period"].to_numpy(),
+            "n": v.notna().to_numpy(),
+            "below": (s * (v - ind.target) < -EPS).fillna(False).to_numpy(dtype=bool),
+        }).groupby("period").sum()
+        n = city["period"].map(counts["n"]).fillna(0)
+        below = city["period"].map(counts["below"]).fillna(0)
+        cv = city[ind.id].astype("Float64")
+        flag = ((s * (cv - ind.warning) < -EPS).fillna(False) & (n > 0) & (below > share * n)).to_numpy(dtype=bool)
+        if not flag.any():
+            continue
+        f = pd.DataFrame({
+            "period": city.loc[flag, "period"].to_numpy(), "county": city_label,
+            "value": cv[flag].to_numpy(), "city_value": cv[flag].to_numpy(),
+            "members_affected": members_affected(city.loc[flag], ind).to_numpy(),
+        })
+        extra = {"n": n[flag].astype(float), "missing": below[flag].astype(float)}
+        template = np.where(below[flag].to_numpy() == n[flag].to_numpy(), "citywide_all", "citywide")
+        crit = pd.Series(np.ones(len(f), dtype=bool))  # beyond the warning level by construction
+        out.append(_build(f, ind, "citywide", _severity(crit), s * (ind.target - f["value"]), template, "city",
+                          extra))
+    return out
+
+
 EXACT_MAX = 300  # beyond this many shortfalls the normal approximation of the binomial is exact enough
 
 
@@ -398,25 +436,6 @@ def not_reported_branches(
                   "not_reported_branch", "branch")
 
 
-def rank(links: pd.DataFrame, max_rows_per_rule: int | None = None) -> pd.DataFrame:
-    """Order by period (latest first), severity, members affected; rank 1.. within each period."""
-    frames = [f for f in links if f is not None and len(f)] if isinstance(links, list) else [links]
-    if not frames:
-        out = _empty()
-    else:
-        out = pd.concat(frames, ignore_index=True)
-    sev = out["severity"].map(SEVERITY_ORDER).to_numpy(dtype=float, na_value=9.0)
-    gap = pd.to_numeric(out["gap_pp"], errors="coerce").to_numpy(dtype=float, na_value=-np.inf)
-    members = pd.to_numeric(out["members_affected"], errors="coerce").to_numpy(dtype=float, na_value=0.0)
-    period = pd.to_datetime(out["period"]).to_numpy().view(np.int64)
-    order = np.lexsort((-gap, -members, sev, -period))  # last key first: period desc, severity, members, gap
-    out = out.iloc[order].reset_index(drop=True)
-    if max_rows_per_rule:
-        out = out.groupby(["period", "level", "rule"], sort=False).head(int(max_rows_per_rule)).reset_index(drop=True)
-    out["rank"] = out.groupby("period", sort=False).cumcount() + 1
-    return out
-
-
 def typed(out: pd.DataFrame) -> pd.DataFrame:
     """The dtypes of docs/contracts.md (without object round trips on large frames)."""
     out = out.copy()
@@ -438,9 +457,10 @@ def weak_links(
     township_metrics: pd.DataFrame, balance: pd.DataFrame, indicators: list[Indicator], thresholds: Thresholds,
 ) -> pd.DataFrame:
     """weak_links.parquet: every rule at every level, ranked."""
-    parts = county_rules(county_metrics, balance, indicators, thresholds)
+    parts = citywide_rule(county_metrics, indicators, thresholds)
+    parts += county_rules(county_metrics, balance, indicators, thresholds)
     parts += township_rules(township_metrics, county_metrics, indicators, thresholds)
     parts += branch_rules(values, reg, county_metrics, indicators, thresholds)
     parts.append(not_reported_branches(values, reg, periods, indicators, county_metrics))
-    ranked = rank(parts, thresholds.weak_links.get("max_rows_per_rule"))
+    ranked = ranking.rank(parts, indicators, thresholds.weak_links.get("max_rows_per_rule"))
     return typed(phrase(ranked, indicators, reg))

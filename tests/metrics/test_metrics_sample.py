@@ -80,6 +80,19 @@ def test_dabu_uneven_on_the_activities(result):
     assert within.sort_values("share_below_target").iloc[-1]["county"] == "大埔县"
 
 
+def test_designed_weak_links_lead_the_ranking(result):
+    """The top ten of the last period name what the sample was built with, each place once."""
+    wl = result[0].weak_links
+    top = wl.loc[wl["period"] == wl["period"].max()].sort_values("rank").head(10)
+    found = set(zip(top["level"], top["county"], top["indicator"]))
+    assert ("county", "五华县", "special_reached_rate") in found
+    assert {("county", "大埔县", "lecture_coverage"), ("county", "大埔县", "situation_coverage")} <= found
+    assert ("city", "全市", "exchange_coverage") in found  # every county still has its 交流会 to hold
+    assert not top[["level", "county", "township", "branch", "indicator"]].astype("str").duplicated().any()
+    assert not ((top["level"] == "county") & (top["rule"] == "below_target")
+                & top["indicator"].isin(["exchange_coverage", "all_activities_rate"])).any()
+
+
 def test_late_branches_in_early_periods_only(result):
     wl = result[0].weak_links
     nr = wl.loc[(wl["rule"] == "not_reported") & (wl["level"] == "branch")]

@@ -107,13 +107,70 @@ def test_funnel_limits_use_exact_binomial_tails():
     assert funnel_below(pd.Series([0.9]), pd.Series([10]), pd.Series([1.0]), 1, 3.09).tolist() == [True]
 
 
-def test_ranked_by_severity_then_members(links):
+PLACE = ["level", "county", "township", "branch", "indicator"]
+
+
+def _lead(g):
+    """Rows that are the first of their place and indicator, in rank order."""
+    return g.loc[~g[PLACE].astype("str").duplicated()]
+
+
+def test_ranked_lead_findings_first_by_severity_then_level(links):
     for _, g in links.groupby("period"):
+        g = g.sort_values("rank")
         assert g["rank"].tolist() == list(range(1, len(g) + 1))
-        sev = g["severity"].map({"critical": 0, "warning": 1}).tolist()
+        lead = _lead(g)
+        # every place and indicator is named once before any place or indicator is named again
+        first_repeat = g[PLACE].astype("str").duplicated().to_numpy().argmax()
+        assert not g[PLACE].astype("str").iloc[:first_repeat].duplicated().any()
+        tier0 = lead.iloc[: (lead["rank"].diff().fillna(1) == 1).cumprod().sum()]
+        sev = tier0["severity"].map({"critical": 0, "warning": 1}).tolist()
         assert sev == sorted(sev)
-        crit = g.loc[g["severity"] == "critical", "members_affected"].fillna(0).tolist()
-        assert crit == sorted(crit, reverse=True)
+        for _, same in tier0.groupby("severity"):
+            lv = same["level"].map({"city": 0, "county": 1, "township": 2, "branch": 3}).tolist()
+            assert lv == sorted(lv)
+
+
+def test_citywide_shortfall_is_one_city_row(links):
+    # work plan: 梅江区 1 of 2 branches, 梅县 1 of 2, 兴宁市 1 of 1 → 2 of 3 counties with data below 100 %
+    p1 = links.loc[links["period"] == mf.P1]
+    city = p1.loc[(p1["level"] == "city") & (p1["indicator"] == "work_plan_rate")]
+    assert len(city) == 1
+    r = city.iloc[0]
+    assert r["rule"] == "citywide" and r["county"] == "全市" and r["severity"] == "critical"  # 60 % < warning 95 %
+    assert r["value"] == pytest.approx(0.6) and r["members_affected"] == 30  # a2 (20) and b2 (10) have none
+    assert r["reason_zh"] == "全市工作方案制定率60.0%，比目标值100.0%低40.0个百分点，3个县（市、区）中有2个未达标，是全市普遍性的薄弱环节。"
+    assert r["reason_en"].endswith("2 of 3 counties fall short, a city-wide weak link.")
+    # the counties' own below_target rows for it come after every lead finding of the period
+    shared = p1.loc[(p1["level"] == "county") & (p1["indicator"] == "work_plan_rate") & (p1["rule"] == "below_target")]
+    assert set(shared["county"]) == {"梅江区", "梅县"}
+    lead_ranks = _lead(p1.sort_values("rank"))
+    lead_ranks = lead_ranks.loc[~lead_ranks.index.isin(shared.index), "rank"]
+    assert shared["rank"].min() > lead_ranks.loc[lead_ranks < shared["rank"].min()].max()
+    assert p1.sort_values("rank").iloc[0]["level"] == "city"
+
+
+def test_no_citywide_row_when_few_counties_fall_short():
+    links = run(overrides={"weak_links.citywide.share_of_counties": 0.9}).weak_links
+    assert not (links["level"] == "city").any()
+    assert links.loc[(links["indicator"] == "work_plan_rate") & (links["rule"] == "below_target"), "county"].nunique() == 2
+
+
+def test_excess_members_is_the_part_of_the_shortfall_behind_the_city():
+    from pipelines.metrics.ranking import excess_members
+
+    inds = load_indicators(load_thresholds())
+    frame = pd.DataFrame({
+        "level": ["county", "county", "city", "county"],
+        "indicator": ["special_reached_rate", "exchange_coverage", "exchange_coverage", "avg_score"],
+        "value": [0.716, 0.85, 0.148, 90.0], "city_value": [0.941, 0.148, 0.148, 95.0],
+        "members_affected": [181, 276, 44176, 100],
+    })
+    got = excess_members(frame, inds)
+    assert got[0] == pytest.approx(181 * (0.941 - 0.716) / (1 - 0.716))  # ≈ 143 of the 181
+    assert got[1] == 0  # 市直单位 is far above the city: nothing of its shortfall is a gap from the city
+    assert got[2] == pytest.approx(44176)  # a city row: its whole gap to the 100 % target
+    assert got[3] == pytest.approx(100 * 5 / 10)  # scores on the 0–100 scale: 5 of its 10 points behind
 
 
 def test_sentences_use_chinese_punctuation_and_one_decimal(links):
