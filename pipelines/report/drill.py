@@ -39,7 +39,9 @@ def tree(data: ReportData, lang: str) -> list[dict[str, Any]]:
     if wl.empty:
         return []
     out = []
-    for county in ordered(wl.drop_duplicates("county"))["county"]:
+    counties = list(ordered(wl.drop_duplicates("county"))["county"])
+    counties.sort(key=lambda c: c != data.city_label)  # city-wide weak links first
+    for county in counties:
         g = wl[wl["county"] == county]
         townships = []
         tw = g[g["level"].isin(["township", "branch"])]
@@ -53,7 +55,7 @@ def tree(data: ReportData, lang: str) -> list[dict[str, Any]]:
             })
         out.append({
             "name": _county_name(county, lang),
-            "rows": [_row(data, r, lang) for _, r in g[g["level"] == "county"].iterrows()],
+            "rows": [_row(data, r, lang) for _, r in g[g["level"].isin(["city", "county"])].iterrows()],
             "townships": townships,
             "n": len(g),
             "critical": int((g["severity"] == "critical").sum()),

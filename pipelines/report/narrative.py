@@ -269,6 +269,23 @@ def _place(row: pd.Series, lang: str) -> str:
     return ("" if lang == "zh" else " / ").join(parts)
 
 
+LEVELS = ("city", "county", "township", "branch")
+
+
+def _short_counties(data: ReportData, row: pd.Series, spec: dict[str, Any], lang: str) -> str | None:
+    """For a city-wide weak link: how many counties miss the target ("9个县（市、区）中有8个未达标")."""
+    values = pd.to_numeric(data.county_now()[spec["id"]], errors="coerce").dropna()
+    if values.empty:
+        return None
+    sign = 1 if spec["direction"] == "higher" else -1
+    target = _v(row, "target")
+    target = float(spec["target"] if target is None else target)
+    short, n = int((sign * (values - target) < -1e-9).sum()), len(values)
+    if lang == "zh":
+        return "各县（市、区）均未达标" if short == n else f"{n}个县（市、区）中有{short}个未达标"
+    return "every county falls short" if short == n else f"{short} of {n} counties fall short"
+
+
 def weak_link_items(data: ReportData, lang: str, limit: int = WEAK_LINKS_IN_TEXT) -> dict[str, Any]:
     """The ranked weak links for the text: each with its figure, gap and rule."""
     wl = data.weak_links
@@ -291,6 +308,7 @@ def weak_link_items(data: ReportData, lang: str, limit: int = WEAK_LINKS_IN_TEXT
         if "fell_back" in row["rules"] and gap_pp is not None:
             fell = fmt.pp(float(gap_pp) / 100, lang) if unit == "share" else fmt.score(abs(float(gap_pp)), lang)
         items.append({
+            "short_counties": _short_counties(data, row, spec, lang) if row["level"] == "city" and spec else None,
             "rank": int(row["rank"]) if _v(row, "rank") is not None else len(items) + 1,
             "level": row["level"],
             "place": _place(row, lang),
@@ -307,7 +325,8 @@ def weak_link_items(data: ReportData, lang: str, limit: int = WEAK_LINKS_IN_TEXT
             "members": fmt.count(_v(row, "members_affected"), lang) if _v(row, "members_affected") else None,
         })
     rest = wl.iloc[limit:]
-    rest_by_level = {lvl: fmt.count(n, lang) for lvl, n in rest["level"].value_counts().items()} if len(rest) else {}
+    counts = rest["level"].value_counts() if len(rest) else pd.Series(dtype=int)
+    rest_by_level = {lvl: fmt.count(counts[lvl], lang) for lvl in LEVELS if lvl in counts.index}
     return {"links": items, "total": fmt.count(len(wl), lang), "rest": rest_by_level, "more": len(rest) > 0}
 
 
@@ -327,12 +346,15 @@ def followup_items(data: ReportData, lang: str) -> list[dict[str, Any]]:
         rows = rest[rest["indicator"] == spec["id"]]
         if rows.empty:
             continue
-        # Most severe first: the weak-links table is ranked by severity and members affected.
+        action = words["indicators"].get(spec["id"], {}).get(lang) or words["default"][lang]
+        if (rows["level"] == "city").any():  # a city-wide shortfall: every county, not a list
+            out.append({"who": words["every_county"][lang], "what": action, "indicator": _ind_name(spec, lang)})
+            continue
+        # Most severe first, in the weak-link ranking's order.
         by_rank = rows.sort_values("rank") if "rank" in rows.columns else rows
         names = [_county_name(c, lang) for c in by_rank.drop_duplicates("county")["county"] if c]
         if not names:
             continue
-        action = words["indicators"].get(spec["id"], {}).get(lang) or words["default"][lang]
         out.append({"who": fmt.join(names[:5], lang) + (("等" if lang == "zh" else " and others") if len(names) > 5 else ""),
                     "what": action, "indicator": _ind_name(spec, lang)})
     return out
