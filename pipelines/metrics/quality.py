@@ -285,10 +285,10 @@ def data_quality(
     corder = {c: i for i, c in enumerate([*CHECKS, "score"])}
     dq = dq.assign(_c=dq["county"].map(order), _k=dq["check"].map(corder))
     dq = dq.sort_values(["period", "_c", "_k"], kind="stable").drop(columns=["_c", "_k"]).reset_index(drop=True)
-    return _details(dq)
+    return _details(dq, {"baseline": int(q["outlier_min_baseline"]), "min_branches": int(q["uniform_min_branches"])})
 
 
-def _details(dq: pd.DataFrame) -> pd.DataFrame:
+def _details(dq: pd.DataFrame, params: dict[str, int]) -> pd.DataFrame:
     n = len(dq)
     is_share = dq["check"].isin(SHARE_CHECKS).to_numpy()
     out = dq.copy()
@@ -306,6 +306,14 @@ def _details(dq: pd.DataFrame) -> pd.DataFrame:
                                             "value": val[mask].reset_index(drop=True),
                                             "threshold": thr[mask].reset_index(drop=True)}, int(mask.sum()))
                 text.loc[mask] = part.to_numpy()
+        none = dq["value"].isna().to_numpy()
+        for check in pd.unique(dq.loc[none, "check"]):  # no verdict: say why, not "—个"
+            mask = none & (dq["check"] == check).to_numpy()
+            template = st.QUALITY_NOT_JUDGED[lang].get(check, st.QUALITY_NOT_JUDGED[lang]["default"])
+            for key, number in params.items():
+                template = template.replace("{" + key + "}", str(number))
+            part = st.render(template, {"unit": unit[mask].reset_index(drop=True)}, int(mask.sum()))
+            text.loc[mask] = part.to_numpy()
         out[f"detail_{lang}"] = text.astype("str")
     out["period"] = out["period"].astype("datetime64[ns]")
     out["county"] = out["county"].astype("str")

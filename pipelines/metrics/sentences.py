@@ -41,6 +41,21 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "citywide_all": "{unit}: {label} {value}, {gap} {gap_unit} below the target of {target}; every county falls short, a city-wide weak link.",
     },
 }
+# A check without a verdict (value null) says why instead of printing a blank figure.
+QUALITY_NOT_JUDGED: dict[str, dict[str, str]] = {
+    "zh": {
+        "outliers": "{unit}以往各期的变化不足{baseline}次，本期暂不判断异常值。",
+        "cumulative_fell": "{unit}本期为第一期，没有上期数据可比，暂不判断累计数是否减少。",
+        "uniform_values": "{unit}报送的党支部不足{min_branches}个，暂不判断数值是否雷同。",
+        "default": "{unit}本期数据不足，暂不判断。",
+    },
+    "en": {
+        "outliers": "{unit}: fewer than {baseline} earlier period-on-period changes, so outliers are not judged yet.",
+        "cumulative_fell": "{unit}: the first period, with no previous one to compare cumulative figures with.",
+        "uniform_values": "{unit}: fewer than {min_branches} branches reported, too few to judge uniform values.",
+        "default": "{unit}: not enough data this period to judge.",
+    },
+}
 GAP_UNITS = {"zh": {"share": "个百分点", "score": "分"}, "en": {"share": "percentage points", "score": "points"}}
 QUALITY_TEMPLATES: dict[str, dict[str, str]] = {
     "zh": {

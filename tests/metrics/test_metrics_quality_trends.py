@@ -59,6 +59,12 @@ def test_cumulative_fell_and_uniform_values():
     assert pd.isna(check(dq, "梅江区", "cumulative_fell", mf.P1)["value"])  # nothing to compare yet
     u = check(dq, "梅江区", "uniform_values")
     assert pd.isna(u["value"])  # fewer than 5 branches: not judged
+    assert u["detail_zh"] == "梅江区报送的党支部不足5个，暂不判断数值是否雷同。"
+    first = check(dq, "梅江区", "cumulative_fell", mf.P1)
+    assert first["detail_zh"] == "梅江区本期为第一期，没有上期数据可比，暂不判断累计数是否减少。"
+    o = check(dq, "梅江区", "outliers", mf.P2)
+    assert pd.isna(o["value"]) and o["detail_en"].startswith("Meijiang: fewer than 3 earlier period-on-period changes")
+    assert not dq["detail_zh"].str.contains("—").any()
     low = run(overrides={"quality.uniform_min_branches": 2}).data_quality
     assert check(low, "梅县", "uniform_values")["value"] == 1.0  # b1 and b2 both report 10 members
 
