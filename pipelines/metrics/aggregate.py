@@ -99,67 +99,83 @@ def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
     return frame[col].to_numpy(dtype=float, na_value=np.nan)
 
 
-def _nansum_rows(arrays: list[np.ndarray]) -> np.ndarray:
-    """Row-wise sum that is NaN only when every cell is blank (pandas ``min_count=1``)."""
-    stacked = np.vstack(arrays)
-    total = np.nansum(stacked, axis=0)
-    return np.where(np.isnan(stacked).all(axis=0), np.nan, total)
+def _last_per_key(period: np.ndarray, bid: np.ndarray, n_branches: int) -> np.ndarray:
+    """Positions to keep so that each (period, branch) keeps its last row; sorts only when a pair repeats."""
+    pcode = pd.factorize(period)[0].astype(np.int64)
+    key = pcode * max(n_branches, 1) + bid
+    if len(key) == 0 or np.bincount(key).max() <= 1:
+        return np.arange(len(key))
+    _, first_from_end = np.unique(key[::-1], return_index=True)
+    return np.sort(len(key) - 1 - first_from_end)
+
+
+def _rowwise_nansum(out: np.ndarray, arrays: list[np.ndarray]) -> None:
+    """Row-wise sum into ``out``: NaN only when every cell is blank (pandas ``min_count=1``)."""
+    out[:] = 0.0
+    seen = np.zeros(len(out), dtype=bool)
+    for x in arrays:
+        ok = ~np.isnan(x)
+        np.add(out, x, out=out, where=ok)
+        seen |= ok
+    out[~seen] = np.nan
 
 
 def branch_values(returns: pd.DataFrame, reg: pd.DataFrame, ids: np.ndarray | None = None) -> pd.DataFrame:
     """One row per (period, registered branch that reported): the additive columns of every level.
 
     Unregistered rows are left out (data quality counts them); a branch sent twice in a period
-    keeps its last row. Columns are float64 with NaN for blanks so that every level is a plain,
-    fast group-by sum. Inputs are not modified.
+    keeps its last row. The additive columns are float64 with NaN for blanks, written straight
+    into one 2-D block (no per-column frame assembly), so every level is one fast group-by sum.
+    Inputs are not modified.
     """
     ids = match_branches(returns, reg) if ids is None else ids
     keep = np.flatnonzero(ids >= 0)
-    period = returns["period"].to_numpy()[keep]
-    bid = ids[keep]
-    dup = pd.DataFrame({"period": period, "id": bid}).duplicated(keep="last").to_numpy()
-    rows = keep[~dup]
-    period, bid = period[~dup], bid[~dup]
-
-    everything = len(rows) == len(returns) and bool((rows == np.arange(len(returns))).all())
+    period_all = returns["period"].to_numpy()
+    pos = _last_per_key(period_all[keep], ids[keep], len(reg))
+    rows = keep[pos]
+    period, bid = period_all[rows], ids[rows]
+    everything = len(rows) == len(returns)  # rows is sorted and unique: all rows, in order
 
     def col(name: str) -> np.ndarray:
         x = _num(returns, name)
         return x if everything else x[rows]
 
-    takers = col("test_takers")
-    score = col("avg_score")
+    numeric = [*SUM_COLUMNS, *AFFECTED_COLUMNS]
+    at = {c: i for i, c in enumerate(numeric)}
+    block = np.empty((len(numeric), len(rows)))
+    takers, score = col("test_takers"), col("avg_score")
     score_ok = ~np.isnan(takers) & ~np.isnan(score)
     members_exp = reg["members_expected"].to_numpy(dtype=float, na_value=np.nan)[bid]
-    out: dict[str, object] = {
-        "period": period,
-        "branch_id": bid,
-        "row": rows,  # position in ``returns``: data quality reads raw columns by it
-        "county": pd.Categorical.from_codes(reg["county"].cat.codes.to_numpy()[bid], dtype=reg["county"].dtype),
-        "township": pd.Categorical.from_codes(reg["township"].cat.codes.to_numpy()[bid], dtype=reg["township"].dtype),
-        "branches_reported": np.ones(len(rows)),
-        "members_expected_reported": members_exp,
-        "members": col("members"),
-        "studied": col("studied"),
-        "test_takers": takers,
-        "sheets_returned": col("sheets_returned"),
-        "score_points": np.where(score_ok, score * takers, np.nan),
-        "score_takers": np.where(score_ok, takers, np.nan),
-    }
+    block[at["branches_reported"]] = 1.0
+    block[at["members_expected_reported"]] = members_exp
+    for name in ("members", "studied", "sheets_returned"):
+        block[at[name]] = col(name)
+    block[at["test_takers"]] = takers
+    np.multiply(score, takers, out=block[at["score_points"]])
+    block[at["score_points"], ~score_ok] = np.nan
+    block[at["score_takers"]] = np.where(score_ok, takers, np.nan)
     all_five = np.ones(len(rows), dtype=bool)
     for src, flag in ACTIVITY_FLAGS.items():
         held = col(src) > 0  # NaN > 0 is False: a blank is not known to be held
-        out[flag] = held.astype(float)
+        block[at[flag]] = held
         all_five &= held
-    out["branches_all_activities"] = all_five.astype(float)
+    block[at["branches_all_activities"]] = all_five
     plan = returns["has_work_plan"].to_numpy(dtype=float, na_value=0.0)[rows] if "has_work_plan" in returns else 0.0
-    out["branches_work_plan"] = (np.asarray(plan) > 0).astype(float)
-    out["special_members"] = _nansum_rows([col(c) for c in SPECIAL_COLUMNS])
-    out["special_reached"] = _nansum_rows([col("delivered_study"), col("makeup_study")])
+    block[at["branches_work_plan"]] = np.asarray(plan) > 0
+    _rowwise_nansum(block[at["special_members"]], [col(c) for c in SPECIAL_COLUMNS])
+    _rowwise_nansum(block[at["special_reached"]], [col("delivered_study"), col("makeup_study")])
     m = np.nan_to_num(members_exp)
     for flag in FLAG_COLUMNS:
-        out[AFFECTED_PREFIX + flag] = m * (1.0 - out[flag])
-    return pd.DataFrame(out)
+        np.multiply(m, 1.0 - block[at[flag]], out=block[at[AFFECTED_PREFIX + flag]])
+    out = pd.DataFrame(block.T, columns=numeric, copy=False)
+    out.insert(0, "period", period)
+    out.insert(1, "branch_id", bid)
+    out.insert(2, "row", rows)  # position in ``returns``: data quality reads raw columns by it
+    out.insert(3, "county", pd.Categorical.from_codes(reg["county"].cat.codes.to_numpy()[bid],
+                                                      dtype=reg["county"].dtype))
+    out.insert(4, "township", pd.Categorical.from_codes(reg["township"].cat.codes.to_numpy()[bid],
+                                                        dtype=reg["township"].dtype))
+    return out
 
 
 def period_county_codes(values: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
@@ -200,9 +216,46 @@ def _units(reg: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return units
 
 
-def _sum(values: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def _group_sum(code: np.ndarray, x: np.ndarray, size: int) -> np.ndarray:
+    """Sum of ``x`` per code, NaN where every value of the group is blank (pandas ``min_count=1``)."""
+    total = np.bincount(code, weights=x, minlength=size)
+    if not np.isnan(total).any():
+        return total
+    ok = ~np.isnan(x)
+    total = np.bincount(code, weights=np.where(ok, x, 0.0), minlength=size)
+    seen = np.bincount(code, weights=ok, minlength=size)
+    total[seen == 0] = np.nan
+    return total
+
+
+def township_sums(values: pd.DataFrame) -> pd.DataFrame:
+    """(period, county, township) sums of the additive columns: the only pass over the branch rows.
+
+    Counties and the city are sums of these, so the big table is read once whatever the level.
+    """
     cols = [*SUM_COLUMNS, *AFFECTED_COLUMNS]
-    return values.groupby(["period", *keys], observed=True, sort=False)[cols].sum(min_count=1).reset_index()
+    pcode, puniq = pd.factorize(values["period"].to_numpy())
+    ccat, tcat = values["county"].cat, values["township"].cat
+    nc, nt = len(ccat.categories) + 1, len(tcat.categories) + 1
+    full = (pcode.astype(np.int64) * nc + ccat.codes.to_numpy() + 1) * nt + tcat.codes.to_numpy() + 1
+    code, uniq = pd.factorize(full)
+    size = len(uniq)
+    out = {
+        "period": pd.DatetimeIndex(np.asarray(puniq)[uniq // (nc * nt)]).astype("datetime64[ns]"),
+        "county": pd.Categorical.from_codes((uniq // nt) % nc - 1, dtype=values["county"].dtype),
+        "township": pd.Categorical.from_codes(uniq % nt - 1, dtype=values["township"].dtype),
+    }
+    for c in cols:
+        out[c] = _group_sum(code, values[c].to_numpy(dtype=float), size)
+    return pd.DataFrame(out)
+
+
+def _sum(values: pd.DataFrame, keys: list[str], sums: pd.DataFrame | None = None) -> pd.DataFrame:
+    sums = township_sums(values) if sums is None else sums
+    if keys == ["county", "township"]:
+        return sums
+    cols = [*SUM_COLUMNS, *AFFECTED_COLUMNS]
+    return sums.groupby(["period", *keys], observed=True, sort=False)[cols].sum(min_count=1).reset_index()
 
 
 def _finish(grid: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
@@ -217,12 +270,15 @@ def _finish(grid: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
 
 def level_metrics(
     values: pd.DataFrame, reg: pd.DataFrame, periods: list[pd.Timestamp], keys: list[str],
-    indicators: list[Indicator],
+    indicators: list[Indicator], sums: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Sums and rates for every (period, unit) of the registry at the level named by ``keys``."""
+    """Sums and rates for every (period, unit) of the registry at the level named by ``keys``.
+
+    ``sums``: township_sums(values), when the caller already has it (it is the costly part).
+    """
     units = _units(reg, keys)
     grid = pd.DataFrame({"period": pd.DatetimeIndex(periods).astype("datetime64[ns]")}).merge(units, how="cross")
-    grid = grid.merge(_sum(values, keys), on=["period", *keys], how="left")
+    grid = grid.merge(_sum(values, keys, sums), on=["period", *keys], how="left")
     return _finish(grid, indicators)
 
 
@@ -238,10 +294,11 @@ def city_row(county: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
 
 
 def county_metrics(
-    values: pd.DataFrame, reg: pd.DataFrame, periods: list[pd.Timestamp], indicators: list[Indicator]
+    values: pd.DataFrame, reg: pd.DataFrame, periods: list[pd.Timestamp], indicators: list[Indicator],
+    sums: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """county_metrics.parquet with internal columns (``_aff_*``) still attached; see ``public``."""
-    counties = level_metrics(values, reg, periods, ["county"], indicators)
+    counties = level_metrics(values, reg, periods, ["county"], indicators, sums)
     city = city_row(counties, indicators)
     counties["county"] = counties["county"].astype("str")
     out = pd.concat([counties, city[counties.columns]], ignore_index=True)
@@ -250,9 +307,10 @@ def county_metrics(
 
 
 def township_metrics(
-    values: pd.DataFrame, reg: pd.DataFrame, periods: list[pd.Timestamp], indicators: list[Indicator]
+    values: pd.DataFrame, reg: pd.DataFrame, periods: list[pd.Timestamp], indicators: list[Indicator],
+    sums: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    out = level_metrics(values, reg, periods, ["county", "township"], indicators)
+    out = level_metrics(values, reg, periods, ["county", "township"], indicators, sums)
     out["county"] = out["county"].astype("str")
     out["township"] = out["township"].astype("str").replace("", pd.NA)
     out["county_code"] = out["county_code"].astype("str")
