@@ -31,7 +31,7 @@ from pipelines.ingest.headers import AliasTable, alias_table, find_header
 from pipelines.ingest.manifest import FileReport, manifest_frame, sha256_of
 from pipelines.ingest.readers import read_file
 from pipelines.ingest.rules import Rule, broken_rows, row_rules
-from pipelines.ingest.tables import sheet_frame, title_period, title_text
+from pipelines.ingest.tables import SheetCells, sheet_cells, stack_sheets, title_period, title_text
 from pipelines.ingest.totals import check_totals
 from pipelines.io import write_parquet
 from pipelines.schema import BOOL_COLUMNS, COUNT_COLUMNS, SCORE_COLUMNS, VALUE_COLUMNS
@@ -116,8 +116,8 @@ def _county_hint(title: str, sheet: str, file_stem: str, counties: CountyTable) 
 
 def read_report(
     rep: FileReport, file_id: int, aliases: AliasTable, counties: CountyTable
-) -> list[dict[str, np.ndarray]]:
-    """Read one file into raw frames (one per table sheet); fill ``rep``; raise on file errors."""
+) -> list[SheetBlock]:
+    """Read one file into raw blocks (one per table sheet); fill ``rep``; raise on file errors."""
     rep.size = rep.path.stat().st_size
     rep.sha256 = sha256_of(rep.path)
     sheets = read_file(rep.path, rep.rel)
@@ -157,12 +157,12 @@ def read_report(
                 )
             )
             continue
-        frame = sheet_frame(sh.grid, header, sh.row_numbers)
+        cells = sheet_cells(sh.grid, header, sh.row_numbers)
         if "county" in header.columns and hint is not None and "township" not in header.columns:
-            cells = V.to_names(pd.Series(frame["county"], dtype=object)).dropna().unique()  # still raw here
-            known = sum(counties.resolve(c) is not None for c in cells)
-            if cells.size and known < cells.size / 2:  # a 单位 column listing units, not counties
-                frame["township"] = frame.pop("county")
+            names = V.to_names(cells.column("county")).dropna().unique()  # still raw here
+            known = sum(counties.resolve(c) is not None for c in names)
+            if names.size and known < names.size / 2:  # a 单位 column listing units, not counties
+                cells = cells.renamed("county", "township")
                 rep.warnings.append(
                     f"{where_en}column '{header.labels['county']}' holds units, not counties: read as township"
                 )
@@ -177,20 +177,11 @@ def read_report(
             rep.warnings.append(f"{where_en}repeated columns ignored: {', '.join(header.duplicates)}")
         township_hint = None
         named_elsewhere = counties.find_in(title) or counties.find_in(rep.path.stem)
-        if (multi and "township" not in frame and not _DEFAULT_SHEET_RE.match(sh.name or "")
+        if (multi and "township" not in cells.columns and not _DEFAULT_SHEET_RE.match(sh.name or "")
                 and (counties.resolve(sh.name) is None or named_elsewhere)):
             township_hint = sh.name  # one sheet per working committee (the title names the county)
-        n = len(frame["_row"])
-        frame["_file"] = np.full(n, file_id, dtype=np.int64)
-        frame["_sheet_no"] = np.full(n, sheet_no, dtype=np.int64)
-        frame["_sheet"] = np.full(n, sh.name or None, dtype=object)
-        frame["_county_hint"] = np.full(n, hint, dtype=object)
-        frame["_township_hint"] = np.full(n, township_hint, dtype=object)
-        for name in list(frame):  # encode while the cells are fresh; the grid is dropped after
-            if not name.startswith("_") or name == "_first":
-                frame[name] = V.encode(frame[name])
         rep.sheets.append(sh.name)
-        frames.append(frame)
+        frames.append(SheetBlock(cells, file_id, sheet_no, sh.name or None, hint, township_hint))
         del where_zh
     if missing_errors:
         first = missing_errors[0]
@@ -424,27 +415,38 @@ def _county_sort(counties: CountyTable):
 # ----------------------------------------------------------------------------- assembly
 
 
-_META_DTYPES = {"_row": np.int64, "_file": np.int64, "_sheet_no": np.int64}
-_META = ("_row", "_file", "_sheet_no", "_sheet", "_county_hint", "_township_hint")
+@dataclass(frozen=True)
+class SheetBlock:
+    """One table sheet's cells and what every one of its rows shares (file, sheet, hints)."""
+
+    cells: SheetCells
+    file_id: int
+    sheet_no: int
+    sheet: str | None
+    county_hint: str | None
+    township_hint: str | None
 
 
 class RawRows:
     """Every sheet's rows stacked: meta columns as arrays, raw cells as Encoded columns."""
 
-    def __init__(self, blocks: list[dict]) -> None:
-        lengths = [len(b["_row"]) for b in blocks]
+    def __init__(self, blocks: list[SheetBlock]) -> None:
+        lengths = [b.cells.n for b in blocks]
         self.n = sum(lengths)
         self.index = pd.RangeIndex(self.n)
-        self.data: dict[str, object] = {}
-        for name in _META:
-            dtype = _META_DTYPES.get(name, object)
-            parts = [b[name] for b in blocks]
-            self.data[name] = np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype=dtype)
-        names = ["_first"]
-        for b in blocks:
-            names += [c for c in b if c not in names and c not in _META]
-        for name in names:
-            self.data[name] = V.concat_encoded([b.get(name) for b in blocks], lengths)
+
+        def per_block(values: list, dtype: type) -> np.ndarray:  # one value per sheet → one per row
+            return np.repeat(np.array(values, dtype=dtype), lengths)
+
+        self.data: dict[str, object] = {
+            "_row": np.concatenate([b.cells.rows for b in blocks]) if blocks else np.empty(0, dtype=np.int64),
+            "_file": per_block([b.file_id for b in blocks], np.int64),
+            "_sheet_no": per_block([b.sheet_no for b in blocks], np.int64),
+            "_sheet": per_block([b.sheet for b in blocks], object),
+            "_county_hint": per_block([b.county_hint for b in blocks], object),
+            "_township_hint": per_block([b.township_hint for b in blocks], object),
+            **stack_sheets([b.cells for b in blocks]),
+        }
         self.columns = frozenset(self.data)
 
     def __len__(self) -> int:

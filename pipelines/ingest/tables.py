@@ -1,7 +1,7 @@
-"""One sheet's grid → a frame of raw cells under canonical column names, plus what the title says.
+"""One sheet's grid → its raw cells under canonical column names, plus what the title says.
 
-Nothing is parsed here: cells stay as read (object), so that a reject can show the value the
-county typed. Title rows give the county and the 统计截止 date when there is one.
+Nothing is parsed here: cells stay as read (factorized, not converted), so that a reject can
+show the value the county typed. Title rows give the county and the 统计截止 date when there is one.
 """
 
 from __future__ import annotations
@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import chain
 from typing import Any
 
 import numpy as np
+
 from pipelines.ingest.headers import HeaderMap
+from pipelines.ingest.values import Encoded, factorize_cells
 
 _PERIOD_RE = re.compile(
     r"(?:统计)?截[止至](?:日期|时间)?[::]?\s*(\d{4})\s*[年\-./]\s*(\d{1,2})\s*[月\-./]\s*(\d{1,2})"
@@ -59,27 +62,79 @@ def title_period(title: str) -> dt.date | None:
         return None
 
 
-def sheet_frame(grid: list[list[Any]], header: HeaderMap, row_numbers: list[int] | None) -> dict[str, np.ndarray]:
-    """Rows below the header as object arrays by canonical name; ``_row`` is the row a person sees.
+@dataclass(frozen=True)
+class SheetCells:
+    """One sheet's data rows, factorized once: ``codes[:, columns[name]]`` indexes ``uniques``.
 
-    Plain numpy arrays, not a DataFrame: pandas would infer (and convert) string columns per
-    sheet; the stage stacks all sheets first and builds one frame with explicit dtypes.
+    One hash pass over the whole block (not one per column) and no per-column object copies;
+    the grid can be dropped as soon as this exists. Code -1 is a missing cell.
     """
-    block = grid[header.data_start:]
+
+    codes: np.ndarray  # (rows, k) int64
+    uniques: np.ndarray  # object: the distinct cell values of the block
+    columns: dict[str, int]  # canonical name (and "_first", grid column 0) → column of ``codes``
+    rows: np.ndarray  # int64: the row a person sees
+
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
+    def column(self, name: str) -> Encoded:
+        return Encoded(np.ascontiguousarray(self.codes[:, self.columns[name]]), self.uniques)
+
+    def renamed(self, old: str, new: str) -> SheetCells:
+        columns = {(new if k == old else k): v for k, v in self.columns.items()}
+        return replace(self, columns=columns)
+
+
+def _rectangular(block: list[list[Any]]) -> tuple[list[list[Any]], int]:
+    """The rows and their common width (short rows padded with blanks, as calamine gives them)."""
+    widths = set(map(len, block))
+    width = max(widths, default=0)
+    if len(widths) > 1:
+        block = [r if len(r) == width else [*r, *[""] * (width - len(r))] for r in block]
+    return block, width
+
+
+def sheet_cells(grid: list[list[Any]], header: HeaderMap, row_numbers: list[int] | None) -> SheetCells:
+    """Rows below the header, the mapped columns (and column 0, for row markers) factorized once.
+
+    Nothing is parsed here: distinct values stay as read, so that a reject can show the value
+    the county typed; parsing happens once per distinct value after all sheets are stacked.
+    """
+    block, width = _rectangular(grid[header.data_start:])
     n = len(block)
-    width = len(block[0]) if n else 0  # grids are rectangular (readers pad CSV rows)
-    grid2d = np.empty((n, width), dtype=object)
-    if n and width:
-        grid2d[:] = block  # one C-level copy of the cells (rows are equally long)
-    blank = np.full(n, "", dtype=object)
-
-    def column(c: int) -> np.ndarray:
-        return np.ascontiguousarray(grid2d[:, c]) if c < width else blank
-
-    cols: dict[str, np.ndarray] = {name: column(c) for name, c in header.columns.items()}
-    cols["_first"] = column(0)
+    wanted = {**header.columns, "_first": 0}
+    used = sorted({c for c in wanted.values() if c < width})
+    flat = np.fromiter(chain.from_iterable(block), dtype=object, count=n * width).reshape(n, width)
+    cells = flat if used == list(range(width)) else flat[:, used]
+    codes, uniques = factorize_cells(cells.ravel())
+    codes = codes.reshape(n, len(used))
+    at = {c: j for j, c in enumerate(used)}
+    if any(c >= width for c in wanted.values()):  # only for an empty block: nothing below the header
+        codes = np.hstack([codes, np.full((n, 1), -1, dtype=np.int64)])
+    columns = {name: at.get(c, len(used)) for name, c in wanted.items()}
     if row_numbers is None:
-        cols["_row"] = np.arange(header.data_start + 1, header.data_start + 1 + n, dtype=np.int64)
+        rows = np.arange(header.data_start + 1, header.data_start + 1 + n, dtype=np.int64)
     else:
-        cols["_row"] = np.asarray(row_numbers[header.data_start:], dtype=np.int64)
-    return cols
+        rows = np.asarray(row_numbers[header.data_start:], dtype=np.int64)
+    return SheetCells(codes, uniques, columns, rows)
+
+
+def stack_sheets(sheets: list[SheetCells]) -> dict[str, Encoded]:
+    """Every sheet's columns stacked, one Encoded per name, all sharing one table of distinct values.
+
+    The sheets' tables are merged in one pass; a column a sheet lacks is missing (-1) there.
+    """
+    remap, uniques = factorize_cells(np.concatenate([s.uniques for s in sheets]) if sheets else np.empty(0, dtype=object))
+    maps, offset = [], 0
+    for s in sheets:  # local code → stacked code; the appended slot keeps -1 (missing) at -1
+        maps.append(np.append(remap[offset:offset + len(s.uniques)], -1))
+        offset += len(s.uniques)
+    names = dict.fromkeys(["_first", *(name for s in sheets for name in s.columns)])
+    out = {}
+    for name in names:
+        parts = [m[s.codes[:, s.columns[name]]] if name in s.columns else np.full(s.n, -1, dtype=np.int64)
+                 for s, m in zip(sheets, maps)]
+        out[name] = Encoded(np.concatenate(parts) if parts else np.empty(0, dtype=np.int64), uniques)
+    return out

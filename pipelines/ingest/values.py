@@ -161,9 +161,10 @@ def parse_yes_no(value: Any) -> Any:
 class Encoded:
     """A raw column as (codes, distinct values): code -1 is a missing cell.
 
-    Each sheet's columns are encoded as soon as the sheet is read, while its cells are still
-    in cache, and the grid is dropped; sheets are then merged by their (few) distinct values.
-    Parsers run once per distinct value and results are gathered by code.
+    Each sheet is factorized as soon as it is read, while its cells are still in cache, and the
+    grid is dropped; sheets are then merged by their (few) distinct values, and every column of
+    the stack shares that one table. Parsers run once per distinct value a column uses
+    (:meth:`compact`) and results are gathered by code.
     """
 
     codes: np.ndarray  # int64, -1 for missing
@@ -179,44 +180,42 @@ class Encoded:
     def all_missing(self) -> bool:
         return bool((self.codes < 0).all())
 
-    def to_series(self) -> pd.Series:
-        out = np.empty(len(self.uniques) + 1, dtype=object)
-        out[:-1] = self.uniques
-        out[-1] = None
-        return pd.Series(out[np.where(self.codes < 0, len(self.uniques), self.codes)], dtype=object)
+    def compact(self) -> Encoded:
+        """The same column with only the distinct values it uses (the table may be shared)."""
+        used = np.zeros(len(self.uniques) + 1, dtype=bool)
+        used[self.codes] = True  # code -1 marks the last slot
+        keep = np.flatnonzero(used[:-1])
+        if len(keep) == len(self.uniques):
+            return self
+        new = np.full(len(self.uniques) + 1, -1, dtype=np.int64)
+        new[keep] = np.arange(len(keep), dtype=np.int64)
+        return Encoded(new[self.codes], self.uniques[keep])
 
 
-def encode(values: np.ndarray | pd.Series) -> Encoded:
-    """Factorize raw cells (object) into an Encoded column."""
-    arr = values.to_numpy(dtype=object, na_value=None) if isinstance(values, pd.Series) else values
-    codes, uniques = pd.factorize(arr, use_na_sentinel=True)
-    return Encoded(codes.astype(np.int64, copy=False), np.asarray(uniques, dtype=object))
+def factorize_cells(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(int64 codes, object distinct values) of raw cells; -1 for a missing cell (None, NaN).
 
-
-def concat_encoded(parts: list[Encoded | None], lengths: list[int]) -> Encoded:
-    """Stack encoded columns (None: the column is absent from that block) into one."""
-    present = [p for p in parts if p is not None]
-    if not present:
-        return Encoded(np.full(sum(lengths), -1, dtype=np.int64), np.empty(0, dtype=object))
-    all_uniques = np.concatenate([p.uniques for p in present]) if present else np.empty(0, dtype=object)
-    remap, uniques = pd.factorize(all_uniques, use_na_sentinel=True)
-    codes = []
-    offset = 0
-    for part, n in zip(parts, lengths):
-        if part is None:
-            codes.append(np.full(n, -1, dtype=np.int64))
-            continue
-        local = part.codes
-        mapped = remap[offset + np.maximum(local, 0)] if len(part.uniques) else np.full(n, -1, dtype=np.int64)
-        codes.append(np.where(local < 0, -1, mapped).astype(np.int64, copy=False))
-        offset += len(part.uniques)
-    return Encoded(np.concatenate(codes) if codes else np.empty(0, dtype=np.int64), np.asarray(uniques, dtype=object))
+    Python hashes True like 1 and 1.0, so a yes/no cell would share a distinct value with a
+    count elsewhere in the sheet: booleans (rare in returns) are factorized apart.
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    uniques = np.asarray(uniques, dtype=object)
+    if bool not in set(map(type, uniques)):
+        return codes.astype(np.int64, copy=False), uniques
+    is_bool = np.fromiter((type(v) is bool for v in values), dtype=bool, count=len(values))
+    rest_codes, rest = pd.factorize(values[~is_bool], use_na_sentinel=True)
+    bool_codes, bools = pd.factorize(values[is_bool], use_na_sentinel=True)
+    out = np.empty(len(values), dtype=np.int64)
+    out[~is_bool] = rest_codes
+    out[is_bool] = bool_codes + len(rest)
+    return out, np.concatenate([np.asarray(rest, dtype=object), np.asarray(bools, dtype=object)])
 
 
 def _factorize(values: pd.Series | Encoded) -> tuple[np.ndarray, np.ndarray]:
     """(codes, distinct values) of raw cells; code -1 for a missing cell."""
     if isinstance(values, Encoded):
-        return values.codes, values.uniques
+        used = values.compact()
+        return used.codes, used.uniques
     return pd.factorize(values.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
 
 
@@ -266,29 +265,62 @@ def to_yes_no(values: pd.Series | Encoded) -> tuple[pd.Series, pd.Series]:
     return _typed(values, parse_yes_no, "boolean", None)
 
 
+# ASCII graphic characters and CJK ideographs only: NFKC leaves these alone and there is no
+# space to fold, so normalize_name would return the text unchanged (the common branch name)
+_PLAIN_NAME = r"^[\x21-\x7e\x{3400}-\x{4dbf}\x{4e00}-\x{9fff}]+$"
+_RE2_SPECIAL = frozenset("\\.^$|?*+()[]{}")
+
+
+def _normalised(uniques: np.ndarray, normalise: Callable[[Any], str]) -> pa.Array:
+    """Each distinct value normalised (null for a blank) as Arrow text.
+
+    Names that are already plain are recognised in one Arrow pass; Python runs on the rest.
+    """
+    if normalise is normalize_name and len(uniques):
+        try:
+            arr = pa.array(uniques, type=pa.large_string())
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # numbers among the names: every value in Python
+            arr = None
+        if arr is not None:
+            plain = pc.fill_null(pc.match_substring_regex(arr, pattern=_PLAIN_NAME), False)
+            rest = np.flatnonzero(~plain.to_numpy(zero_copy_only=False))
+            if not len(rest):
+                return arr
+            texts = uniques.copy()
+            texts[rest] = [normalise(u) or None for u in uniques[rest]]
+            return pa.array(texts, type=pa.large_string())
+    return pa.array([normalise(u) or None for u in uniques], type=pa.large_string())
+
+
+def _re2_literal(text: str) -> str:
+    return "".join("\\" + ch if ch in _RE2_SPECIAL else ch for ch in text)
+
+
+def _marker_hits(texts: pa.Array, how: str, markers: tuple[str, ...]) -> np.ndarray:
+    """Which texts contain (or start with) any of ``markers``: one regex pass, not one per marker."""
+    if not markers or not len(texts):
+        return np.zeros(len(texts), dtype=bool)
+    pattern = "|".join(_re2_literal(m) for m in markers)
+    pattern = f"^(?:{pattern})" if how == "startswith" else pattern
+    return pc.fill_null(pc.match_substring_regex(texts, pattern=pattern), False).to_numpy(zero_copy_only=False)
+
+
 def _gather_text(
     values: pd.Series | Encoded, normalise: Callable[[Any], str], flags: dict[str, tuple[str, tuple[str, ...]]] | None = None
 ) -> pd.Series | tuple[pd.Series, dict[str, np.ndarray]]:
     codes, uniques = _factorize(values)
-    texts = [normalise(u) or None for u in uniques]
+    texts = _normalised(np.asarray(uniques, dtype=object), normalise)
     if flags is not None:  # row masks computed once per distinct text (in Arrow), gathered by code
-        arr = pa.array(texts, type=pa.large_string())
         where = np.where(codes < 0, len(texts), codes)
-        flagged = {}
-        for key, (how, markers) in flags.items():
-            hit = np.zeros(len(texts) + 1, dtype=bool)
-            test = pc.starts_with if how == "startswith" else pc.match_substring
-            for marker in markers:
-                hit[:-1] |= test(arr, pattern=marker).to_numpy(zero_copy_only=False).astype(bool, copy=False) if len(texts) else False
-            flagged[key] = hit[where]
+        flagged = {key: np.append(_marker_hits(texts, how, markers), False)[where]
+                   for key, (how, markers) in flags.items()}
         return _as_str(texts, codes, values), flagged
     return _as_str(texts, codes, values)
 
 
-def _as_str(texts: list[str | None], codes: np.ndarray, values: pd.Series | Encoded) -> pd.Series:
-    norm = pa.array(texts, type=pa.large_string())
+def _as_str(texts: pa.Array, codes: np.ndarray, values: pd.Series | Encoded) -> pd.Series:
     # gather in Arrow (code -1 → null): no Python object per row
-    taken = norm.take(pa.array(codes, mask=codes < 0)) if len(norm) else pa.nulls(len(codes), pa.large_string())
+    taken = texts.take(pa.array(codes, mask=codes < 0)) if len(texts) else pa.nulls(len(codes), pa.large_string())
     index, name = _index_name(values)
     return pd.Series(_STR_DTYPE.construct_array_type()._from_sequence(taken, dtype=_STR_DTYPE), index=index, name=name)
 
