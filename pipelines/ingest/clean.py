@@ -292,10 +292,7 @@ def process(
     present = set(raw.columns)
 
     # totals: checked on every sheet, as warnings on the file
-    total_check = df[["_total", "_branch_row", "_sheet_key", "_file", "_sheet", "_row"]].assign(
-        township=township_cell, **{c: df[c] for c in VALUE_COLUMNS if c in COUNT_COLUMNS}
-    )
-    for file_id, w_zh, w_en in check_totals(total_check, [c for c in COUNT_COLUMNS if c in present]):
+    for file_id, w_zh, w_en in check_totals(df, [c for c in COUNT_COLUMNS if c in present], township_cell):
         reports[file_id].warnings.append(w_en)
 
     # row rules on branch rows

@@ -17,54 +17,75 @@ ADDITIVE = (
 )
 
 
-def check_totals(df: pd.DataFrame, columns: list[str]) -> list[tuple[int, str, str]]:
+def _branch_cumsum(df: pd.DataFrame, cols: list[str], branch: np.ndarray) -> np.ndarray:
+    """Running sums of the branch rows' values (row 0 is zero): a block's sum is one subtraction."""
+    csum = np.zeros((len(df) + 1, len(cols)), dtype=np.int64, order="F")
+    for j, c in enumerate(cols):
+        np.cumsum(np.where(branch, df[c].to_numpy(dtype=np.int64, na_value=0), 0), out=csum[1:, j])
+    return csum
+
+
+def _block_starts(kind: np.ndarray, totals: np.ndarray, sheet_key: np.ndarray) -> np.ndarray:
+    """Where each total row's block starts: the row after the sheet's previous 小计 (for a 小计),
+    else the sheet's first row. Rows of a sheet are contiguous."""
+    starts = np.r_[0, np.flatnonzero(sheet_key[1:] != sheet_key[:-1]) + 1]
+    start = starts[np.searchsorted(starts, totals, side="right") - 1]
+    small = kind[totals] == 1
+    pos = totals[small]
+    after_previous = np.r_[False, sheet_key[pos[1:]] == sheet_key[pos[:-1]]]
+    start[small] = np.where(after_previous, np.r_[0, pos[:-1] + 1], start[small])
+    return start
+
+
+def check_totals(
+    df: pd.DataFrame, columns: list[str], township: pd.Series | None = None
+) -> list[tuple[int, str, str]]:
     """[(file id, warning zh, warning en)] for every total row that disagrees with its rows.
 
     ``df``: all data rows of all sheets in sheet order, with typed ``columns``, ``_total``
     (0 none, 1 小计, 2 合计/总计), ``_branch_row`` (a branch row), ``_sheet_key``, ``_file``,
-    ``_sheet``, ``_row``, ``township``. Sums come from one cumulative sum over all rows, so each
-    total row costs a subtraction, not a pass over the data.
+    ``_sheet``, ``_row``; ``township`` the township cells as written (default
+    ``df["township"]``). Sums come from one cumulative sum over all rows and every total row
+    is compared at once; only the rows that disagree are looked at one by one.
     """
     kind = df["_total"].to_numpy()
     totals = np.flatnonzero(kind > 0)
     cols = [c for c in ADDITIVE if c in columns]
     if len(totals) == 0 or not cols:
         return []
-    branch = df["_branch_row"].to_numpy()
-    values = np.where(branch[:, None], df[cols].fillna(0).to_numpy(dtype=np.int64), 0)
-    csum = np.vstack([np.zeros((1, len(cols)), dtype=np.int64), np.cumsum(values, axis=0)])
+    town_cells = df["township"] if township is None else township
+    branch = df["_branch_row"].to_numpy(dtype=bool)
+    csum = _branch_cumsum(df, cols, branch)
     sheet_key = df["_sheet_key"].to_numpy()
-    starts = np.r_[0, np.flatnonzero(sheet_key[1:] != sheet_key[:-1]) + 1]
-    sheet_start = dict(zip(sheet_key[starts].tolist(), starts.tolist()))
-    stated_frame = df[cols].iloc[totals]
-    stated = stated_frame.fillna(0).to_numpy(dtype=np.int64)
-    given = stated_frame.notna().to_numpy()
-    town = df["township"].to_numpy(dtype=object, na_value=None) if (kind == 1).any() else None
+    start = _block_starts(kind, totals, sheet_key)
+    stated = np.column_stack([df[c].to_numpy(dtype=np.int64, na_value=0)[totals] for c in cols])
+    given = np.column_stack([df[c].notna().to_numpy()[totals] for c in cols])
+    blocks = csum[totals] - csum[start]
+    off = np.flatnonzero(((blocks != stated) & given).any(axis=1))
+    if not len(off):
+        return []
     # branch-row sums per (sheet, township), for a 小计 that names its township: computed only
     # when some 小计 disagrees with its block (rare), not on every run
     town_sums: dict[tuple[int, str], np.ndarray] | None = None
 
     def township_sums() -> dict[tuple[int, str], np.ndarray]:
+        values = np.diff(csum, axis=0)  # each row's own branch values
         sub = pd.DataFrame(values[branch], columns=cols)
-        sub["_k"], sub["_t"] = sheet_key[branch], town[branch]
+        sub["_k"], sub["_t"] = sheet_key[branch], town_cells.to_numpy(dtype=object, na_value=None)[branch]
         sums = sub.dropna(subset=["_t"]).groupby(["_k", "_t"], sort=False)[cols].sum()
         return {(int(k), t): v for (k, t), v in zip(sums.index, sums.to_numpy(dtype=np.int64))}
     files, sheets, rows = df["_file"].to_numpy(), df["_sheet"].to_numpy(dtype=object), df["_row"].to_numpy()
     out = []
-    last_sub: dict[int, int] = {}
-    for j, i in enumerate(totals.tolist()):
+    for j in off.tolist():
+        i = int(totals[j])
         key = int(sheet_key[i])
         small = kind[i] == 1
-        start = last_sub.get(key, sheet_start[key]) if small else sheet_start[key]
-        if small:
-            last_sub[key] = i + 1
-        block = csum[i] - csum[start]
-        if not ((block != stated[j]) & given[j]).any():
-            continue
-        if small and isinstance(town[i], str):
+        block = blocks[j]
+        town = town_cells.iloc[i] if small else None
+        if small and isinstance(town, str):
             if town_sums is None:
                 town_sums = township_sums()
-            alt = town_sums.get((key, town[i]))
+            alt = town_sums.get((key, town))
             if alt is not None and not ((alt != stated[j]) & given[j]).any():
                 continue
         diffs = [(c, int(stated[j, n]), int(block[n])) for n, c in enumerate(cols) if given[j, n] and stated[j, n] != block[n]]
