@@ -181,17 +181,18 @@ def branch_values(returns: pd.DataFrame, reg: pd.DataFrame, ids: np.ndarray | No
 def period_county_codes(values: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     """An integer code per branch row for its (period, county), and the (period, county) of each code.
 
-    Lets the data-quality and balance counts use ``np.bincount`` instead of string group-bys.
+    Dense over periods × counties (a pair without rows simply counts 0), so the data-quality and
+    balance counts use ``np.bincount`` with no string group-by and no second factorisation.
     """
     pcode, puniq = pd.factorize(values["period"].to_numpy())
-    ccode = values["county"].cat.codes.to_numpy().astype(np.int64)
-    ncat = len(values["county"].cat.categories)
-    code, uniq = pd.factorize(pcode.astype(np.int64) * ncat + ccode)
+    cats = values["county"].cat.categories
+    ncat = len(cats)
+    code = pcode.astype(np.int64) * ncat + values["county"].cat.codes.to_numpy().astype(np.int64)
     units = pd.DataFrame({
-        "period": pd.DatetimeIndex(np.asarray(puniq)[uniq // ncat]).astype("datetime64[ns]"),
-        "county": pd.array(np.asarray(values["county"].cat.categories, dtype=object)[uniq % ncat], dtype="str"),
+        "period": pd.DatetimeIndex(np.repeat(np.asarray(puniq), ncat)).astype("datetime64[ns]"),
+        "county": pd.array(np.tile(np.asarray(cats, dtype=object), len(puniq)), dtype="str"),
     })
-    return code.astype(np.int64), units
+    return code, units
 
 
 def add_rates(frame: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:

@@ -169,6 +169,7 @@ def within_county(
     cm = county_metrics.loc[county_metrics["county"] != city_label, ["period", "county", "branches_expected",
                                                                      "branches_reported"]]
     code, units = period_county_codes(values)
+    code3 = code * 3  # one bincount per indicator counts both: 3·unit + (has a value) + (below the target)
     frames = []
     for ind in indicators:
         if ind.denominator == "branches_expected":
@@ -179,11 +180,11 @@ def within_county(
             f["branches_below_target"] = (short * (0 if meets else 1)).astype("Int64")
         else:
             v = branch_indicator_array(values, ind)
-            has = ~np.isnan(v)
-            below = has & (ind.sign * (v - ind.target) < -1e-12)
+            state = (~np.isnan(v)).view(np.int8) + (ind.sign * (v - ind.target) < -1e-12).view(np.int8)
+            counts = np.bincount(code3 + state, minlength=3 * len(units)).reshape(-1, 3)
             agg = units.copy()
-            agg["has"] = np.bincount(code, weights=has, minlength=len(units))
-            agg["below"] = np.bincount(code, weights=below, minlength=len(units))
+            agg["has"] = counts[:, 1] + counts[:, 2]
+            agg["below"] = counts[:, 2]
             f = cm[["period", "county"]].merge(agg, on=["period", "county"], how="left")
             f = f.rename(columns={"has": "branches", "below": "branches_below_target"})
             f["branches"] = f["branches"].fillna(0).astype("Int64")

@@ -192,9 +192,13 @@ def uniform_values(returns: pd.DataFrame, values: pd.DataFrame, grid: pd.DataFra
         ok = ~np.isnan(x)
         xcode, xs = pd.factorize(x[ok])
         pair = ucode[ok].astype(np.int64) * (len(xs) + 1) + xcode
-        pairs, counts = np.unique(pair, return_counts=True)
-        mode = np.zeros(len(uniq_units))
-        np.maximum.at(mode, pairs // (len(xs) + 1), counts)
+        if len(uniq_units) * (len(xs) + 1) <= 4 * len(pair) + 1_000_000:  # few distinct values: count densely
+            mode = np.bincount(pair, minlength=len(uniq_units) * (len(xs) + 1)).reshape(len(uniq_units), -1).max(axis=1)
+            mode = mode.astype(float)
+        else:
+            pairs, counts = np.unique(pair, return_counts=True)
+            mode = np.zeros(len(uniq_units))
+            np.maximum.at(mode, pairs // (len(xs) + 1), counts)
         n = np.bincount(ucode[ok], minlength=len(uniq_units)).astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
             share = np.where(n >= min_branches, mode / n, np.nan)
