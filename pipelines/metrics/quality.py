@@ -193,8 +193,8 @@ def uniform_values(returns: pd.DataFrame, values: pd.DataFrame, grid: pd.DataFra
         xcode, xs = pd.factorize(x[ok])
         pair = ucode[ok].astype(np.int64) * (len(xs) + 1) + xcode
         if len(uniq_units) * (len(xs) + 1) <= 4 * len(pair) + 1_000_000:  # few distinct values: count densely
-            mode = np.bincount(pair, minlength=len(uniq_units) * (len(xs) + 1)).reshape(len(uniq_units), -1).max(axis=1)
-            mode = mode.astype(float)
+            counts = np.bincount(pair, minlength=len(uniq_units) * (len(xs) + 1))
+            mode = counts.reshape(len(uniq_units), len(xs) + 1).max(axis=1, initial=0).astype(float)
         else:
             pairs, counts = np.unique(pair, return_counts=True)
             mode = np.zeros(len(uniq_units))
