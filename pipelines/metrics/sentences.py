@@ -83,8 +83,10 @@ QUALITY_TEMPLATES: dict[str, dict[str, str]] = {
 }
 
 
-def _pa(values: pd.Series | np.ndarray | list) -> pa.Array:
+def _pa(values: pd.Series | np.ndarray | list | pa.Array) -> pa.Array:
     """A pyarrow string array of ``values`` with nulls as empty strings."""
+    if isinstance(values, pa.Array):  # already text: no trip through pandas
+        return pc.fill_null(values.cast(pa.string()), "")
     s = pd.Series(values) if not isinstance(values, pd.Series) else values
     arr = pa.array(s.astype("str").reset_index(drop=True), type=pa.string(), from_pandas=True)
     return pc.fill_null(arr, "")
@@ -134,21 +136,28 @@ def shown(values: pd.Series, units: pd.Series, lang: str) -> pd.Series:
 
 
 def integers(values: pd.Series | np.ndarray | list) -> pd.Series:
+    return _series(integers_arrow(values))
+
+
+def integers_arrow(values: pd.Series | np.ndarray | list) -> pa.Array:
+    """Whole numbers as text ("30"); null gives ""."""
     v = _floats(values)
     ok = np.isfinite(v)
     s = pc.cast(pa.array(np.where(ok, np.round(v), 0).astype(np.int64)), pa.string())
-    return _series(pc.if_else(pa.array(ok), s, ""))
+    return pc.if_else(pa.array(ok), s, "")
 
 
 def dates(values: pd.Series, lang: str) -> pd.Series:
     """Dates as 2005年2月25日 / 2005-02-25; formatted once per distinct date, then taken."""
+    return _series(dates_arrow(values, lang))
+
+
+def dates_arrow(values: pd.Series | np.ndarray, lang: str) -> pa.Array:
+    """``dates`` as a pyarrow array: a few periods formatted once, then one take (NaT gives "")."""
     p = pd.to_datetime(pd.Series(values).reset_index(drop=True))
     codes, uniq = pd.factorize(p)
-    if len(uniq) < len(p):
-        text = _dates(pd.Series(uniq), lang)
-        out = np.asarray(text, dtype=object)[np.maximum(codes, 0)]
-        return pd.Series(pd.array(np.where(codes < 0, "", out), dtype="str"))
-    return _dates(p, lang)
+    text = _pa(_dates(pd.Series(uniq, dtype=p.dtype), lang))
+    return pc.fill_null(text.take(pa.array(codes, mask=codes < 0)), "")
 
 
 def _dates(p: pd.Series, lang: str) -> pd.Series:
@@ -161,11 +170,11 @@ def _dates(p: pd.Series, lang: str) -> pd.Series:
 
 
 def render(template: str, fields: dict[str, pd.Series | str], n: int) -> pd.Series:
-    """Fill a ``str.format`` template column-wise; every field is a Series of length ``n`` or a str."""
+    """Fill a ``str.format`` template column-wise; every field is a Series (or pyarrow array) of length ``n``, or a str."""
     return _series(render_arrow(template, fields, n))
 
 
-def render_arrow(template: str, fields: dict[str, pd.Series | str], n: int) -> pa.Array:
+def render_arrow(template: str, fields: dict[str, pd.Series | pa.Array | str], n: int) -> pa.Array:
     """``render`` as a pyarrow string array (no round trip through Python objects)."""
     parts: list[pa.Array | str] = []
     for literal, name, _spec, _conv in string.Formatter().parse(template):
@@ -193,12 +202,36 @@ def county_names(lang: str) -> dict[str, str]:
 
 def unit_names(county: pd.Series, township: pd.Series, branch: pd.Series, lang: str) -> pd.Series:
     """"五华县" / "五华县水寨镇" / "五华县水寨镇某党支部"; in English "Wuhua / 水寨镇 / …"."""
-    c = pd.Series(county).astype("str").reset_index(drop=True)
-    c = c.map(county_names(lang)).fillna(c).astype("str")
-    t = pd.Series(township).astype("str").reset_index(drop=True).fillna("")
-    b = pd.Series(branch).astype("str").reset_index(drop=True).fillna("")
+    return _series(unit_names_arrow(county, township, branch, lang))
+
+
+def text_arrow(values: pd.Series | np.ndarray | list, mapping: dict[str, str] | None = None) -> pa.Array:
+    """``values.astype("str")`` as a pyarrow array (nulls kept), optionally relabelled by ``mapping``.
+
+    A categorical (or a relabelled column) is converted through its few distinct values and one
+    take, so a column of half a million county or township names never becomes Python objects.
+    """
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    s = s.reset_index(drop=True)
+    if not isinstance(s.dtype, pd.CategoricalDtype) and mapping is None:
+        return pa.array(s.astype("str"), type=pa.string(), from_pandas=True)
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes, uniq = s.cat.codes.to_numpy(), s.cat.categories
+    else:
+        codes, uniq = pd.factorize(s)
+    u = pd.Series(uniq).astype("str")  # the distinct values only
+    if mapping is not None:
+        u = u.map(mapping).fillna(u).astype("str")
+    return pa.array(u, type=pa.string(), from_pandas=True).take(pa.array(codes, mask=codes < 0))
+
+
+def unit_names_arrow(county: pd.Series, township: pd.Series, branch: pd.Series, lang: str) -> pa.Array:
+    """``unit_names`` as a pyarrow array (a missing county gives null)."""
+    c = text_arrow(county, county_names(lang))
+    t = pc.fill_null(text_arrow(township), "")
+    b = pc.fill_null(text_arrow(branch), "")
     if lang == "zh":
-        return (c + t + b).astype("str")
-    sep_t = t.where(t == "", " / " + t)
-    sep_b = b.where(b == "", " / " + b)
-    return (c + sep_t + sep_b).astype("str")
+        return pc.binary_join_element_wise(c, t, b, "")
+    sep_t = pc.if_else(pc.equal(t, ""), "", pc.binary_join_element_wise(" / ", t, ""))
+    sep_b = pc.if_else(pc.equal(b, ""), "", pc.binary_join_element_wise(" / ", b, ""))
+    return pc.binary_join_element_wise(c, sep_t, sep_b, "")

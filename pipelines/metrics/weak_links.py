@@ -53,69 +53,106 @@ def _empty() -> pd.DataFrame:
 EXTRA = ("best_county", "best_value", "prev_period", "prev_value", "expected", "reported", "missing", "n")
 
 
+def _positional(values: pd.Series | np.ndarray | pd.api.extensions.ExtensionArray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """The values without their index (rows are matched by position, never aligned)."""
+    return values.array if isinstance(values, pd.Series) else values
+
+
+def _label(values: pd.Series | pd.Categorical | np.ndarray | str | None, n: int) -> pd.Categorical:
+    """A text column as a categorical: the rules keep labels as codes; ``typed`` prints them once."""
+    if values is None:
+        return pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8), categories=pd.Index([], dtype="str"))
+    if isinstance(values, str):
+        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([values], dtype="str"))
+    if isinstance(values, pd.Categorical):
+        return values
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return s.array
+    return pd.Categorical(s.astype("str").to_numpy())
+
+
 def _build(
-    base: pd.DataFrame, ind: Indicator, rule: str, severity: pd.Series, gap: pd.Series, template: str | np.ndarray,
-    level: str, extra: dict[str, pd.Series] | None = None,
+    base: pd.DataFrame, ind: Indicator, rule: str, severity: pd.Categorical, gap: pd.Series | np.ndarray,
+    template: str | np.ndarray, level: str, extra: dict[str, pd.Series] | None = None,
 ) -> pd.DataFrame:
-    """Weak-link rows for one (indicator, rule) from the flagged units in ``base`` (phrased later)."""
+    """Weak-link rows for one (indicator, rule) from the flagged units in ``base`` (phrased later).
+
+    Text columns stay categorical (a few labels and integer codes) until ``typed``; every column
+    is taken by position, so no index is reset or aligned on the way.
+    """
     n = len(base)
     if n == 0:
         return None  # type: ignore[return-value]  # nothing flagged: skipped by ``rank``
-    b = base.reset_index(drop=True)
     out = pd.DataFrame({
-        "period": b["period"].to_numpy(),
-        "level": level,
-        "county": b["county"].astype("str").to_numpy(),
-        "township": b["township"].astype("str").to_numpy() if "township" in b else None,
-        "branch": b["branch"].astype("str").to_numpy() if "branch" in b else None,
-        "indicator": ind.id,
-        "value": b["value"].astype("Float64").to_numpy(),
-        "city_value": b["city_value"].astype("Float64").to_numpy(),
-        "gap_pp": (pd.Series(gap).reset_index(drop=True).astype("Float64") * ind.scale).round(6).to_numpy(),
+        "period": base["period"].to_numpy(),
+        "level": _label(level, n),
+        "county": _label(base["county"], n),
+        "township": _label(base["township"] if "township" in base else None, n),
+        "branch": _label(base["branch"] if "branch" in base else None, n),
+        "indicator": _label(ind.id, n),
+        "value": pd.array(_positional(base["value"]), dtype="Float64"),
+        "city_value": pd.array(_positional(base["city_value"]), dtype="Float64"),
+        "gap_pp": (pd.array(_positional(gap), dtype="Float64") * ind.scale).round(6),
         "target": ind.target,
-        "rule": rule,
-        "severity": pd.Series(severity).reset_index(drop=True).astype("str").to_numpy(),
-        "members_affected": b["members_affected"].astype("Int64").to_numpy(),
-        "template": template,
+        "rule": _label(rule, n),
+        "severity": _label(severity, n),
+        "members_affected": pd.array(_positional(base["members_affected"]), dtype="Int64"),
+        "template": _label(template, n),
     })
-    if "branch_id" in b:  # resolved to a name by the caller, after filtering
-        out["branch_id"] = b["branch_id"].to_numpy()
+    if "branch_id" in base:  # resolved to a name by the caller, after filtering
+        out["branch_id"] = base["branch_id"].to_numpy()
     for k, v in (extra or {}).items():
-        out[k] = pd.Series(v).reset_index(drop=True).to_numpy()
+        out[k] = pd.Series(v).to_numpy()
     return out
 
 
 def _fields(
-    sub: pd.DataFrame, names: set[str], lang: str, by_id: dict[str, Indicator], branch_names: pd.Series | None,
-) -> dict[str, pd.Series | str]:
-    """The template fields a template needs, for the rows of one template only."""
-    n = len(sub)
-    unit = sub["indicator"].map({k: i.unit for k, i in by_id.items()}).astype("str")
+    links: pd.DataFrame, idx: np.ndarray, names: set[str], lang: str, by_id: dict[str, Indicator],
+    branch_names: pa.Array | None,
+) -> dict[str, pd.Series | pa.Array | str]:
+    """The template fields a template needs, for its rows ``idx`` of ``links`` only.
+
+    Only the columns a field reads are taken (not the whole frame), and nothing is computed for
+    a field the template does not use.
+    """
+    n = len(idx)
     none = pd.Series([None] * n)
 
-    def unit_name() -> pd.Series:
-        ids = pd.to_numeric(sub["branch_id"], errors="coerce") if "branch_id" in sub else None
+    def col(name: str) -> pd.Series:
+        return links[name].iloc[idx].reset_index(drop=True)
+
+    def unit() -> pd.Series:  # the indicator's unit per row, looked up once per distinct indicator
+        codes, uniq = ranking.factorize(col("indicator"))
+        return pd.Series(np.array([by_id[u].unit if u in by_id else None for u in uniq] + [None], dtype=object)[codes])
+
+    def shown(name: str) -> pd.Series:
+        return st.shown(col(name), unit(), lang)
+
+    def unit_name() -> pd.Series | pa.Array:
+        ids = pd.to_numeric(col("branch_id"), errors="coerce") if "branch_id" in links else None
         if branch_names is not None and ids is not None and ids.notna().all():
-            return branch_names.iloc[ids.to_numpy(dtype=np.int64)].reset_index(drop=True)  # names made once
-        return st.unit_names(sub["county"], sub["township"], sub["branch"], lang)
+            return branch_names.take(pa.array(ids.to_numpy(dtype=np.int64)))  # names made once per branch
+        return st.unit_names(col("county"), col("township"), col("branch"), lang)
+
 
     make = {
         "unit": unit_name,
-        "label": lambda: sub["indicator"].map({k: (i.zh if lang == "zh" else i.en) for k, i in by_id.items()}),
-        "value": lambda: st.shown(sub["value"], unit, lang),
-        "target": lambda: st.shown(sub["target"], unit, lang),
-        "gap": lambda: st.tenths(sub["gap_pp"]),
-        "gap_unit": lambda: unit.map(st.GAP_UNITS[lang]),
-        "period": lambda: st.dates(sub["period"], lang),
-        "members": lambda: st.integers(sub["members_affected"]),
-        "best": lambda: st.unit_names(sub["best_county"], none, none, lang),
-        "best_value": lambda: st.shown(sub["best_value"], unit, lang),
-        "prev_value": lambda: st.shown(sub["prev_value"], unit, lang),
-        "prev_period": lambda: st.dates(sub["prev_period"], lang),
-        "expected": lambda: st.integers(sub["expected"]),
-        "reported": lambda: st.integers(sub["reported"]),
-        "missing": lambda: st.integers(sub["missing"]),
-        "n": lambda: st.integers(sub["n"]),
+        "label": lambda: st.text_arrow(col("indicator"), {k: (i.zh if lang == "zh" else i.en) for k, i in by_id.items()}),
+        "value": lambda: shown("value"),
+        "target": lambda: shown("target"),
+        "gap": lambda: st.tenths(col("gap_pp")),
+        "gap_unit": lambda: unit().map(st.GAP_UNITS[lang]),
+        "period": lambda: st.dates_arrow(col("period"), lang),
+        "members": lambda: st.integers_arrow(col("members_affected")),
+        "best": lambda: st.unit_names(col("best_county"), none, none, lang),
+        "best_value": lambda: shown("best_value"),
+        "prev_value": lambda: shown("prev_value"),
+        "prev_period": lambda: st.dates_arrow(col("prev_period"), lang),
+        "expected": lambda: st.integers_arrow(col("expected")),
+        "reported": lambda: st.integers_arrow(col("reported")),
+        "missing": lambda: st.integers_arrow(col("missing")),
+        "n": lambda: st.integers_arrow(col("n")),
     }
     return {k: make[k]() for k in names}
 
@@ -132,18 +169,15 @@ def phrase(links: pd.DataFrame, indicators: list[Indicator], reg: pd.DataFrame |
             out[col] = None
     by_id = {i.id: i for i in indicators}
     for lang in ("zh", "en"):
-        names = (st.unit_names(reg["county"].astype("str"), reg["township"].astype("str").replace("", None),
-                               reg["branch"], lang) if reg is not None else None)
+        names = st.unit_names_arrow(reg["county"], reg["township"], reg["branch"], lang) if reg is not None else None
         pieces: list[pa.Array] = []
         where: list[np.ndarray] = []
-        template_of = out["template"].to_numpy(dtype=object)
         for key, template in st.TEMPLATES[lang].items():
-            idx = np.flatnonzero(template_of == key)
+            idx = np.flatnonzero(ranking.is_value(out["template"], key))
             if not len(idx):
                 continue
-            sub = out.iloc[idx].reset_index(drop=True)
             fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-            pieces.append(st.render_arrow(template, _fields(sub, fields, lang, by_id, names), len(sub)))
+            pieces.append(st.render_arrow(template, _fields(out, idx, fields, lang, by_id, names), len(idx)))
             where.append(idx)
         if pieces:  # put each template's sentences back in row order with one take
             pos = np.concatenate(where)
@@ -154,8 +188,13 @@ def phrase(links: pd.DataFrame, indicators: list[Indicator], reg: pd.DataFrame |
     return out
 
 
-def _severity(critical: pd.Series) -> pd.Series:
-    return pd.Series(np.where(critical.fillna(False).to_numpy(dtype=bool), "critical", "warning"))
+SEVERITIES = pd.Index(["critical", "warning"], dtype="str")
+
+
+def _severity(critical: pd.Series | np.ndarray) -> pd.Categorical:
+    """critical / warning from a (nullable) flag; null is a warning."""
+    flag = pd.Series(critical).fillna(False).to_numpy(dtype=bool)
+    return pd.Categorical.from_codes(np.where(flag, 0, 1).astype(np.int8), categories=SEVERITIES)
 
 
 def county_rules(
@@ -342,19 +381,32 @@ def funnel_below(p: pd.Series, n: pd.Series, p0: pd.Series, sign: int, z: float)
     return pd.Series(out, index=p.index)
 
 
+def _period_rows(period: pd.Series, city: pd.DataFrame) -> np.ndarray:
+    """Each row's position in the city table's periods (−1 when absent): looked up once, not per indicator."""
+    return city.index.get_indexer(pd.Index(period))
+
+
+def _city_at(city: pd.DataFrame, ind: Indicator, rows: np.ndarray) -> np.ndarray:
+    """The city value of ``ind`` at each row's period (NaN where the city has none)."""
+    per_period = city[ind.id].to_numpy(dtype=float, na_value=np.nan)
+    return np.append(per_period, np.nan)[rows]  # row −1 reads the trailing NaN
+
+
 def small_unit_rule(
     frame: pd.DataFrame, level: str, keys: list[str], city: pd.DataFrame, ind: Indicator, th: Thresholds,
-    value: pd.Series, n: pd.Series, affected: pd.Series,
+    value: pd.Series, n: pd.Series, affected: pd.Series, period_rows: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """below_city for townships and branches: beyond the gap threshold AND beyond the funnel limit.
 
     The cheap tests (denominator, gap) run first on plain arrays; the binomial tail only on the
-    units that pass them.
+    units that pass them. ``period_rows`` (``_period_rows``) saves looking up the period of
+    millions of branch rows once per indicator.
     """
     s = ind.sign
     v = pd.Series(value).to_numpy(dtype=float, na_value=np.nan)
     nv = pd.Series(n).to_numpy(dtype=float, na_value=np.nan)
-    cityv = frame["period"].map(city[ind.id]).to_numpy(dtype=float, na_value=np.nan)
+    rows_at = _period_rows(frame["period"], city) if period_rows is None else period_rows
+    cityv = _city_at(city, ind, rows_at)
     gap = s * (cityv - v)
     lim, lim_c = th.gap("below_city", ind.unit), th.gap("below_city_critical", ind.unit)
     cand = np.flatnonzero((nv >= float(th.weak_links["min_denominator"])) & (gap > lim + EPS))
@@ -396,18 +448,26 @@ def branch_rules(
     """Branches significantly below the city on indicators counted in people (not 0/1 branch flags)."""
     city = _city_values(county_metrics, indicators)
     frame = values[["period", "county", "township", "branch_id"]]
+    period_rows = _period_rows(values["period"], city)
     out = []
     for ind in indicators:
         if ind.unit != "share" or ind.counts_branches or ind.denominator == "members_expected":
             continue
-        v = pd.Series(branch_indicator_array(values, ind))
-        den = values[ind.denominator]
-        affected = den - values[ind.numerator]
-        f = small_unit_rule(frame, "branch", ["county", "township", "branch_id"], city, ind, th, v, den, affected)
+        v = branch_indicator_array(values, ind)
+        den = values[ind.denominator].to_numpy(dtype=float, na_value=np.nan)
+        affected = den - values[ind.numerator].to_numpy(dtype=float, na_value=np.nan)
+        f = small_unit_rule(frame, "branch", ["county", "township", "branch_id"], city, ind, th, v, den, affected,
+                            period_rows)
         if f is not None:
-            f["branch"] = reg["branch"].to_numpy()[f["branch_id"].to_numpy(dtype=np.int64)]
+            f["branch"] = _take_label(reg["branch"], f["branch_id"].to_numpy(dtype=np.int64))
         out.append(f)
     return out
+
+
+def _take_label(column: pd.Series, rows: np.ndarray) -> pd.Categorical:
+    """``column`` at positions ``rows`` as a categorical: integer codes taken, no string copied."""
+    cat = column.array if isinstance(column.dtype, pd.CategoricalDtype) else pd.Categorical(column)
+    return pd.Categorical.from_codes(cat.codes[rows], dtype=cat.dtype)
 
 
 def not_reported_branches(
@@ -424,16 +484,31 @@ def not_reported_branches(
     p, b = np.nonzero(~seen)
     twice = np.zeros(len(p), dtype=bool)
     twice[p > 0] = ~seen[p[p > 0] - 1, b[p > 0]]
-    r = reg.iloc[b]
     city = _city_values(county_metrics, indicators)
-    base = pd.DataFrame({
-        "period": pidx[p].to_numpy(), "county": r["county"].astype("str").to_numpy(),
-        "township": r["township"].astype("str").to_numpy(), "branch": r["branch"].to_numpy(),
-        "value": 0.0, "members_affected": r["members_expected"].to_numpy(), "branch_id": b,
+    city_v = city[ind.id].astype("Float64").reindex(pidx).array  # one value per period, taken per row
+    base = pd.DataFrame({  # names as codes into the registry's categories (see _take_label)
+        "period": pidx.to_numpy()[p], "county": _take_label(reg["county"], b),
+        "township": _take_label(reg["township"], b), "branch": _take_label(reg["branch"], b),
+        "value": np.zeros(len(p)), "members_affected": reg["members_expected"].array.take(b), "branch_id": b,
+        "city_value": city_v.take(p),
     })
-    base["city_value"] = base["period"].map(city[ind.id]).astype("Float64")
-    return _build(base, ind, "not_reported", _severity(pd.Series(twice)), pd.Series(ind.target - 0.0, index=base.index),
+    return _build(base, ind, "not_reported", _severity(twice), np.full(len(p), ind.target - 0.0),
                   "not_reported_branch", "branch")
+
+
+def registry_labels(reg: pd.DataFrame) -> pd.DataFrame:
+    """The registry with its name columns as categoricals, factorised once for every rule.
+
+    Branch rows then carry their county, township and branch as integer codes into these
+    categories (``_take_label``), and rows from different rules share them, so putting the
+    rules together recodes nothing.
+    """
+    out = reg.copy(deep=False)
+    for col in ("county", "township", "branch"):
+        if col in out and not isinstance(out[col].dtype, pd.CategoricalDtype):
+            codes, uniq = pd.factorize(out[col])
+            out[col] = pd.Categorical.from_codes(codes, categories=pd.Index(uniq))
+    return out
 
 
 def typed(out: pd.DataFrame) -> pd.DataFrame:
@@ -442,7 +517,7 @@ def typed(out: pd.DataFrame) -> pd.DataFrame:
     out["rank"] = out["rank"].astype("Int64")
     out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
     for col in ("level", "county", "township", "branch", "indicator", "rule", "severity", "reason_zh", "reason_en"):
-        out[col] = out[col].astype("str")
+        out[col] = pd.Series(pd.array(st.text_arrow(out[col]), dtype="str"), index=out.index)  # categories printed once
     for col in ("value", "city_value", "gap_pp", "target", "members_affected"):
         if out[col].dtype == object:
             out[col] = pd.to_numeric(out[col], errors="coerce")
@@ -457,6 +532,7 @@ def weak_links(
     township_metrics: pd.DataFrame, balance: pd.DataFrame, indicators: list[Indicator], thresholds: Thresholds,
 ) -> pd.DataFrame:
     """weak_links.parquet: every rule at every level, ranked."""
+    reg = registry_labels(reg)
     parts = citywide_rule(county_metrics, indicators, thresholds)
     parts += county_rules(county_metrics, balance, indicators, thresholds)
     parts += township_rules(township_metrics, county_metrics, indicators, thresholds)
