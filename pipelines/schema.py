@@ -170,11 +170,15 @@ def empty(name: str) -> pd.DataFrame:
 
 
 def enforce(df: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Validate ``df`` against schema ``name`` (all failures at once); raise OutputSchemaError."""
+    """Validate ``df`` against schema ``name`` (all failures at once); raise OutputSchemaError.
+
+    The schemas only check (nothing is coerced), so pandera validates ``df`` itself rather than
+    a deep copy of it; the frame is returned unchanged.
+    """
     from pipelines.ingest.errors import OutputSchemaError
 
     try:
-        return SCHEMAS[name].validate(df, lazy=True)
+        return SCHEMAS[name].validate(df, lazy=True, inplace=True)
     except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:
         cases = getattr(exc, "failure_cases", None)
         detail = cases.head(10).to_string() if cases is not None else str(exc)

@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import gc
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -200,12 +201,20 @@ def read_report(
 # ----------------------------------------------------------------------------- processing
 
 
-def _typed_frame(raw: RawRows, aliases: AliasTable) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
-    """Parse every value column once per distinct value; normalise names; flag row kinds."""
-    out = pd.DataFrame(index=raw.index)  # raw: RawRows
-    bad: dict[str, pd.Series] = {}
+def _all_missing(n: int, dtype: str) -> pd.Series:
+    """A column no file gives: all <NA> in its output dtype."""
+    np_type = np.int64 if dtype == "Int64" else np.float64 if dtype == "Float64" else np.bool_
+    array_type = {"Int64": pd.arrays.IntegerArray, "Float64": pd.arrays.FloatingArray, "boolean": pd.arrays.BooleanArray}[dtype]
+    return pd.Series(array_type(np.zeros(n, dtype=np_type), np.ones(n, dtype=bool)))
+
+
+def _typed_frame(raw: RawRows, aliases: AliasTable) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Parse every value column once per distinct value; normalise names; flag row kinds.
+
+    Columns are collected first and the frame is built once (no insert per column)."""
+    cols: dict[str, object] = {}
+    bad: dict[str, np.ndarray] = {}
     n = len(raw)
-    no_text = pd.Series(np.full(n, None, dtype=object), index=raw.index, dtype="str")
     flags = {
         "total": ("contains", aliases.subtotal_markers),
         "small": ("contains", ("小计",)),
@@ -214,43 +223,53 @@ def _typed_frame(raw: RawRows, aliases: AliasTable) -> tuple[pd.DataFrame, dict[
     marks = {k: np.zeros(n, dtype=bool) for k in flags}
     for c in ("_first", *TEXT_COLUMNS):  # markers tested once per distinct text, not per row
         if c not in raw.columns:
-            out[c] = no_text
+            cols[c] = pd.Series(np.full(n, None, dtype=object), dtype="str")
             continue
-        out[c], hit = V.to_names_flagged(raw[c], flags)
+        cols[c], hit = V.to_names_flagged(raw[c], flags)
         for k in flags:
             marks[k] |= hit[k]
-    no_bad = pd.Series(np.zeros(n, dtype=bool), index=raw.index)
+    no_bad = np.zeros(n, dtype=bool)
     for c in VALUE_COLUMNS:
         dtype = "Int64" if c in COUNT_COLUMNS else "Float64" if c in SCORE_COLUMNS else "boolean"
         if c not in raw.columns or raw[c].all_missing():  # a column no file gives: all <NA>, nothing to parse
-            out[c], bad[c] = pd.Series(pd.array([pd.NA] * 0, dtype=dtype).take(np.full(n, -1), allow_fill=True), index=raw.index), no_bad
-        elif c in COUNT_COLUMNS:
-            out[c], bad[c] = V.to_counts(raw[c])
-        elif c in SCORE_COLUMNS:
-            out[c], bad[c] = V.to_scores(raw[c])
-        else:
-            out[c], bad[c] = V.to_yes_no(raw[c])
+            cols[c], bad[c] = _all_missing(n, dtype), no_bad
+            continue
+        parse = V.to_counts if c in COUNT_COLUMNS else V.to_scores if c in SCORE_COLUMNS else V.to_yes_no
+        cols[c], unreadable = parse(raw[c])
+        bad[c] = unreadable.to_numpy()
     if "county_code" in raw.columns:
-        out["county_code"] = V.to_text(raw["county_code"]).str.replace(r"\.0$", "", regex=True)
+        cols["county_code"] = V.to_text(raw["county_code"]).str.replace(r"\.0$", "", regex=True)
     else:
-        out["county_code"] = pd.Series(pd.NA, index=raw.index, dtype="str")
+        cols["county_code"] = pd.Series(np.full(n, None, dtype=object), dtype="str")
     total, small = marks["total"], marks["small"]
     ignore = marks["ignore"] & ~total
-    any_bad = np.logical_or.reduce([b.to_numpy() for b in bad.values()])
-    has_values = np.logical_or.reduce([out[c].notna().to_numpy() for c in VALUE_COLUMNS]) | any_bad
-    blank = out["branch"].isna().to_numpy() & ~has_values
-    out["_total"] = np.where(total, np.where(small, 1, 2), 0).astype(np.int8)
-    out["_branch_row"] = ~blank & ~ignore & ~total
-    out["_label_row"] = blank & ~ignore & ~total
+    has_values = np.logical_or.reduce([cols[c].notna().to_numpy() for c in VALUE_COLUMNS] + list(bad.values()))
+    blank = cols["branch"].isna().to_numpy() & ~has_values
+    cols["_total"] = np.where(total, np.where(small, 1, 2), 0).astype(np.int8)
+    cols["_branch_row"] = ~blank & ~ignore & ~total
+    cols["_label_row"] = blank & ~ignore & ~total
     for c in ("_file", "_sheet_no", "_sheet", "_row", "_county_hint", "_township_hint"):
-        out[c] = raw[c]
-    return out, bad
+        cols[c] = raw[c]
+    cols = {c: v.array if isinstance(v, pd.Series) else v for c, v in cols.items()}
+    return pd.DataFrame(cols, index=raw.index, copy=False), bad
 
 
 def _fill_down(df: pd.DataFrame, col: str, keys: pd.Series) -> pd.Series:
     """Fill a column down within its sheet over branch and label rows (merged or blank cells)."""
     usable = df[col].where(df["_branch_row"] | df["_label_row"])
     return usable.groupby(keys, sort=False).ffill()
+
+
+def _repeated(df: pd.DataFrame, key_cols: list[str], rows: np.ndarray) -> np.ndarray:
+    """For the ``rows`` rows, in order: whether an earlier one had the same key (first kept).
+
+    Each key column is factorized (Arrow for text) and the codes combined into one integer
+    key, so only integers are hashed, and no sub-frame is copied."""
+    key = np.zeros(len(df), dtype=np.int64)
+    for c in key_cols:
+        codes, uniques = pd.factorize(df[c], use_na_sentinel=True)
+        key = pd.factorize(key * (len(uniques) + 1) + (codes + 1), use_na_sentinel=True)[0]  # stays small
+    return pd.Series(key[rows]).duplicated(keep="first").to_numpy()
 
 
 def _messages(rej: pd.DataFrame, files: list[str]) -> tuple[list[str], list[str]]:
@@ -277,17 +296,16 @@ def process(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Raw stacked rows of ``kind`` files → (kept rows, rejects, unmatched rows); fills the reports."""
     df, bad = _typed_frame(raw, aliases)
-    keys = df["_file"].astype(np.int64) * 10_000 + df["_sheet_no"].astype(np.int64)
+    keys = pd.Series(raw["_file"] * 10_000 + raw["_sheet_no"], index=df.index)
     df["_sheet_key"] = keys
     # township / county: fill down (merged or blank cells), then the sheet/title/file hints
     township_cell = df["township"]
-    df["township"] = _fill_down(df, "township", keys).fillna(df["_township_hint"].astype("str"))
+    df["township"] = _fill_down(df, "township", keys).fillna(df["_township_hint"])
     county_cell = _fill_down(df, "county", keys)
-    codes, uniques = pd.factorize(county_cell.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
-    resolved = np.array([counties.resolve(u) for u in uniques] + [None], dtype=object)[np.where(codes < 0, len(uniques), codes)]
-    unknown_county = county_cell.notna().to_numpy() & pd.isna(resolved)
+    resolved = _by_code(county_cell, counties.resolve)
+    unknown_county = county_cell.notna().to_numpy() & resolved.isna().to_numpy()
     df["_county_raw"] = county_cell
-    df["county"] = pd.Series(resolved, index=df.index, dtype="str").fillna(df["_county_hint"].astype("str"))
+    df["county"] = resolved.fillna(df["_county_hint"])
     branch_rows = df["_branch_row"].to_numpy()
     present = set(raw.columns)
 
@@ -298,7 +316,7 @@ def process(
     # row rules on branch rows
     records = []
     for c, mask in bad.items():
-        m = mask.to_numpy() & branch_rows
+        m = mask & branch_rows
         if m.any():
             label = load.label(c, "zh")
             for idx in df.index[m]:
@@ -312,7 +330,7 @@ def process(
     rules: list[Rule] = row_rules()
     if kind == "registry":
         rules = [r for r in rules if (r.rule, r.column) in {("missing_value", "branch"), ("negative_count", "members")}]
-    df["_bad_members"] = bad["members"].to_numpy()
+    df["_bad_members"] = bad["members"]
     broken = broken_rows(df, rules, rows=branch_rows)
     rec = pd.DataFrame(records, columns=["_idx", "rule", "column", "detail_zh", "detail_en"])
     rec = pd.concat([rec, broken], ignore_index=True) if len(broken) else rec
@@ -326,9 +344,9 @@ def process(
     if kind == "returns":  # the period is the file's: one ordinal per file, gathered by file id
         ordinals = np.array([r.period.toordinal() if r.period else -1 for r in reports] or [-1], dtype=np.int64)
         df["_period"] = ordinals[df["_file"].to_numpy(dtype=np.int64)]
-    sub = df.loc[alive, key_cols + ["_file", "_sheet", "_row"]]
-    dup = sub.duplicated(key_cols, keep="first")
+    dup = _repeated(df, key_cols, alive)
     if dup.any():
+        sub = df.loc[alive, key_cols + ["_file", "_sheet", "_row"]]
         first = sub.loc[~sub.duplicated(key_cols, keep="first")].set_index(key_cols)
         dup_records = []
         for idx, r in sub.loc[dup].iterrows():
@@ -342,8 +360,8 @@ def process(
                 "the first is kept, this row rejected",
             ))
         rec = pd.concat([rec, pd.DataFrame(dup_records, columns=rec.columns)], ignore_index=True)
-        rejected |= set(sub.index[dup.to_numpy()])
-        rejected_mask[sub.index[dup.to_numpy()]] = True
+        rejected |= set(sub.index[dup])
+        rejected_mask[sub.index[dup]] = True
 
     kept_mask = branch_rows & ~rejected_mask
     kept = df.loc[kept_mask]
@@ -432,16 +450,19 @@ class RawRows:
         self.n = sum(lengths)
         self.index = pd.RangeIndex(self.n)
 
-        def per_block(values: list, dtype: type) -> np.ndarray:  # one value per sheet → one per row
-            return np.repeat(np.array(values, dtype=dtype), lengths)
+        block_of_row = np.repeat(np.arange(len(blocks)), lengths)
+
+        def per_block(values: list, dtype: type | str) -> np.ndarray | pd.api.extensions.ExtensionArray:
+            """One value per sheet → one per row (text gathered in Arrow, no string per row)."""
+            return pd.array(values, dtype=dtype).take(block_of_row) if dtype == "str" else np.array(values, dtype=dtype)[block_of_row]
 
         self.data: dict[str, object] = {
             "_row": np.concatenate([b.cells.rows for b in blocks]) if blocks else np.empty(0, dtype=np.int64),
             "_file": per_block([b.file_id for b in blocks], np.int64),
             "_sheet_no": per_block([b.sheet_no for b in blocks], np.int64),
-            "_sheet": per_block([b.sheet for b in blocks], object),
-            "_county_hint": per_block([b.county_hint for b in blocks], object),
-            "_township_hint": per_block([b.township_hint for b in blocks], object),
+            "_sheet": per_block([b.sheet for b in blocks], "str"),
+            "_county_hint": per_block([b.county_hint for b in blocks], "str"),
+            "_township_hint": per_block([b.township_hint for b in blocks], "str"),
             **stack_sheets([b.cells for b in blocks]),
         }
         self.columns = frozenset(self.data)
@@ -470,10 +491,12 @@ def _period_series(reports: list[FileReport], file_ids: pd.Series) -> pd.Series:
     return pd.Series(periods[file_ids.to_numpy(dtype=np.int64)] if len(file_ids) else [], dtype=schema.PERIOD_DTYPE)
 
 
-def _by_code(values: pd.Series, mapping: dict) -> pd.Series:
-    """Map a low-cardinality str column through ``mapping`` once per distinct value (Arrow gather)."""
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object, na_value=None), use_na_sentinel=True)
-    mapped = pd.array([mapping.get(u) for u in uniques] + [None], dtype="str")
+def _by_code(values: pd.Series, mapping: Callable[[str], str | None]) -> pd.Series:
+    """Map a low-cardinality str column through ``mapping`` once per distinct value.
+
+    Factorized and gathered in Arrow: no Python string per row."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = pd.array([mapping(u) for u in uniques] + [None], dtype="str")
     return pd.Series(mapped.take(np.where(codes < 0, len(uniques), codes)), index=values.index)
 
 
@@ -487,7 +510,7 @@ def _returns_table(kept: pd.DataFrame, reports: list[FileReport], counties: Coun
     cols: dict[str, pd.Series] = {
         "period": pd.Series(_period_series(reports, kept["_file"]).to_numpy(), index=kept.index),
         "county": kept["county"],
-        "county_code": _by_code(kept["county"], counties.codes),
+        "county_code": _by_code(kept["county"], counties.codes.get),
         "township": kept["township"],
         "branch": kept["branch"],
         **{c: kept[c] for c in VALUE_COLUMNS},
@@ -500,7 +523,7 @@ def _returns_table(kept: pd.DataFrame, reports: list[FileReport], counties: Coun
 
 def _registry_table(kept: pd.DataFrame, counties: CountyTable) -> pd.DataFrame:
     kept = kept.reset_index(drop=True)
-    code = _by_code(kept["county"], counties.codes)
+    code = _by_code(kept["county"], counties.codes.get)
     if "county_code" in kept.columns:
         code = kept["county_code"].fillna(code)
     cols = {"county": kept["county"], "county_code": code, "township": kept["township"],
