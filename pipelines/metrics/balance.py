@@ -166,8 +166,9 @@ def within_county(
     indicator is judged on the reporting branches' own values.
     """
     city_label = load.city_total_label()
+    flags = [i.numerator for i in indicators if i.denominator == "branches_reported"]
     cm = county_metrics.loc[county_metrics["county"] != city_label, ["period", "county", "branches_expected",
-                                                                     "branches_reported"]]
+                                                                     "branches_reported", *flags]]
     code, units = period_county_codes(values)
     code3 = code * 3  # one bincount per indicator counts both: 3·unit + (has a value) + (below the target)
     frames = []
@@ -178,6 +179,15 @@ def within_county(
             short = cm["branches_expected"] - cm["branches_reported"]
             meets = ind.sign * (0.0 - ind.target) >= 0  # a silent branch has value 0
             f["branches_below_target"] = (short * (0 if meets else 1)).astype("Int64")
+        elif ind.denominator == "branches_reported":
+            # A branch's value is its 0/1 flag, so the counts are the county's own sums: no row pass.
+            f = cm[["period", "county"]].copy()
+            held = cm[ind.numerator].astype("Float64").fillna(0)
+            reported = cm["branches_reported"].astype("Float64").fillna(0)
+            one_below = ind.sign * (1.0 - ind.target) < -1e-12
+            zero_below = ind.sign * (0.0 - ind.target) < -1e-12
+            f["branches"] = reported.round().astype("Int64")
+            f["branches_below_target"] = (held * one_below + (reported - held) * zero_below).round().astype("Int64")
         else:
             v = branch_indicator_array(values, ind)
             state = (~np.isnan(v)).view(np.int8) + (ind.sign * (v - ind.target) < -1e-12).view(np.int8)
