@@ -238,7 +238,7 @@ def _typed_frame(raw: RawRows, aliases: AliasTable) -> tuple[pd.DataFrame, dict[
         cols[c], unreadable = parse(raw[c])
         bad[c] = unreadable.to_numpy()
     if "county_code" in raw.columns:
-        cols["county_code"] = V.to_text(raw["county_code"]).str.replace(r"\.0$", "", regex=True)
+        cols["county_code"] = V.to_codes(raw["county_code"])
     else:
         cols["county_code"] = pd.Series(np.full(n, None, dtype=object), dtype="str")
     total, small = marks["total"], marks["small"]

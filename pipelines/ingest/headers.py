@@ -135,10 +135,18 @@ def find_header(grid: list[list[Any]], table: AliasTable) -> HeaderMap | None:
     below holds known headers and no numbers.
     """
     scan = grid[:HEADER_SCAN_ROWS]
-    hits = [_row_hits(r, table) for r in scan]
+    hits: dict[int, tuple[int, bool]] = {}  # rows scored on demand: the header is usually near the top
+
+    def hit(i: int) -> tuple[int, bool]:
+        if i not in hits:
+            hits[i] = _row_hits(scan[i], table) if i < len(scan) else (0, False)
+        return hits[i]
+
     for r in range(len(scan)):
-        below = hits[r + 1] if r + 1 < len(scan) else (0, False)
-        if hits[r][0] == 0 or (hits[r][0] + below[0] < 3 and not (hits[r][1] and hits[r][0] >= 2)):
+        if hit(r)[0] == 0:
+            continue
+        below = hit(r + 1)
+        if hit(r)[0] + below[0] < 3 and not (hit(r)[1] and hit(r)[0] >= 2):
             continue
         top = [normalize_header(c) if isinstance(c, str) else "" for c in grid[r]]
         two_rows = False

@@ -31,18 +31,17 @@ def _gt(df: pd.DataFrame, a: str, b: str) -> pd.Series:
     return (df[a] > df[b]).fillna(False).astype(bool)
 
 
-def _special_total(df: pd.DataFrame) -> pd.Series:
-    given = df[list(SPECIAL_COLUMNS)].notna().any(axis=1)
-    return df[list(SPECIAL_COLUMNS)].fillna(0).sum(axis=1).where(given)
-
-
-def _outreach_total(df: pd.DataFrame) -> pd.Series:
-    given = df[list(OUTREACH_COLUMNS)].notna().any(axis=1)
-    return df[list(OUTREACH_COLUMNS)].fillna(0).sum(axis=1).where(given)
+def _given_sum(df: pd.DataFrame, cols: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(sum of the given values, whether any is given) per row, on plain integer arrays."""
+    given = np.logical_or.reduce([df[c].notna().to_numpy() for c in cols])
+    total = np.add.reduce([df[c].to_numpy(dtype=np.int64, na_value=0) for c in cols])
+    return total, given
 
 
 def _outreach_mask(df: pd.DataFrame) -> pd.Series:
-    return (_outreach_total(df) > _special_total(df)).fillna(False).astype(bool)
+    outreach, outreach_given = _given_sum(df, OUTREACH_COLUMNS)
+    special, special_given = _given_sum(df, SPECIAL_COLUMNS)
+    return pd.Series(outreach_given & special_given & (outreach > special), index=df.index)
 
 
 def _v(row: pd.Series, col: str) -> str:

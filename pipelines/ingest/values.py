@@ -325,6 +325,14 @@ def _as_str(texts: pa.Array, codes: np.ndarray, values: pd.Series | Encoded) -> 
     return pd.Series(_STR_DTYPE.construct_array_type()._from_sequence(taken, dtype=_STR_DTYPE), index=index, name=name)
 
 
+def to_codes(values: pd.Series | Encoded) -> pd.Series:
+    """Raw cells → code text (441402, not 441402.0), <NA> for blanks; done on the distinct values."""
+    codes, uniques = _factorize(values)
+    texts = pc.replace_substring_regex(_normalised(np.asarray(uniques, dtype=object), normalize_text),
+                                       pattern=r"\.0$", replacement="")
+    return _as_str(texts, codes, values)
+
+
 def to_text(values: pd.Series | Encoded) -> pd.Series:
     """Raw cells → normalised text (NFKC, trimmed), <NA> for blanks; one call per distinct value."""
     return _gather_text(values, normalize_text)
