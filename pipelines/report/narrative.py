@@ -331,16 +331,23 @@ def weak_link_items(data: ReportData, lang: str, limit: int = WEAK_LINKS_IN_TEXT
 
 
 def followup_items(data: ReportData, lang: str) -> list[dict[str, Any]]:
-    """督促指导: one suggestion per indicator (or rule), naming the counties concerned."""
+    """督促指导: one suggestion per indicator (or rule), naming the counties concerned.
+
+    The suggestions follow the weak-link ranking: the one about the best-ranked weak link first, and
+    inside each, the counties in rank order.
+    """
     words = followups()
     wl = data.weak_links
     if wl.empty:
         return []
-    out = []
+    first_rank = (lambda rows: float(pd.to_numeric(rows["rank"], errors="coerce").min())
+                  if "rank" in rows.columns else 0.0)
+    out: list[tuple[float, dict[str, Any]]] = []
     missing = wl[wl["rule"] == "not_reported"]
     if len(missing):
         names = [_county_name(c, lang) for c in ordered(missing.drop_duplicates("county"))["county"]]
-        out.append({"who": fmt.join(names, lang), "what": words["rules"]["not_reported"][lang], "indicator": None})
+        out.append((first_rank(missing),
+                    {"who": fmt.join(names, lang), "what": words["rules"]["not_reported"][lang], "indicator": None}))
     rest = wl[wl["rule"] != "not_reported"]
     for spec in data.indicators:
         rows = rest[rest["indicator"] == spec["id"]]
@@ -348,16 +355,17 @@ def followup_items(data: ReportData, lang: str) -> list[dict[str, Any]]:
             continue
         action = words["indicators"].get(spec["id"], {}).get(lang) or words["default"][lang]
         if (rows["level"] == "city").any():  # a city-wide shortfall: every county, not a list
-            out.append({"who": words["every_county"][lang], "what": action, "indicator": _ind_name(spec, lang)})
+            out.append((first_rank(rows),
+                        {"who": words["every_county"][lang], "what": action, "indicator": _ind_name(spec, lang)}))
             continue
-        # Most severe first, in the weak-link ranking's order.
         by_rank = rows.sort_values("rank") if "rank" in rows.columns else rows
         names = [_county_name(c, lang) for c in by_rank.drop_duplicates("county")["county"] if c]
         if not names:
             continue
-        out.append({"who": fmt.join(names[:5], lang) + (("等" if lang == "zh" else " and others") if len(names) > 5 else ""),
-                    "what": action, "indicator": _ind_name(spec, lang)})
-    return out
+        more = ("等" if lang == "zh" else " and others") if len(names) > 5 else ""
+        out.append((first_rank(rows),
+                    {"who": fmt.join(names[:5], lang) + more, "what": action, "indicator": _ind_name(spec, lang)}))
+    return [item for _, item in sorted(out, key=lambda pair: pair[0])]  # stable: ties keep indicator order
 
 
 def facts(data: ReportData, lang: str | None = None) -> dict[str, Any]:

@@ -185,3 +185,43 @@ def test_followup_names_the_most_severe_county_first(frames_dir: Path) -> None:
     items = narrative.followup_items(load_report_data(frames_dir), "zh")
     special = next(i for i in items if i["indicator"] and "送学补学" in i["indicator"])
     assert special["who"].startswith("五华县")
+
+
+def _city_wide_exchange(df: pd.DataFrame) -> pd.DataFrame:
+    """A city-wide 交流会 row ranked first, then the rest renumbered after it."""
+    row = df.iloc[[0]].copy()
+    row[["level", "county", "indicator", "rule", "severity"]] = ["city", "全市", "exchange_coverage", "citywide",
+                                                                 "critical"]
+    row["period"] = pd.Timestamp("2005-02-25")
+    row["township"], row["branch"] = None, None
+    row["value"], row["city_value"], row["target"], row["members_affected"] = 0.148, 0.148, 1.0, 44176
+    out = pd.concat([row, df[df["indicator"] != "exchange_coverage"]], ignore_index=True)
+    return out.assign(rank=out.groupby("period").cumcount() + 1)
+
+
+def test_city_wide_weak_link_reads_as_one_city_finding(frames_dir: Path) -> None:
+    _edit(frames_dir, config.WEAK_LINKS_FILE, _city_wide_exchange)
+    data = load_report_data(frames_dir)
+    first = narrative.weak_link_items(data, "zh")["links"][0]
+    assert first["place"] == "全市" and first["level"] == "city"
+    short = sum(1 for v in data.county_now()["exchange_coverage"] if pd.notna(v) and v < 1.0)
+    n = int(data.county_now()["exchange_coverage"].notna().sum())
+    expected = "各县（市、区）均未达标" if short == n else f"{n}个县（市、区）中有{short}个未达标"
+    assert first["short_counties"] == expected
+    text = _text(render(frames_dir))
+    assert f"全市学习心得交流会开展率为14.8%，{expected}，距目标值100%还差85.2个百分点" in text
+    items = narrative.followup_items(data, "zh")
+    assert items[0]["who"] == "各县（市、区）和市直各单位" and "交流会" in items[0]["indicator"]
+    tree = drill.tree(data, "zh")
+    assert tree[0]["name"] == "全市" and len(tree[0]["rows"]) == 1  # city-wide rows lead the drill table
+
+
+def test_followups_follow_the_ranking(frames_dir: Path) -> None:
+    data = load_report_data(frames_dir)
+    items = narrative.followup_items(data, "zh")
+    wl = data.weak_links
+    firsts = []
+    for item in items:
+        spec = next(s for s in data.indicators if item["indicator"] and narrative._ind_name(s, "zh") == item["indicator"])
+        firsts.append(int(wl.loc[wl["indicator"] == spec["id"], "rank"].min()))
+    assert len(firsts) >= 2 and firsts == sorted(firsts)
