@@ -43,6 +43,7 @@ _DEFAULT_SHEET_RE = re.compile(r"^(sheet|工作表)\s*\d*$", re.IGNORECASE)
 REQUIRED = {"returns": ("branch", "members"), "registry": ("branch",)}
 TEXT_COLUMNS = ("county", "township", "branch")
 MAX_NAMES_IN_WARNING = 5
+KEPT_COLUMNS = ("county", "county_code", "township", "branch", *VALUE_COLUMNS, "_file", "_sheet", "_row")
 
 
 @dataclass
@@ -217,7 +218,6 @@ def _typed_frame(raw: RawRows, aliases: AliasTable) -> tuple[pd.DataFrame, dict[
     n = len(raw)
     flags = {
         "total": ("contains", aliases.subtotal_markers),
-        "small": ("contains", ("小计",)),
         "ignore": ("startswith", aliases.ignore_markers),
     }
     marks = {k: np.zeros(n, dtype=bool) for k in flags}
@@ -241,7 +241,10 @@ def _typed_frame(raw: RawRows, aliases: AliasTable) -> tuple[pd.DataFrame, dict[
         cols["county_code"] = V.to_codes(raw["county_code"])
     else:
         cols["county_code"] = pd.Series(np.full(n, None, dtype=object), dtype="str")
-    total, small = marks["total"], marks["small"]
+    total = marks["total"]
+    small = np.zeros(n, dtype=bool)  # a 小计 among the (few) total rows
+    for c in ("_first", *TEXT_COLUMNS):
+        small[total] |= cols[c][total].str.contains("小计", regex=False).fillna(False).to_numpy(dtype=bool)
     ignore = marks["ignore"] & ~total
     has_values = np.logical_or.reduce([cols[c].notna().to_numpy() for c in VALUE_COLUMNS] + list(bad.values()))
     blank = cols["branch"].isna().to_numpy() & ~has_values
@@ -364,7 +367,7 @@ def process(
         rejected_mask[sub.index[dup]] = True
 
     kept_mask = branch_rows & ~rejected_mask
-    kept = df.loc[kept_mask]
+    kept = df.loc[kept_mask, [c for c in KEPT_COLUMNS if c in df.columns]]  # only what the tables use
 
     # counts per file: kept + rejected = read
     read_n = pd.Series(branch_rows, index=df.index).groupby(df["_file"]).sum()
