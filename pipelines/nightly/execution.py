@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,53 +36,42 @@ class Interrupted(BaseException):
     """SIGTERM (systemd stop, kill) turned into an exception so the run folder is closed properly."""
 
 
-def execute_run(
-    *,
-    raw: Path,
-    processed: Path,
-    reports: Path,
-    notebooks_dir: Path,
-    params: NightlyParams,
-    folders: dict[str, str],
-    fingerprint: Fingerprint,
-    fingerprint_s: float,
-    say: Callable[[str], None],
-) -> NightlyResult:
+@dataclass(frozen=True)
+class RunContext:
+    """What a full run needs, decided by the runner before anything heavy is imported."""
+
+    raw: Path
+    processed: Path
+    reports: Path
+    notebooks_dir: Path
+    params: NightlyParams
+    folders: dict[str, str]
+    fingerprint: Fingerprint
+    fingerprint_s: float
+    say: Callable[[str], None]
+
+
+def execute_run(ctx: RunContext) -> NightlyResult:
     # The log starts beside the run folders and moves into the run folder once that exists
     # (a usage error leaves no folder and no log); kernels inherit fd 2, so they write there too.
-    pending = reports / f".nightly-{os.getpid()}.log"
+    pending = ctx.reports / f".nightly-{os.getpid()}.log"
     try:
         with _run_log(pending), _sigterm_raises(), KernelPool(
-            params.settings["kernel"], notebooks_dir, params.settings.get("preload") or ()
+            ctx.params.settings["kernel"], ctx.notebooks_dir, ctx.params.settings.get("preload") or ()
         ) as pool:
             # The first kernel boots (~1 s) while this process imports papermill (~1 s).
             first_km = pool.start()
             from pipelines.nightly import steps as st
 
-            return _execute(st, pool, first_km, pending, raw=raw, processed=processed, reports=reports,
-                            notebooks_dir=notebooks_dir, params=params, folders=folders,
-                            fingerprint=fingerprint, fingerprint_s=fingerprint_s, say=say)
+            return _execute(st, pool, first_km, pending, ctx)
     finally:
         with contextlib.suppress(FileNotFoundError):
             pending.unlink()
 
 
-def _execute(
-    st: Any,
-    pool: KernelPool,
-    km: Any,
-    pending_log: Path,
-    *,
-    raw: Path,
-    processed: Path,
-    reports: Path,
-    notebooks_dir: Path,
-    params: NightlyParams,
-    folders: dict[str, str],
-    fingerprint: Fingerprint,
-    fingerprint_s: float,
-    say: Callable[[str], None],
-) -> NightlyResult:
+def _execute(st: Any, pool: KernelPool, km: Any, pending_log: Path, ctx: RunContext) -> NightlyResult:
+    raw, processed, reports, notebooks_dir = ctx.raw, ctx.processed, ctx.reports, ctx.notebooks_dir
+    params, folders, fingerprint, fingerprint_s, say = ctx.params, ctx.folders, ctx.fingerprint, ctx.fingerprint_s, ctx.say
     t_check = time.perf_counter()
     try:
         declared = st.declared_parameters(notebooks_dir)

@@ -81,9 +81,9 @@ def run_nightly(
         if not force and previous and previous.get("fingerprint", {}).get("digest") == fingerprint.digest \
                 and _outputs_present(processed_p, previous):
             return _skipped(reports_p, previous, time.perf_counter() - t0)
-        from pipelines.nightly.execution import execute_run  # heavy: papermill, nbformat, pandas
+        from pipelines.nightly.execution import RunContext, execute_run  # heavy: papermill, nbformat, pandas
 
-        return execute_run(
+        return execute_run(RunContext(
             raw=raw_p,
             processed=processed_p,
             reports=reports_p,
@@ -93,7 +93,7 @@ def run_nightly(
             fingerprint=fingerprint,
             fingerprint_s=time.perf_counter() - t0,
             say=say,
-        )
+        ))
 
 
 def _outputs_present(processed: Path, previous: dict[str, Any]) -> bool:
