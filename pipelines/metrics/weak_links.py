@@ -10,6 +10,7 @@ rule is a vectorised filter over the metrics tables; sentences come from ``sente
 
 from __future__ import annotations
 
+import functools
 import math
 import string
 
@@ -58,12 +59,19 @@ def _positional(values: pd.Series | np.ndarray | pd.api.extensions.ExtensionArra
     return values.array if isinstance(values, pd.Series) else values
 
 
+@functools.lru_cache(maxsize=None)
+def _label_dtype(*labels: str) -> pd.CategoricalDtype:
+    """One shared dtype per fixed label ("branch", "not_reported", …): built once, and rows of
+    different rules with the same label are put together without recoding (ranking.concat)."""
+    return pd.CategoricalDtype(pd.Index(list(labels), dtype="str"))
+
+
 def _label(values: pd.Series | pd.Categorical | np.ndarray | str | None, n: int) -> pd.Categorical:
     """A text column as a categorical: the rules keep labels as codes; ``typed`` prints them once."""
     if values is None:
-        return pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8), categories=pd.Index([], dtype="str"))
+        return pd.Categorical.from_codes(np.full(n, -1, dtype=np.int8), dtype=_label_dtype())
     if isinstance(values, str):
-        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=pd.Index([values], dtype="str"))
+        return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), dtype=_label_dtype(values))
     if isinstance(values, pd.Categorical):
         return values
     s = values if isinstance(values, pd.Series) else pd.Series(values)
@@ -107,14 +115,18 @@ def _build(
     return out
 
 
+LANGUAGE_FREE = ("gap", "members", "expected", "reported", "missing", "n")
+
+
 def _fields(
     links: pd.DataFrame, idx: np.ndarray, names: set[str], lang: str, by_id: dict[str, Indicator],
-    branch_names: pa.Array | None,
+    branch_names: pa.Array | None, shared: dict[str, pd.Series | pa.Array] | None = None,
 ) -> dict[str, pd.Series | pa.Array | str]:
     """The template fields a template needs, for its rows ``idx`` of ``links`` only.
 
     Only the columns a field reads are taken (not the whole frame), and nothing is computed for
-    a field the template does not use.
+    a field the template does not use; ``shared`` keeps the LANGUAGE_FREE fields (plain numbers)
+    from the first language for the second.
     """
     n = len(idx)
     none = pd.Series([None] * n)
@@ -154,7 +166,16 @@ def _fields(
         "missing": lambda: st.integers_arrow(col("missing")),
         "n": lambda: st.integers_arrow(col("n")),
     }
-    return {k: make[k]() for k in names}
+    shared = {} if shared is None else shared
+    out: dict[str, pd.Series | pa.Array | str] = {}
+    for k in names:
+        if k in LANGUAGE_FREE:
+            if k not in shared:
+                shared[k] = make[k]()
+            out[k] = shared[k]
+        else:
+            out[k] = make[k]()
+    return out
 
 
 def phrase(links: pd.DataFrame, indicators: list[Indicator], reg: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -168,33 +189,37 @@ def phrase(links: pd.DataFrame, indicators: list[Indicator], reg: pd.DataFrame |
         if col not in out:
             out[col] = None
     by_id = {i.id: i for i in indicators}
-    for lang in ("zh", "en"):
-        names = st.unit_names_arrow(reg["county"], reg["township"], reg["branch"], lang) if reg is not None else None
-        pieces: list[pa.Array] = []
-        where: list[np.ndarray] = []
-        for key, template in st.TEMPLATES[lang].items():
-            idx = np.flatnonzero(ranking.is_value(out["template"], key))
-            if not len(idx):
-                continue
+    langs = ("zh", "en")
+    names = {lang: st.unit_names_arrow(reg["county"], reg["township"], reg["branch"], lang) if reg is not None
+             else None for lang in langs}
+    codes, keys = ranking.factorize(out["template"])
+    pieces: dict[str, list[pa.Array]] = {lang: [] for lang in langs}
+    where: list[np.ndarray] = []
+    for key in st.TEMPLATES[langs[0]]:
+        k = keys.get_indexer([key])[0]
+        idx = np.flatnonzero(codes == k) if k >= 0 else np.zeros(0, dtype=np.int64)
+        if not len(idx):
+            continue
+        shared: dict[str, pd.Series | pa.Array] = {}  # numbers read the same in both languages: made once
+        for lang in langs:
+            template = st.TEMPLATES[lang][key]
             fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-            pieces.append(st.render_arrow(template, _fields(out, idx, fields, lang, by_id, names), len(idx)))
-            where.append(idx)
-        if pieces:  # put each template's sentences back in row order with one take
-            pos = np.concatenate(where)
-            text = pa.concat_arrays(pieces).take(pa.array(np.argsort(pos, kind="stable")))
-            out[f"reason_{lang}"] = pd.array(text, dtype="str")
+            pieces[lang].append(st.render_arrow(template, _fields(out, idx, fields, lang, by_id, names[lang], shared),
+                                                len(idx)))
+        where.append(idx)
+    back = pa.array(np.argsort(np.concatenate(where), kind="stable")) if where else None
+    for lang in langs:
+        if back is not None:  # put each template's sentences back in row order with one take
+            out[f"reason_{lang}"] = pd.array(pa.concat_arrays(pieces[lang]).take(back), dtype="str")
         else:
             out[f"reason_{lang}"] = pd.Series([""] * n, dtype="str")
     return out
 
 
-SEVERITIES = pd.Index(["critical", "warning"], dtype="str")
-
-
 def _severity(critical: pd.Series | np.ndarray) -> pd.Categorical:
     """critical / warning from a (nullable) flag; null is a warning."""
     flag = pd.Series(critical).fillna(False).to_numpy(dtype=bool)
-    return pd.Categorical.from_codes(np.where(flag, 0, 1).astype(np.int8), categories=SEVERITIES)
+    return pd.Categorical.from_codes(np.where(flag, 0, 1).astype(np.int8), dtype=_label_dtype("critical", "warning"))
 
 
 def county_rules(
@@ -207,10 +232,12 @@ def county_rules(
     across = balance.loc[balance["scope"] == "across_counties"].set_index(["period", "indicator"])
     periods = sorted(cm["period"].unique())
     prev_of = dict(zip(periods[1:], periods[:-1]))
+    keyed = cm.set_index(["period", "county"])  # once, for the best county's and the previous values
+    county = _label(cm["county"], len(cm))  # printed once in ``typed``, not per rule
     out: list[pd.DataFrame] = []
     for ind in indicators:
         s = ind.sign
-        base = cm[["period", "county"]].copy()
+        base = pd.DataFrame({"period": cm["period"].to_numpy(), "county": county})
         base["value"] = cm[ind.id].astype("Float64")
         base["city_value"] = cm["period"].map(city[ind.id]).astype("Float64")
         base["members_affected"] = members_affected(cm, ind)
@@ -235,11 +262,11 @@ def county_rules(
         lim, lim_c = th.gap("spread", ind.unit), th.gap("spread_critical", ind.unit)
         worst = a.loc[(spread > lim + EPS).fillna(False) & a["worst_county"].notna(), ["worst_county", "best_county"]]
         if len(worst):
-            key = pd.MultiIndex.from_arrays([base["period"], base["county"]])
+            key = pd.MultiIndex.from_arrays([cm["period"], cm["county"]])
             pick = key.isin(pd.MultiIndex.from_arrays([worst.index, worst["worst_county"]]))
             f = base.loc[pick].reset_index(drop=True)
             w = worst.reindex(f["period"].to_numpy())
-            best_v = cm.set_index(["period", "county"])[ind.id].reindex(
+            best_v = keyed[ind.id].reindex(
                 pd.MultiIndex.from_arrays([f["period"], w["best_county"].to_numpy()])
             ).astype("Float64").reset_index(drop=True)
             gap = s * (best_v - f["value"])
@@ -249,7 +276,7 @@ def county_rules(
 
         if prev_of:
             prev_period = cm["period"].map(prev_of)
-            prev = cm.set_index(["period", "county"])[ind.id].reindex(
+            prev = keyed[ind.id].reindex(
                 pd.MultiIndex.from_arrays([prev_period, cm["county"]])
             ).astype("Float64").reset_index(drop=True)
             drop = s * (prev - v)
@@ -512,8 +539,12 @@ def registry_labels(reg: pd.DataFrame) -> pd.DataFrame:
 
 
 def typed(out: pd.DataFrame) -> pd.DataFrame:
-    """The dtypes of docs/contracts.md (without object round trips on large frames)."""
-    out = out.copy()
+    """The dtypes of docs/contracts.md (without object round trips on large frames).
+
+    Works on a selection of the contract's columns: copy-on-write keeps ``out`` itself unchanged
+    without copying half a million sentences first.
+    """
+    out = out[list(COLUMNS)]
     out["rank"] = out["rank"].astype("Int64")
     out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
     for col in ("level", "county", "township", "branch", "indicator", "rule", "severity", "reason_zh", "reason_en"):
