@@ -229,25 +229,37 @@ _NUMPY_OF = {"Int64": (np.int64, pd.arrays.IntegerArray), "Float64": (np.float64
              "boolean": (np.bool_, pd.arrays.BooleanArray)}
 
 
+def _in_use(values: pd.Series | Encoded) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(codes, distinct values, indices of the distinct values the cells use).
+
+    A stacked column shares its table with every other column: only the values it uses are
+    parsed, and its codes index the shared table directly (no remapping)."""
+    if isinstance(values, Encoded):
+        used = np.zeros(len(values.uniques) + 1, dtype=bool)
+        used[values.codes] = True  # code -1 marks the last slot
+        return values.codes, values.uniques, np.flatnonzero(used[:-1])
+    codes, uniques = _factorize(values)
+    return codes, uniques, np.arange(len(uniques))
+
+
 def _typed(values: pd.Series | Encoded, parser: Callable[[Any], Any], dtype: str, fill: Any) -> tuple[pd.Series, pd.Series]:
     """Parse each distinct value once, then gather: numpy data + mask, never per-row Python."""
-    codes, uniques = _factorize(values)
+    codes, uniques, todo = _in_use(values)
     n = len(uniques)
     np_type, array_type = _NUMPY_OF[dtype]
     data = np.zeros(n + 1, dtype=np_type)
     missing = np.ones(n + 1, dtype=bool)  # slot n: code -1 (a missing cell)
     bad = np.zeros(n + 1, dtype=bool)
-    for i, u in enumerate(uniques):
-        p = parser(u)
+    for i in todo.tolist():
+        p = parser(uniques[i])
         if p is _BAD:
             bad[i] = True
         elif p is not _BLANK:
             data[i] = p
             missing[i] = False
-    idx = np.where(codes < 0, n, codes)
     index, name = _index_name(values)
-    result = pd.Series(array_type(data[idx], missing[idx]), index=index, name=name)
-    return result, pd.Series(bad[idx], index=index, name=name)
+    result = pd.Series(array_type(data[codes], missing[codes]), index=index, name=name)  # -1 → slot n
+    return result, pd.Series(bad[codes], index=index, name=name)
 
 
 def to_counts(values: pd.Series | Encoded) -> tuple[pd.Series, pd.Series]:
