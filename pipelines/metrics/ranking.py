@@ -192,8 +192,12 @@ def rank(links: list[pd.DataFrame] | pd.DataFrame, indicators: list[Indicator],
     period = pd.to_datetime(out["period"]).to_numpy().view(np.int64)
     gap = pd.to_numeric(out["gap_pp"], errors="coerce").to_numpy(dtype=float, na_value=-np.inf)
     members = pd.to_numeric(out["members_affected"], errors="coerce").to_numpy(dtype=float, na_value=0.0)
-    keys = (-gap, -members, -excess_members(out, indicators), _codes(out["level"], LEVEL_ORDER),
-            _codes(out["severity"], SEVERITY_ORDER), tiers(out), -period)
+    # period (latest first), tier, severity and level as one small integer: one sort pass, not four
+    latest, _ = pd.factorize(-period, sort=True)
+    level = _codes(out["level"], LEVEL_ORDER).astype(np.int64)  # 0–3, 9 unknown
+    severity = _codes(out["severity"], SEVERITY_ORDER).astype(np.int64)  # 0–1, 9 unknown
+    lead = ((latest.astype(np.int64) * 2 + tiers(out)) * 10 + severity) * 10 + level
+    keys = (-gap, -members, -excess_members(out, indicators), lead)
     out = out.iloc[np.lexsort(keys)].reset_index(drop=True)  # last key first
     if max_rows_per_rule:
         out = out.groupby(["period", "level", "rule"], sort=False).head(int(max_rows_per_rule)).reset_index(drop=True)

@@ -139,9 +139,16 @@ def integers(values: pd.Series | np.ndarray | list) -> pd.Series:
     return _series(integers_arrow(values))
 
 
-def integers_arrow(values: pd.Series | np.ndarray | list) -> pa.Array:
-    """Whole numbers as text ("30"); null gives ""."""
+def integers_arrow(values: pd.Series | np.ndarray | list, distinct: bool = False) -> pa.Array:
+    """Whole numbers as text ("30"); null gives "".
+
+    ``distinct``: a dictionary array, each distinct number printed once (``render_arrow`` then
+    joins the template's text to those few strings rather than to every row).
+    """
     v = _floats(values)
+    if distinct:
+        codes, uniq = pd.factorize(v)
+        return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), integers_arrow(np.asarray(uniq)))
     ok = np.isfinite(v)
     s = pc.cast(pa.array(np.where(ok, np.round(v), 0).astype(np.int64)), pa.string())
     return pc.if_else(pa.array(ok), s, "")
@@ -152,12 +159,12 @@ def dates(values: pd.Series, lang: str) -> pd.Series:
     return _series(dates_arrow(values, lang))
 
 
-def dates_arrow(values: pd.Series | np.ndarray, lang: str) -> pa.Array:
-    """``dates`` as a pyarrow array: a few periods formatted once, then one take (NaT gives "")."""
+def dates_arrow(values: pd.Series | np.ndarray, lang: str) -> pa.DictionaryArray:
+    """``dates`` as a pyarrow dictionary array: a few periods formatted once (NaT is null, printed "")."""
     p = pd.to_datetime(pd.Series(values).reset_index(drop=True))
     codes, uniq = pd.factorize(p)
     text = _pa(_dates(pd.Series(uniq, dtype=p.dtype), lang))
-    return pc.fill_null(text.take(pa.array(codes, mask=codes < 0)), "")
+    return pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), text)
 
 
 def _dates(p: pd.Series, lang: str) -> pd.Series:
@@ -175,17 +182,62 @@ def render(template: str, fields: dict[str, pd.Series | str], n: int) -> pd.Seri
 
 
 def render_arrow(template: str, fields: dict[str, pd.Series | pa.Array | str], n: int) -> pa.Array:
-    """``render`` as a pyarrow string array (no round trip through Python objects)."""
+    """``render`` as a pyarrow string array (no round trip through Python objects).
+
+    A field given as a dictionary array (dates, branch names, counts: few distinct values) takes
+    the template's neighbouring text into its dictionary, so that text is joined to a few
+    strings, not repeated on every row.
+    """
     parts: list[pa.Array | str] = []
     for literal, name, _spec, _conv in string.Formatter().parse(template):
         if literal:
             parts.append(literal)
         if name:
             f = fields[name]
-            parts.append(f if isinstance(f, str) else _pa(f))
+            parts.append(f if isinstance(f, str) else _filled(f) if isinstance(f, pa.DictionaryArray) else _pa(f))
+    parts = _fold(parts)
     if not any(isinstance(p, pa.Array) for p in parts):
         return pa.array(["".join(parts)] * n, pa.string())  # type: ignore[arg-type]
+    if len(parts) == 1:
+        return parts[0]  # type: ignore[return-value]
     return pc.binary_join_element_wise(*parts, "")
+
+
+def _filled(field: pa.DictionaryArray) -> pa.DictionaryArray:
+    """A dictionary field whose nulls (a null index or value) read "", as ``_pa`` does."""
+    values = pc.fill_null(field.dictionary.cast(pa.string()), "")
+    indices = field.indices
+    if indices.null_count:
+        values = pa.concat_arrays([values, pa.array([""], pa.string())])
+        indices = pc.fill_null(indices, pa.scalar(len(values) - 1, indices.type))
+    return pa.DictionaryArray.from_arrays(indices, values)
+
+
+def _affix(field: pa.DictionaryArray, before: str, after: str) -> pa.DictionaryArray:
+    return pa.DictionaryArray.from_arrays(field.indices, pc.binary_join_element_wise(before, field.dictionary, after, ""))
+
+
+def _fold(parts: list[pa.Array | str]) -> list[pa.Array | str]:
+    """Move each literal into a neighbouring dictionary field, then decode the dictionaries (one take each)."""
+    out: list[pa.Array | str] = []
+    pending = ""
+    for p in parts:
+        if isinstance(p, str):
+            if not pending and out and isinstance(out[-1], pa.DictionaryArray):
+                out[-1] = _affix(out[-1], "", p)
+            else:
+                pending += p
+        elif isinstance(p, pa.DictionaryArray):
+            out.append(_affix(p, pending, "") if pending else p)
+            pending = ""
+        else:
+            if pending:
+                out.append(pending)
+            out.append(p)
+            pending = ""
+    if pending:
+        out.append(pending)
+    return [p.dictionary.take(p.indices) if isinstance(p, pa.DictionaryArray) else p for p in out]
 
 
 def county_names(lang: str) -> dict[str, str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import math
 import string
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -144,7 +145,8 @@ def _fields(
     def unit_name() -> pd.Series | pa.Array:
         ids = pd.to_numeric(col("branch_id"), errors="coerce") if "branch_id" in links else None
         if branch_names is not None and ids is not None and ids.notna().all():
-            return branch_names.take(pa.array(ids.to_numpy(dtype=np.int64)))  # names made once per branch
+            # names made once per branch; kept as a dictionary so the template's text joins them once
+            return pa.DictionaryArray.from_arrays(pa.array(ids.to_numpy(dtype=np.int64)), branch_names)
         return st.unit_names(col("county"), col("township"), col("branch"), lang)
 
 
@@ -156,7 +158,7 @@ def _fields(
         "gap": lambda: st.tenths(col("gap_pp")),
         "gap_unit": lambda: unit().map(st.GAP_UNITS[lang]),
         "period": lambda: st.dates_arrow(col("period"), lang),
-        "members": lambda: st.integers_arrow(col("members_affected")),
+        "members": lambda: st.integers_arrow(col("members_affected"), distinct=True),
         "best": lambda: st.unit_names(col("best_county"), none, none, lang),
         "best_value": lambda: shown("best_value"),
         "prev_value": lambda: shown("prev_value"),
@@ -408,9 +410,27 @@ def funnel_below(p: pd.Series, n: pd.Series, p0: pd.Series, sign: int, z: float)
     return pd.Series(out, index=p.index)
 
 
+def _positions(index: pd.Index, values: pd.Series | np.ndarray) -> np.ndarray:
+    """``index.get_indexer(values)`` for a few sorted periods and millions of rows: a binary search
+    over the periods instead of hashing every row."""
+    v = np.asarray(values)
+    if not (index.is_monotonic_increasing and index.is_unique) or v.dtype != index.dtype or not len(index):
+        return index.get_indexer(pd.Index(values))
+    keys = index.to_numpy()
+    pos = np.minimum(np.searchsorted(keys, v), len(keys) - 1)
+    return np.where(keys[pos] == v, pos, -1)
+
+
 def _period_rows(period: pd.Series, city: pd.DataFrame) -> np.ndarray:
     """Each row's position in the city table's periods (−1 when absent): looked up once, not per indicator."""
-    return city.index.get_indexer(pd.Index(period))
+    return _positions(city.index, period)
+
+
+def _plain(values: pd.Series | np.ndarray) -> np.ndarray:
+    """float64 values (NaN for null), without copying a column that already is float64."""
+    if isinstance(values, (pd.Series, np.ndarray)) and values.dtype == np.float64:
+        return np.asarray(values)
+    return pd.Series(values).to_numpy(dtype=float, na_value=np.nan)
 
 
 def _city_at(city: pd.DataFrame, ind: Indicator, rows: np.ndarray) -> np.ndarray:
@@ -421,17 +441,19 @@ def _city_at(city: pd.DataFrame, ind: Indicator, rows: np.ndarray) -> np.ndarray
 
 def small_unit_rule(
     frame: pd.DataFrame, level: str, keys: list[str], city: pd.DataFrame, ind: Indicator, th: Thresholds,
-    value: pd.Series, n: pd.Series, affected: pd.Series, period_rows: np.ndarray | None = None,
+    value: pd.Series, n: pd.Series, affected: pd.Series | Callable[[np.ndarray], np.ndarray],
+    period_rows: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """below_city for townships and branches: beyond the gap threshold AND beyond the funnel limit.
 
     The cheap tests (denominator, gap) run first on plain arrays; the binomial tail only on the
     units that pass them. ``period_rows`` (``_period_rows``) saves looking up the period of
-    millions of branch rows once per indicator.
+    millions of branch rows once per indicator; ``affected`` may be a function of the flagged
+    rows, so that it is computed for those rows only.
     """
     s = ind.sign
-    v = pd.Series(value).to_numpy(dtype=float, na_value=np.nan)
-    nv = pd.Series(n).to_numpy(dtype=float, na_value=np.nan)
+    v = _plain(value)
+    nv = _plain(n)
     rows_at = _period_rows(frame["period"], city) if period_rows is None else period_rows
     cityv = _city_at(city, ind, rows_at)
     gap = s * (cityv - v)
@@ -445,7 +467,7 @@ def small_unit_rule(
     base = frame.iloc[rows][["period", *keys]].reset_index(drop=True)
     base["value"] = v[rows]
     base["city_value"] = cityv[rows]
-    aff = pd.Series(affected).to_numpy(dtype=float, na_value=np.nan)[rows]
+    aff = affected(rows) if callable(affected) else _plain(affected)[rows]
     base["members_affected"] = pd.array(np.round(np.clip(aff, 0, None)), dtype="Float64").astype("Int64")
     g = pd.Series(gap[rows])
     return _build(base, ind, "below_city", _severity(g > lim_c + EPS), g, "below_city_small", level,
@@ -481,10 +503,9 @@ def branch_rules(
         if ind.unit != "share" or ind.counts_branches or ind.denominator == "members_expected":
             continue
         v = branch_indicator_array(values, ind)
-        den = values[ind.denominator].to_numpy(dtype=float, na_value=np.nan)
-        affected = den - values[ind.numerator].to_numpy(dtype=float, na_value=np.nan)
-        f = small_unit_rule(frame, "branch", ["county", "township", "branch_id"], city, ind, th, v, den, affected,
-                            period_rows)
+        den, num = _plain(values[ind.denominator]), _plain(values[ind.numerator])
+        f = small_unit_rule(frame, "branch", ["county", "township", "branch_id"], city, ind, th, v, den,
+                            lambda rows, den=den, num=num: den[rows] - num[rows], period_rows)
         if f is not None:
             f["branch"] = _take_label(reg["branch"], f["branch_id"].to_numpy(dtype=np.int64))
         out.append(f)
@@ -507,7 +528,7 @@ def not_reported_branches(
         return _empty()
     pidx = pd.Index(periods)
     seen = np.zeros((len(periods), len(reg)), dtype=bool)
-    seen[pidx.get_indexer(values["period"]), values["branch_id"].to_numpy()] = True
+    seen[_positions(pidx, values["period"]), values["branch_id"].to_numpy()] = True
     p, b = np.nonzero(~seen)
     twice = np.zeros(len(p), dtype=bool)
     twice[p > 0] = ~seen[p[p > 0] - 1, b[p > 0]]
