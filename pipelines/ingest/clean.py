@@ -268,10 +268,14 @@ def _repeated(df: pd.DataFrame, key_cols: list[str], rows: np.ndarray) -> np.nda
 
     Each key column is factorized (Arrow for text) and the codes combined into one integer
     key, so only integers are hashed, and no sub-frame is copied."""
-    key = np.zeros(len(df), dtype=np.int64)
+    key, size = np.zeros(len(df), dtype=np.int64), 1
     for c in key_cols:
         codes, uniques = pd.factorize(df[c], use_na_sentinel=True)
-        key = pd.factorize(key * (len(uniques) + 1) + (codes + 1), use_na_sentinel=True)[0]  # stays small
+        width = len(uniques) + 1  # code -1 (missing) is a value of its own
+        if size * width >= 2**62:  # renumber the combinations seen so far: the key stays an int64
+            key, seen = pd.factorize(key)
+            size = max(len(seen), 1)
+        key, size = key * width + (codes + 1), size * width
     return pd.Series(key[rows]).duplicated(keep="first").to_numpy()
 
 

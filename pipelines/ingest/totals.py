@@ -58,8 +58,9 @@ def check_totals(
     csum = _branch_cumsum(df, cols, branch)
     sheet_key = df["_sheet_key"].to_numpy()
     start = _block_starts(kind, totals, sheet_key)
-    stated = np.column_stack([df[c].to_numpy(dtype=np.int64, na_value=0)[totals] for c in cols])
-    given = np.column_stack([df[c].notna().to_numpy()[totals] for c in cols])
+    stated_cells = [df[c].array[totals] for c in cols]  # the total rows' own values
+    stated = np.column_stack([v.to_numpy(dtype=np.int64, na_value=0) for v in stated_cells])
+    given = np.column_stack([~v.isna() for v in stated_cells])
     blocks = csum[totals] - csum[start]
     off = np.flatnonzero(((blocks != stated) & given).any(axis=1))
     if not len(off):
