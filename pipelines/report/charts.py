@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -174,6 +175,58 @@ def _wrap(names: list[str], sep: str, per_line: int = 3) -> str:
     return "<br>".join(lines)
 
 
+LABEL_DIRECTIONS = ((0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, -1), (1, -1), (-1, 1))
+LABEL_RADII = (14, 30, 48, 68)
+
+
+def label_offsets(x: list[float], y: list[float], labels: list[str], prefer_up: list[bool],
+                  width_px: float = HALF_WIDTH - 65, height_px: float = 210,
+                  font_px: float = 9) -> list[tuple[float, float]]:
+    """A pixel offset (right, up) per label so that labels clear each other and the markers.
+
+    Greedy over the points (a chart has at most a few dozen): each label tries 8 directions at
+    growing distances, its preferred side first, and takes the first box (estimated from the
+    label's length in characters) that overlaps nothing placed so far; a label far from its
+    marker gets a leader line (the caller draws an arrow).
+    """
+    xs, ys = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if not len(xs):
+        return []
+    span_x = max(float(np.ptp(xs)), 1e-9)
+    span_y = max(float(np.ptp(ys)), 1e-9)
+    px = (xs - xs.min()) / span_x * width_px * 0.9 + width_px * 0.05
+    py = (ys - ys.min()) / span_y * height_px * 0.9 + height_px * 0.05
+    placed = [(a - 6, b - 6, a + 6, b + 6) for a, b in zip(px, py)]
+
+    def free(box: tuple[float, float, float, float]) -> bool:
+        return not any(box[0] < o[2] and o[0] < box[2] and box[1] < o[3] and o[1] < box[3] for o in placed)
+
+    out = []
+    for i, text in enumerate(labels):
+        lines = str(text).split("<br>")
+        w = max(len(line) for line in lines) * font_px * 1.05 + 2
+        h = len(lines) * font_px * 1.3
+        order = sorted(LABEL_DIRECTIONS, key=lambda d: (abs(d[0]), -d[1] if prefer_up[i] else d[1]))
+        choice, choice_box = None, None
+        for r in LABEL_RADII:
+            for dx, dy in order:
+                cx = px[i] + dx * (r + (w / 2 if dx else 0))
+                cy = py[i] + dy * (r * 0.6 + (h / 2 if dy else 0))
+                box = (cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+                if free(box):
+                    choice, choice_box = (cx - px[i], cy - py[i]), box
+                    break
+            if choice:
+                break
+        if choice is None:  # nowhere free: the preferred side, overlapping
+            dy = 1 if prefer_up[i] else -1
+            choice = (0.0, dy * (LABEL_RADII[0] * 0.6 + h / 2))
+            choice_box = (px[i] - w / 2, py[i] + choice[1] - h / 2, px[i] + w / 2, py[i] + choice[1] + h / 2)
+        placed.append(choice_box)
+        out.append(choice)
+    return out
+
+
 def quadrants(data: ReportData, lang: str = "zh") -> list[go.Figure]:
     """Per indicator: county coverage (x) against balance inside the county (y).
 
@@ -202,19 +255,25 @@ def quadrants(data: ReportData, lang: str = "zh") -> list[go.Figure]:
              .groupby(["kx", "ky"], sort=False, as_index=False)
              .agg(x=("x", "first"), y=("y", "first"), label=("label", lambda n: _wrap(list(n), sep))))
         fig = go.Figure(go.Scatter(
-            x=d["x"], y=d["y"], mode="markers+text", text=d["label"], cliponaxis=False,
-            textposition=["bottom center" if y >= yc_all else "top center" for y in d["y"]], textfont={"size": 9},
+            x=d["x"], y=d["y"], mode="markers", text=d["label"], cliponaxis=False,
             marker={"size": 10, "color": s["colour"], "line": {"color": "#424242", "width": 0.5}},
             hovertemplate="%{text}<br>%{x:.1f} / %{y:.1f}%<extra></extra>",
         ))
+        offsets = label_offsets(list(d["x"]), list(d["y"]), list(d["label"]), [y < yc_all for y in d["y"]])
+        for (_, r), (ox, oy) in zip(d.iterrows(), offsets):
+            far = abs(ox) > 20 or abs(oy) > 20
+            fig.add_annotation(x=r["x"], y=r["y"], text=r["label"], ax=ox, ay=-oy, axref="pixel", ayref="pixel",
+                               showarrow=True, arrowhead=0, arrowwidth=0.6 if far else 0.1,
+                               arrowcolor="#9e9e9e" if far else "rgba(0,0,0,0)", standoff=5,
+                               font={"size": 9}, align="center")
         xc = _axis_value(city[s["id"]], s) if city is not None and not fmt.is_missing(city.get(s["id"])) else d["x"].median()
         yc = yc_all
         fig.add_vline(x=xc, line={"color": CITY_LINE, "dash": "dot", "width": 1})
         fig.add_hline(y=yc, line={"color": CITY_LINE, "dash": "dot", "width": 1})
-        corner = {"zh": ("覆盖好且均衡", "覆盖低且不均衡"), "en": ("high and even", "low and uneven")}[lang]
-        fig.add_annotation(x=1, y=1, xref="paper", yref="paper", text=corner[0], showarrow=False,
-                           xanchor="right", yanchor="top", font={"size": 9, "color": STATUS_COLOURS["met"]})
-        fig.add_annotation(x=0, y=0, xref="paper", yref="paper", text=corner[1], showarrow=False,
+        corner = {"zh": ("覆盖好且均衡 ↗", "↙ 覆盖低且不均衡"), "en": ("high and even ↗", "↙ low and uneven")}[lang]
+        fig.add_annotation(x=1, y=1.01, xref="paper", yref="paper", text=corner[0], showarrow=False,
+                           xanchor="right", yanchor="bottom", font={"size": 9, "color": STATUS_COLOURS["met"]})
+        fig.add_annotation(x=0, y=1.01, xref="paper", yref="paper", text=corner[1], showarrow=False,
                            xanchor="left", yanchor="bottom", font={"size": 9, "color": STATUS_COLOURS["alert"]})
         xlab = ind_label(s, lang, short=True) + ("（%）" if s["unit"] == "share" and lang == "zh" else "")
         ylab = "达标党支部占比（%）" if lang == "zh" else "branches at target (%)"

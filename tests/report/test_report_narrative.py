@@ -225,3 +225,26 @@ def test_followups_follow_the_ranking(frames_dir: Path) -> None:
         spec = next(s for s in data.indicators if item["indicator"] and narrative._ind_name(s, "zh") == item["indicator"])
         firsts.append(int(wl.loc[wl["indicator"] == spec["id"], "rank"].min()))
     assert len(firsts) >= 2 and firsts == sorted(firsts)
+
+
+def test_quadrant_labels_clear_each_other_in_a_cluster() -> None:
+    from pipelines.report.charts import label_offsets
+
+    x = [98.1, 98.2, 98.25, 98.3, 98.35, 98.4, 99.6, 95.8]  # six counties within 0.3 points, as in 讨论会
+    y = [98.2, 98.3, 98.4, 98.45, 98.6, 98.65, 99.6, 95.7]
+    labels = ["五华县", "平远县", "大埔县", "兴宁市", "丰顺县", "梅县", "梅江区", "市直单位"]
+    offsets = label_offsets(x, y, labels, [True] * len(x))
+    # rebuild the boxes the way label_offsets measures them and check no two overlap
+    import numpy as np
+    w_px, h_px, font = 265, 210, 9
+    px = (np.array(x) - min(x)) / np.ptp(x) * w_px * 0.9 + w_px * 0.05
+    py = (np.array(y) - min(y)) / np.ptp(y) * h_px * 0.9 + h_px * 0.05
+    boxes = []
+    for (ox, oy), a, b, text in zip(offsets, px, py, labels):
+        w, h = len(text) * font * 1.05 + 2, font * 1.3
+        boxes.append((a + ox - w / 2, b + oy - h / 2, a + ox + w / 2, b + oy + h / 2))
+    for i, p in enumerate(boxes):
+        for q in boxes[i + 1:]:
+            assert not (p[0] < q[2] and q[0] < p[2] and p[1] < q[3] and q[1] < p[3]), (p, q)
+        for a, b in zip(px, py):  # nor any marker
+            assert not (p[0] < a + 6 and a - 6 < p[2] and p[1] < b + 6 and b - 6 < p[3])
