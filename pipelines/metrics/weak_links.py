@@ -426,6 +426,15 @@ def _period_rows(period: pd.Series, city: pd.DataFrame) -> np.ndarray:
     return _positions(city.index, period)
 
 
+PeriodPositions = tuple[pd.Index, np.ndarray]
+
+
+def period_positions(values: pd.DataFrame, periods: list[pd.Timestamp]) -> PeriodPositions:
+    """The periods and each branch row's position among them: found once for every branch-level rule."""
+    pidx = pd.Index(periods)
+    return pidx, _positions(pidx, values["period"])
+
+
 def _plain(values: pd.Series | np.ndarray) -> np.ndarray:
     """float64 values (NaN for null), without copying a column that already is float64."""
     if isinstance(values, (pd.Series, np.ndarray)) and values.dtype == np.float64:
@@ -492,12 +501,16 @@ def township_rules(
 
 def branch_rules(
     values: pd.DataFrame, reg: pd.DataFrame, county_metrics: pd.DataFrame, indicators: list[Indicator],
-    th: Thresholds,
+    th: Thresholds, period_pos: PeriodPositions | None = None,
 ) -> list[pd.DataFrame]:
     """Branches significantly below the city on indicators counted in people (not 0/1 branch flags)."""
     city = _city_values(county_metrics, indicators)
     frame = values[["period", "county", "township", "branch_id"]]
-    period_rows = _period_rows(values["period"], city)
+    if period_pos is None:
+        period_rows = _period_rows(values["period"], city)
+    else:  # from the rows' positions among the periods to the city table's rows (a few dozen looked up)
+        pidx, at = period_pos
+        period_rows = np.append(city.index.get_indexer(pidx), -1)[at]
     out = []
     for ind in indicators:
         if ind.unit != "share" or ind.counts_branches or ind.denominator == "members_expected":
@@ -520,15 +533,15 @@ def _take_label(column: pd.Series, rows: np.ndarray) -> pd.Categorical:
 
 def not_reported_branches(
     values: pd.DataFrame, reg: pd.DataFrame, periods: list[pd.Timestamp], indicators: list[Indicator],
-    county_metrics: pd.DataFrame,
+    county_metrics: pd.DataFrame, period_pos: PeriodPositions | None = None,
 ) -> pd.DataFrame:
     """One row per registry branch and period without a return; critical when it also missed the last one."""
     ind = next((i for i in indicators if i.numerator == "branches_reported"), None)
     if ind is None or not periods:
         return _empty()
-    pidx = pd.Index(periods)
+    pidx, at = period_positions(values, periods) if period_pos is None else period_pos
     seen = np.zeros((len(periods), len(reg)), dtype=bool)
-    seen[_positions(pidx, values["period"]), values["branch_id"].to_numpy()] = True
+    seen[at, values["branch_id"].to_numpy()] = True
     p, b = np.nonzero(~seen)
     twice = np.zeros(len(p), dtype=bool)
     twice[p > 0] = ~seen[p[p > 0] - 1, b[p > 0]]
@@ -585,10 +598,11 @@ def weak_links(
 ) -> pd.DataFrame:
     """weak_links.parquet: every rule at every level, ranked."""
     reg = registry_labels(reg)
+    at = period_positions(values, periods)
     parts = citywide_rule(county_metrics, indicators, thresholds)
     parts += county_rules(county_metrics, balance, indicators, thresholds)
     parts += township_rules(township_metrics, county_metrics, indicators, thresholds)
-    parts += branch_rules(values, reg, county_metrics, indicators, thresholds)
-    parts.append(not_reported_branches(values, reg, periods, indicators, county_metrics))
+    parts += branch_rules(values, reg, county_metrics, indicators, thresholds, at)
+    parts.append(not_reported_branches(values, reg, periods, indicators, county_metrics, at))
     ranked = ranking.rank(parts, indicators, thresholds.weak_links.get("max_rows_per_rule"))
     return typed(phrase(ranked, indicators, reg))

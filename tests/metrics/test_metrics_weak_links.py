@@ -184,3 +184,44 @@ def test_one_absent_member_near_100_percent_is_chance():
     """11 of 12 when the city is at 99.9 %: 1.2 % likely by chance, above the 0.1 % limit."""
     assert funnel_below(pd.Series([11 / 12]), pd.Series([12]), pd.Series([0.999]), 1, 3.09).tolist() == [False]
     assert funnel_below(pd.Series([6 / 12]), pd.Series([12]), pd.Series([0.999]), 1, 3.09).tolist() == [True]
+
+
+def test_place_key_is_equal_exactly_where_the_printed_place_is():
+    """ranking compares integer codes; they must group rows as the printed strings would."""
+    import numpy as np
+
+    from pipelines.metrics.ranking import place_key
+
+    frame = pd.DataFrame({
+        "period": pd.to_datetime(["2005-02-04", "2005-02-04", "2005-02-11", "2005-02-04", "2005-02-04"]),
+        "township": pd.Categorical(["", None, "镇1", "镇1", None]),
+        "branch": pd.Series(["a", None, "a", "a", None], dtype="str"),
+        "branch_id": [1.0, np.nan, 1.0, 1.0, np.nan],
+    })
+    cols = list(frame.columns)
+    key = place_key(frame, cols)
+    printed = frame[cols].astype("str").fillna("").apply(tuple, axis=1).tolist()
+    for i in range(len(frame)):
+        for j in range(len(frame)):
+            assert (key[i] == key[j]) == (printed[i] == printed[j]), (i, j)
+
+
+def test_dictionary_fields_render_the_same_sentences():
+    """Template text folded into dictionary fields (dates, names, counts) reads exactly as plain fields."""
+    import pyarrow as pa
+
+    from pipelines.metrics import sentences as st
+
+    names = pa.array(["梅县程江镇b1", None, "兴宁市宁中镇c1"])
+    ids = pa.array([2, 0, 1, None], pa.int64())
+    periods = pd.Series(pd.to_datetime(["2005-02-04", None, "2005-02-11", "2005-02-04"]))
+    members = pd.Series([30, None, 5, 30], dtype="Int64")
+    for lang in ("zh", "en"):
+        template = st.TEMPLATES[lang]["not_reported_branch"]
+        folded = st.render_arrow(template, {
+            "unit": pa.DictionaryArray.from_arrays(ids, names), "period": st.dates_arrow(periods, lang),
+            "members": st.integers_arrow(members, distinct=True)}, 4)
+        plain = st.render(template, {
+            "unit": pd.Series(names.take(ids).to_pylist()), "period": st.dates(periods, lang),
+            "members": st.integers(members)}, 4)
+        assert folded.to_pylist() == plain.tolist()
