@@ -146,8 +146,8 @@ def across_counties(county_metrics: pd.DataFrame, indicators: list[Indicator]) -
 def branch_indicator_array(values: pd.DataFrame, ind: Indicator) -> np.ndarray:
     """The indicator for each reporting branch as float64 (NaN when its denominator is 0 or blank)."""
     den_col = "members_expected_reported" if ind.denominator == "members_expected" else ind.denominator
-    num = values[ind.numerator].to_numpy(dtype=float, na_value=np.nan)
-    den = values[den_col].to_numpy(dtype=float, na_value=np.nan)
+    num, den = (values[c].to_numpy(dtype=float) if values[c].dtype == np.float64  # no copy: NaN is the blank
+                else values[c].to_numpy(dtype=float, na_value=np.nan) for c in (ind.numerator, den_col))
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / den, np.nan)
 
