@@ -7,6 +7,9 @@ share one code path.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,16 +96,38 @@ def metrics_from_frames(
     sums = aggregate.township_sums(values)
     cm_full = aggregate.county_metrics(values, reg, periods, indicators, sums)
     tm_full = aggregate.township_metrics(values, reg, periods, indicators, sums)
-    bal = balance_mod.balance(values, cm_full, indicators)
-    links = weak_mod.weak_links(values, reg, periods, cm_full, tm_full, bal, indicators, thresholds)
-    dq = quality.data_quality(returns, values, reg, cm_full, rejects, manifest, periods, indicators, thresholds, ids)
-    tr = trends_mod.trends(cm_full, indicators, thresholds)
+    with _side_by_side() as submit:
+        # Independent tables over the same (read-only) frames: the within-county counts and the
+        # data-quality checks run beside the weak links when a second core is there.
+        within = submit(balance_mod.within_county, values, cm_full, indicators)
+        dq = submit(quality.data_quality, returns, values, reg, cm_full, rejects, manifest, periods, indicators,
+                    thresholds, ids)
+        across = balance_mod.across_counties(cm_full, indicators)
+        links = weak_mod.weak_links(values, reg, periods, cm_full, tm_full, across, indicators, thresholds)
+        tr = trends_mod.trends(cm_full, indicators, thresholds)
+        bal = pd.concat([across, within.result()], ignore_index=True)
+        dq = dq.result()
     return MetricsResult(
         county_metrics=aggregate.public(cm_full, indicators),
         township_metrics=aggregate.public(tm_full, indicators, township=True),
         balance=bal, weak_links=links, data_quality=dq, trends=tr,
         indicators=indicators, thresholds=thresholds,
     )
+
+
+@contextmanager
+def _side_by_side() -> Iterator[Callable[..., Future]]:
+    """``submit(fn, *args)`` → a future: on a worker thread, or run at once with one thread configured."""
+    if config.WORKER_THREADS < 2:
+        def now(fn: Callable[..., Any], *args: Any) -> Future:
+            done: Future = Future()
+            done.set_result(fn(*args))
+            return done
+
+        yield now
+        return
+    with ThreadPoolExecutor(max_workers=config.WORKER_THREADS - 1, thread_name_prefix="metrics") as pool:
+        yield pool.submit
 
 
 def _read(path: Path, empty: dict[str, pd.Series], columns: tuple[str, ...] | None = None) -> pd.DataFrame:
