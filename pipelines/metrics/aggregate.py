@@ -124,8 +124,9 @@ def branch_values(returns: pd.DataFrame, reg: pd.DataFrame, ids: np.ndarray | No
     """One row per (period, registered branch that reported): the additive columns of every level.
 
     Unregistered rows are left out (data quality counts them); a branch sent twice in a period
-    keeps its last row. The additive columns are float64 with NaN for blanks, written straight
-    into one 2-D block (no per-column frame assembly), so every level is one fast group-by sum.
+    keeps its last row. The measured columns are float64 with NaN for blanks, written straight
+    into one 2-D block (no per-column frame assembly); the activity and work-plan flags are a
+    boolean block (the members lacking each are summed by ``township_sums``, not stored per row).
     Inputs are not modified.
     """
     ids = match_branches(returns, reg) if ids is None else ids
@@ -140,9 +141,11 @@ def branch_values(returns: pd.DataFrame, reg: pd.DataFrame, ids: np.ndarray | No
         x = _num(returns, name)
         return x if everything else x[rows]
 
-    numeric = [*SUM_COLUMNS, *AFFECTED_COLUMNS]
-    at = {c: i for i, c in enumerate(numeric)}
-    block = np.empty((len(numeric), len(rows)))
+    measured = [c for c in SUM_COLUMNS if c not in FLAG_COLUMNS]
+    at = {c: i for i, c in enumerate(measured)}
+    block = np.empty((len(measured), len(rows)))
+    flags = np.empty((len(FLAG_COLUMNS), len(rows)), dtype=bool)  # 1 byte a flag, not 8
+    fat = {c: i for i, c in enumerate(FLAG_COLUMNS)}
     takers, score = col("test_takers"), col("avg_score")
     score_ok = ~np.isnan(takers) & ~np.isnan(score)
     members_exp = reg["members_expected"].to_numpy(dtype=float, na_value=np.nan)[bid]
@@ -154,20 +157,17 @@ def branch_values(returns: pd.DataFrame, reg: pd.DataFrame, ids: np.ndarray | No
     np.multiply(score, takers, out=block[at["score_points"]])
     block[at["score_points"], ~score_ok] = np.nan
     block[at["score_takers"]] = np.where(score_ok, takers, np.nan)
-    all_five = np.ones(len(rows), dtype=bool)
+    all_five = flags[fat["branches_all_activities"]]
+    all_five[:] = True
     for src, flag in ACTIVITY_FLAGS.items():
-        held = col(src) > 0  # NaN > 0 is False: a blank is not known to be held
-        block[at[flag]] = held
-        all_five &= held
-    block[at["branches_all_activities"]] = all_five
+        np.greater(col(src), 0, out=flags[fat[flag]])  # NaN > 0 is False: a blank is not known to be held
+        all_five &= flags[fat[flag]]
     plan = returns["has_work_plan"].to_numpy(dtype=float, na_value=0.0)[rows] if "has_work_plan" in returns else 0.0
-    block[at["branches_work_plan"]] = np.asarray(plan) > 0
+    flags[fat["branches_work_plan"]] = np.asarray(plan) > 0
     _rowwise_nansum(block[at["special_members"]], [col(c) for c in SPECIAL_COLUMNS])
     _rowwise_nansum(block[at["special_reached"]], [col("delivered_study"), col("makeup_study")])
-    m = np.nan_to_num(members_exp)
-    for flag in FLAG_COLUMNS:
-        np.multiply(m, 1.0 - block[at[flag]], out=block[at[AFFECTED_PREFIX + flag]])
-    out = pd.DataFrame(block.T, columns=numeric, copy=False)
+    out = pd.concat([pd.DataFrame(block.T, columns=measured, copy=False),
+                     pd.DataFrame(flags.T, columns=list(FLAG_COLUMNS), copy=False)], axis=1)
     out.insert(0, "period", period)
     out.insert(1, "branch_id", bid)
     out.insert(2, "row", rows)  # position in ``returns``: data quality reads raw columns by it
@@ -234,7 +234,6 @@ def township_sums(values: pd.DataFrame) -> pd.DataFrame:
 
     Counties and the city are sums of these, so the big table is read once whatever the level.
     """
-    cols = [*SUM_COLUMNS, *AFFECTED_COLUMNS]
     pcode, puniq = pd.factorize(values["period"].to_numpy())
     ccat, tcat = values["county"].cat, values["township"].cat
     nc, nt = len(ccat.categories) + 1, len(tcat.categories) + 1
@@ -246,8 +245,13 @@ def township_sums(values: pd.DataFrame) -> pd.DataFrame:
         "county": pd.Categorical.from_codes((uniq // nt) % nc - 1, dtype=values["county"].dtype),
         "township": pd.Categorical.from_codes(uniq % nt - 1, dtype=values["township"].dtype),
     }
-    for c in cols:
+    for c in SUM_COLUMNS:
         out[c] = _group_sum(code, values[c].to_numpy(dtype=float), size)
+    # Members of reporting branches lacking each flag, summed here rather than stored per branch row.
+    m = np.nan_to_num(values["members_expected_reported"].to_numpy(dtype=float))
+    for flag in FLAG_COLUMNS:
+        out[AFFECTED_PREFIX + flag] = np.bincount(code, weights=np.where(values[flag].to_numpy(), 0.0, m),
+                                                  minlength=size)
     return pd.DataFrame(out)
 
 

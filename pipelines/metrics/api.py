@@ -133,7 +133,7 @@ def _side_by_side() -> Iterator[Callable[..., Future]]:
 def _read(path: Path, empty: dict[str, pd.Series], columns: tuple[str, ...] | None = None) -> pd.DataFrame:
     if not path.exists():
         return pd.DataFrame(empty)
-    return pd.read_parquet(path, columns=list(columns) if columns else None)
+    return io.read_parquet(path, columns=list(columns) if columns else None)
 
 
 def compute_metrics(
@@ -161,8 +161,8 @@ def compute_metrics(
     for f in (returns_file, registry_file):
         if not f.exists():
             raise FileNotFoundError(f"{f} is missing: run `python -m pipelines clean` first")
-    returns = pd.read_parquet(returns_file, columns=list(RETURNS_READ))
-    registry = pd.read_parquet(registry_file)
+    returns = io.read_parquet(returns_file, columns=list(RETURNS_READ))
+    registry = io.read_parquet(registry_file)
     rejects = _read(processed / config.REJECTS_FILE, REJECTS_EMPTY)
     manifest = _read(processed / config.MANIFEST_FILE, MANIFEST_EMPTY)
     result = metrics_from_frames(returns, registry, rejects, manifest, indicators, thresholds)
