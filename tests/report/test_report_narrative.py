@@ -214,6 +214,9 @@ def test_city_wide_weak_link_reads_as_one_city_finding(frames_dir: Path) -> None
     assert items[0]["who"] == "各县（市、区）和市直各单位" and "交流会" in items[0]["indicator"]
     tree = drill.tree(data, "zh")
     assert tree[0]["name"] == "全市" and len(tree[0]["rows"]) == 1  # city-wide rows lead the drill table
+    table = _text(drill.render(data, "zh"))
+    assert "全市普遍未达标" in table and "citywide" not in table
+    assert "city-wide shortfall" in _text(drill.render(load_report_data(frames_dir, language="en"), "en"))
 
 
 def test_followups_follow_the_ranking(frames_dir: Path) -> None:
