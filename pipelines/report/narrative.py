@@ -272,8 +272,8 @@ def _place(row: pd.Series, lang: str) -> str:
 LEVELS = ("city", "county", "township", "branch")
 
 
-def _short_counties(data: ReportData, row: pd.Series, spec: dict[str, Any], lang: str) -> str | None:
-    """For a city-wide weak link: how many counties miss the target ("9个县（市、区）中有8个未达标")."""
+def _short_counties(data: ReportData, row: pd.Series, spec: dict[str, Any]) -> dict[str, Any] | None:
+    """For a city-wide weak link: how many counties miss the target, out of those with a value."""
     values = pd.to_numeric(data.county_now()[spec["id"]], errors="coerce").dropna()
     if values.empty:
         return None
@@ -281,9 +281,7 @@ def _short_counties(data: ReportData, row: pd.Series, spec: dict[str, Any], lang
     target = _v(row, "target")
     target = float(spec["target"] if target is None else target)
     short, n = int((sign * (values - target) < -1e-9).sum()), len(values)
-    if lang == "zh":
-        return "各县（市、区）均未达标" if short == n else f"{n}个县（市、区）中有{short}个未达标"
-    return "every county falls short" if short == n else f"{short} of {n} counties fall short"
+    return {"short": short, "n": n, "all": short == n}
 
 
 def weak_link_items(data: ReportData, lang: str, limit: int = WEAK_LINKS_IN_TEXT) -> dict[str, Any]:
@@ -308,7 +306,7 @@ def weak_link_items(data: ReportData, lang: str, limit: int = WEAK_LINKS_IN_TEXT
         if "fell_back" in row["rules"] and gap_pp is not None:
             fell = fmt.pp(float(gap_pp) / 100, lang) if unit == "share" else fmt.score(abs(float(gap_pp)), lang)
         items.append({
-            "short_counties": _short_counties(data, row, spec, lang) if row["level"] == "city" and spec else None,
+            "short_counties": _short_counties(data, row, spec) if row["level"] == "city" and spec else None,
             "rank": int(row["rank"]) if _v(row, "rank") is not None else len(items) + 1,
             "level": row["level"],
             "place": _place(row, lang),
