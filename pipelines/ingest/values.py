@@ -180,11 +180,15 @@ class Encoded:
     def all_missing(self) -> bool:
         return bool((self.codes < 0).all())
 
-    def compact(self) -> Encoded:
-        """The same column with only the distinct values it uses (the table may be shared)."""
+    def in_use(self) -> np.ndarray:
+        """Indices of the distinct values the cells use (the table may be shared with other columns)."""
         used = np.zeros(len(self.uniques) + 1, dtype=bool)
         used[self.codes] = True  # code -1 marks the last slot
-        keep = np.flatnonzero(used[:-1])
+        return np.flatnonzero(used[:-1])
+
+    def compact(self) -> Encoded:
+        """The same column with only the distinct values it uses (the table may be shared)."""
+        keep = self.in_use()
         if len(keep) == len(self.uniques):
             return self
         new = np.full(len(self.uniques) + 1, -1, dtype=np.int64)
@@ -235,9 +239,7 @@ def _in_use(values: pd.Series | Encoded) -> tuple[np.ndarray, np.ndarray, np.nda
     A stacked column shares its table with every other column: only the values it uses are
     parsed, and its codes index the shared table directly (no remapping)."""
     if isinstance(values, Encoded):
-        used = np.zeros(len(values.uniques) + 1, dtype=bool)
-        used[values.codes] = True  # code -1 marks the last slot
-        return values.codes, values.uniques, np.flatnonzero(used[:-1])
+        return values.codes, values.uniques, values.in_use()
     codes, uniques = _factorize(values)
     return codes, uniques, np.arange(len(uniques))
 
