@@ -272,15 +272,17 @@ def _place(row: pd.Series, lang: str) -> str:
 LEVELS = ("city", "county", "township", "branch")
 
 
-def _short_counties(data: ReportData, row: pd.Series, spec: dict[str, Any]) -> dict[str, Any] | None:
-    """For a city-wide weak link: how many counties miss the target, out of those with a value."""
-    values = pd.to_numeric(data.county_now()[spec["id"]], errors="coerce").dropna()
-    if values.empty:
+def _short_counties(data: ReportData, spec: dict[str, Any]) -> dict[str, Any] | None:
+    """For a city-wide weak link: how many counties miss the target, out of those with a value.
+
+    The verdict is the metrics stage's own (its county ``below_target`` rows), not judged again here.
+    """
+    n = int(pd.to_numeric(data.county_now()[spec["id"]], errors="coerce").notna().sum())
+    if n == 0:
         return None
-    sign = 1 if spec["direction"] == "higher" else -1
-    target = _v(row, "target")
-    target = float(spec["target"] if target is None else target)
-    short, n = int((sign * (values - target) < -1e-9).sum()), len(values)
+    wl = data.weak_links
+    rows = wl[(wl["level"] == "county") & (wl["indicator"] == spec["id"]) & (wl["rule"] == "below_target")]
+    short = int(rows["county"].nunique())
     return {"short": short, "n": n, "all": short == n}
 
 
@@ -306,7 +308,7 @@ def weak_link_items(data: ReportData, lang: str, limit: int = WEAK_LINKS_IN_TEXT
         if "fell_back" in row["rules"] and gap_pp is not None:
             fell = fmt.pp(float(gap_pp) / 100, lang) if unit == "share" else fmt.score(abs(float(gap_pp)), lang)
         items.append({
-            "short_counties": _short_counties(data, row, spec) if row["level"] == "city" and spec else None,
+            "short_counties": _short_counties(data, spec) if row["level"] == "city" and spec else None,
             "rank": int(row["rank"]) if _v(row, "rank") is not None else len(items) + 1,
             "level": row["level"],
             "place": _place(row, lang),

@@ -187,20 +187,24 @@ def test_followup_names_the_most_severe_county_first(frames_dir: Path) -> None:
     assert special["who"].startswith("五华县")
 
 
-def _city_wide_exchange(df: pd.DataFrame) -> pd.DataFrame:
-    """A city-wide 交流会 row ranked first, then the rest renumbered after it."""
+def _city_wide_exchange(df: pd.DataFrame, short_counties: list[str]) -> pd.DataFrame:
+    """A city-wide 交流会 row ranked first, the counties' below_target rows for it last."""
     row = df.iloc[[0]].copy()
     row[["level", "county", "indicator", "rule", "severity"]] = ["city", "全市", "exchange_coverage", "citywide",
                                                                  "critical"]
     row["period"] = pd.Timestamp("2005-02-25")
     row["township"], row["branch"] = None, None
     row["value"], row["city_value"], row["target"], row["members_affected"] = 0.148, 0.148, 1.0, 44176
-    out = pd.concat([row, df[df["indicator"] != "exchange_coverage"]], ignore_index=True)
+    shared = row.loc[row.index.repeat(len(short_counties))].assign(level="county", county=short_counties,
+                                                                   rule="below_target")
+    out = pd.concat([row, df[df["indicator"] != "exchange_coverage"], shared], ignore_index=True)
     return out.assign(rank=out.groupby("period").cumcount() + 1)
 
 
 def test_city_wide_weak_link_reads_as_one_city_finding(frames_dir: Path) -> None:
-    _edit(frames_dir, config.WEAK_LINKS_FILE, _city_wide_exchange)
+    now = load_report_data(frames_dir).county_now()
+    below = list(now.loc[pd.to_numeric(now["exchange_coverage"], errors="coerce") < 1.0, "county"])
+    _edit(frames_dir, config.WEAK_LINKS_FILE, lambda df: _city_wide_exchange(df, below))
     data = load_report_data(frames_dir)
     first = narrative.weak_link_items(data, "zh")["links"][0]
     assert first["place"] == "全市" and first["level"] == "city"
