@@ -48,10 +48,6 @@ def _city_values(county_metrics: pd.DataFrame, indicators: list[Indicator]) -> p
     return city.set_index("period")[[i.id for i in indicators]]
 
 
-def _empty() -> pd.DataFrame:
-    return ranking.empty()
-
-
 EXTRA = ("best_county", "best_value", "prev_period", "prev_value", "expected", "reported", "missing", "n")
 
 
@@ -148,7 +144,6 @@ def _fields(
             # names made once per branch; kept as a dictionary so the template's text joins them once
             return pa.DictionaryArray.from_arrays(pa.array(ids.to_numpy(dtype=np.int64)), branch_names)
         return st.unit_names(col("county"), col("township"), col("branch"), lang)
-
 
     make = {
         "unit": unit_name,
@@ -538,7 +533,7 @@ def not_reported_branches(
     """One row per registry branch and period without a return; critical when it also missed the last one."""
     ind = next((i for i in indicators if i.numerator == "branches_reported"), None)
     if ind is None or not periods:
-        return _empty()
+        return ranking.empty()
     pidx, at = period_positions(values, periods) if period_pos is None else period_pos
     seen = np.zeros((len(periods), len(reg)), dtype=bool)
     seen[at, values["branch_id"].to_numpy()] = True
