@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.domain import load
 from pipelines.metrics.indicators import Indicator
@@ -69,28 +71,49 @@ def clean_registry(registry: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _arrow_text(values: pd.Series | pd.Index) -> pa.Array:
+    """A text column as an Arrow string array (no copy when it already is one: pandas' default str)."""
+    s = values if isinstance(values, pd.Series) else pd.Series(values)
+    if not (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow"):
+        s = s.astype("str")
+    return pa.array(s.array)
+
+
+def _codes(values: pd.Series | pd.Index, names: pd.Index) -> np.ndarray:
+    """Position of each value among ``names`` (−1 when absent or blank), hashed by Arrow off the GIL."""
+    text = _arrow_text(values)
+    found = pc.index_in(text, value_set=_arrow_text(names).cast(text.type))
+    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
 def match_branches(returns: pd.DataFrame, reg: pd.DataFrame) -> np.ndarray:
     """branch_id of every returns row (−1 when the registry does not list it).
 
     Matched on (county, township, branch); a row whose township is blank or differs falls back to
-    (county, branch) when that pair is unique in the registry.
+    (county, branch) when that pair is unique in the registry. Names are turned into positions
+    among the registry's distinct names once (Arrow's hash lookup), and rows are matched on one
+    integer key: no tuple of strings is hashed per row.
     """
-    rkeys = pd.MultiIndex.from_arrays(
-        [reg["county"].astype("str"), reg["township"].astype("str"), reg["branch"]]
-    )
-    town = returns["township"].astype("str").fillna("") if "township" in returns else ""
-    qkeys = pd.MultiIndex.from_arrays([returns["county"].astype("str"), town, returns["branch"].astype("str")])
-    ids = rkeys.get_indexer(qkeys)
-    missing = ids < 0
+    counties = pd.Index(reg["county"].cat.categories)
+    towns = pd.Index(reg["township"].cat.categories)
+    names = pd.Index(pd.unique(reg["branch"]))
+    nt, nb = len(towns) + 1, len(names) + 1
+    rc = reg["county"].cat.codes.to_numpy().astype(np.int64)
+    rt = reg["township"].cat.codes.to_numpy().astype(np.int64)
+    rb = names.get_indexer(reg["branch"]).astype(np.int64)
+    qc = _codes(returns["county"], counties)
+    town = returns["township"].astype("str").fillna("") if "township" in returns else pd.Series([""] * len(returns))
+    qt = _codes(town, towns)
+    qb = _codes(returns["branch"], names)
+    known = (qc >= 0) & (qb >= 0)
+    full = pd.Index((rc * nt + rt) * nb + rb)  # unique: clean_registry keeps one row per key
+    ids = np.where(known & (qt >= 0), full.get_indexer((qc * nt + qt) * nb + qb), -1)
+    missing = (ids < 0) & known
     if missing.any():
-        pair = pd.MultiIndex.from_arrays([reg["county"].astype("str"), reg["branch"]])
-        unique = ~pair.duplicated(keep=False)
-        pair_ids = pd.Index(reg["branch_id"].to_numpy()[unique])
-        sub = pd.MultiIndex.from_arrays(
-            [returns["county"].astype("str").to_numpy()[missing], returns["branch"].astype("str").to_numpy()[missing]]
-        )
-        pos = pair[unique].get_indexer(sub)
-        ids[missing] = np.where(pos >= 0, pair_ids.to_numpy()[np.maximum(pos, 0)], -1)
+        pair = rc * nb + rb
+        unique = ~pd.Index(pair).duplicated(keep=False)
+        pos = pd.Index(pair[unique]).get_indexer(qc[missing] * nb + qb[missing])
+        ids[missing] = np.where(pos >= 0, reg["branch_id"].to_numpy()[unique][np.maximum(pos, 0)], -1)
     return ids
 
 

@@ -7,9 +7,6 @@ share one code path.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from pipelines import config, io
-from pipelines.metrics import aggregate, quality, schema
+from pipelines.metrics import aggregate, quality, schema, threads
 from pipelines.metrics import balance as balance_mod
 from pipelines.metrics import trends as trends_mod
 from pipelines.metrics import weak_links as weak_mod
@@ -63,7 +60,8 @@ class MetricsResult:
 
 def periods_of(returns: pd.DataFrame, manifest: pd.DataFrame) -> list[pd.Timestamp]:
     """The periods present in the returns or the manifest (a period whose files all failed counts)."""
-    ps = [pd.to_datetime(returns["period"])]
+    # distinct values first: normalising millions of rows to find a few dozen dates is wasted work
+    ps = [pd.Series(pd.unique(pd.to_datetime(returns["period"])))]
     if "period" in manifest and len(manifest):
         ps.append(pd.to_datetime(manifest["period"], errors="coerce"))
     s = pd.concat(ps, ignore_index=True).dropna().dt.normalize().astype("datetime64[ns]")
@@ -96,7 +94,7 @@ def metrics_from_frames(
     sums = aggregate.township_sums(values)
     cm_full = aggregate.county_metrics(values, reg, periods, indicators, sums)
     tm_full = aggregate.township_metrics(values, reg, periods, indicators, sums)
-    with _side_by_side() as submit:
+    with threads.side_by_side() as submit:
         # Independent tables over the same (read-only) frames: the within-county counts and the
         # data-quality checks run beside the weak links when a second core is there.
         within = submit(balance_mod.within_county, values, cm_full, indicators)
@@ -113,21 +111,6 @@ def metrics_from_frames(
         balance=bal, weak_links=links, data_quality=dq, trends=tr,
         indicators=indicators, thresholds=thresholds,
     )
-
-
-@contextmanager
-def _side_by_side() -> Iterator[Callable[..., Future]]:
-    """``submit(fn, *args)`` → a future: on a worker thread, or run at once with one thread configured."""
-    if config.WORKER_THREADS < 2:
-        def now(fn: Callable[..., Any], *args: Any) -> Future:
-            done: Future = Future()
-            done.set_result(fn(*args))
-            return done
-
-        yield now
-        return
-    with ThreadPoolExecutor(max_workers=config.WORKER_THREADS - 1, thread_name_prefix="metrics") as pool:
-        yield pool.submit
 
 
 def _read(path: Path, empty: dict[str, pd.Series], columns: tuple[str, ...] | None = None) -> pd.DataFrame:
