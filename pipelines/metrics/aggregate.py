@@ -9,12 +9,15 @@ tables. Branch rows are reduced once to the additive columns of docs/contracts.m
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.domain import load
+from pipelines.metrics import threads
 from pipelines.metrics.indicators import Indicator
 
 KEYS = ("county", "township", "branch")
@@ -91,35 +94,67 @@ def match_branches(returns: pd.DataFrame, reg: pd.DataFrame) -> np.ndarray:
 
     Matched on (county, township, branch); a row whose township is blank or differs falls back to
     (county, branch) when that pair is unique in the registry. Names are turned into positions
-    among the registry's distinct names once (Arrow's hash lookup), and rows are matched on one
-    integer key: no tuple of strings is hashed per row.
+    among the registry's distinct names once (Arrow's hash lookup); a branch name the registry
+    holds once then names its branch directly, and only rows of names shared by several branches
+    are matched on the whole key.
     """
     counties = pd.Index(reg["county"].cat.categories)
-    towns = pd.Index(reg["township"].cat.categories)
     names = pd.Index(pd.unique(reg["branch"]))
-    nt, nb = len(towns) + 1, len(names) + 1
     rc = reg["county"].cat.codes.to_numpy().astype(np.int64)
-    rt = reg["township"].cat.codes.to_numpy().astype(np.int64)
     rb = names.get_indexer(reg["branch"]).astype(np.int64)
+    bid = reg["branch_id"].to_numpy()
     qc = _codes(returns["county"], counties)
-    town = returns["township"].astype("str").fillna("") if "township" in returns else pd.Series([""] * len(returns))
-    qt = _codes(town, towns)
     qb = _codes(returns["branch"], names)
-    known = (qc >= 0) & (qb >= 0)
-    full = pd.Index((rc * nt + rt) * nb + rb)  # unique: clean_registry keeps one row per key
-    ids = np.where(known & (qt >= 0), full.get_indexer((qc * nt + qt) * nb + qb), -1)
-    missing = (ids < 0) & known
-    if missing.any():
+    holders = np.bincount(rb, minlength=len(names))  # registry branches bearing each name
+    first = np.full(len(names), -1, dtype=np.int64)
+    first[rb[::-1]] = bid[::-1]
+    q = np.maximum(qb, 0)
+    cand = np.where(qb >= 0, first[q], -1)
+    # A name held once: its branch, if the county agrees (the township is then either the same or
+    # the (county, branch) fallback, which that unique name satisfies).
+    ids = np.where((cand >= 0) & (holders[q] == 1) & (rc[np.maximum(cand, 0)] == qc), cand, -1)
+    shared = np.flatnonzero((qb >= 0) & (qc >= 0) & (holders[q] > 1))
+    if len(shared):
+        towns = pd.Index(reg["township"].cat.categories)
+        rt = reg["township"].cat.codes.to_numpy().astype(np.int64)
+        town = (returns["township"].iloc[shared] if "township" in returns
+                else pd.Series([""] * len(shared))).astype("str").fillna("")
+        qt = _codes(town, towns)
+        nt, nb = len(towns) + 1, len(names) + 1
+        sc, sb = qc[shared], qb[shared]
+        full = pd.Index((rc * nt + rt) * nb + rb)  # unique: clean_registry keeps one row per key
+        got = np.where(qt >= 0, full.get_indexer((sc * nt + qt) * nb + sb), -1)
         pair = rc * nb + rb
         unique = ~pd.Index(pair).duplicated(keep=False)
-        pos = pd.Index(pair[unique]).get_indexer(qc[missing] * nb + qb[missing])
-        ids[missing] = np.where(pos >= 0, reg["branch_id"].to_numpy()[unique][np.maximum(pos, 0)], -1)
+        pos = pd.Index(pair[unique]).get_indexer(sc * nb + sb)
+        fallback = np.where(pos >= 0, bid[unique][np.maximum(pos, 0)], -1)
+        ids[shared] = np.where(got >= 0, got, fallback)
     return ids
 
 
-def _num(frame: pd.DataFrame, col: str) -> np.ndarray:
-    """A count or score column as float64 with NaN for blanks (fast path for the group-by sums)."""
-    return frame[col].to_numpy(dtype=float, na_value=np.nan)
+def _column(frame: pd.DataFrame, col: str, rows: np.ndarray | None) -> np.ndarray:
+    """A count or score column (at ``rows``) as float64 with NaN for blanks.
+
+    A column without blanks (numpy int64 or float64, as Parquet gives it) is taken and cast in
+    one step, without a float copy of the whole column first.
+    """
+    s = frame[col]
+    if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf":
+        x = s.to_numpy()
+        return (x if rows is None else x[rows]).astype(np.float64, copy=False)
+    x = s.to_numpy(dtype=float, na_value=np.nan)
+    return x if rows is None else x[rows]
+
+
+def _integer_sum(frame: pd.DataFrame, cols: tuple[str, ...], rows: np.ndarray | None) -> np.ndarray | None:
+    """Row-wise sum of integer columns without blanks (None when one is not such a column)."""
+    if not all(isinstance(frame[c].dtype, np.dtype) and frame[c].dtype.kind in "iu" for c in cols):
+        return None
+    total = np.zeros(len(frame) if rows is None else len(rows), dtype=np.int64)
+    for c in cols:
+        x = frame[c].to_numpy()
+        np.add(total, x if rows is None else x[rows], out=total)
+    return total
 
 
 def _last_per_key(period: np.ndarray, bid: np.ndarray, n_branches: int) -> np.ndarray:
@@ -148,9 +183,9 @@ def branch_values(returns: pd.DataFrame, reg: pd.DataFrame, ids: np.ndarray | No
 
     Unregistered rows are left out (data quality counts them); a branch sent twice in a period
     keeps its last row. The measured columns are float64 with NaN for blanks, written straight
-    into one 2-D block (no per-column frame assembly); the activity and work-plan flags are a
-    boolean block (the members lacking each are summed by ``township_sums``, not stored per row).
-    Inputs are not modified.
+    into one 2-D block (no per-column frame assembly), one column per task on the stage's
+    threads; the activity and work-plan flags are a boolean block (the members lacking each are
+    summed by ``township_sums``, not stored per row). Inputs are not modified.
     """
     ids = match_branches(returns, reg) if ids is None else ids
     keep = np.flatnonzero(ids >= 0)
@@ -158,37 +193,56 @@ def branch_values(returns: pd.DataFrame, reg: pd.DataFrame, ids: np.ndarray | No
     pos = _last_per_key(period_all[keep], ids[keep], len(reg))
     rows = keep[pos]
     period, bid = period_all[rows], ids[rows]
-    everything = len(rows) == len(returns)  # rows is sorted and unique: all rows, in order
+    take = None if len(rows) == len(returns) else rows  # rows is sorted and unique: all rows, in order
 
     def col(name: str) -> np.ndarray:
-        x = _num(returns, name)
-        return x if everything else x[rows]
+        return _column(returns, name, take)
 
     measured = [c for c in SUM_COLUMNS if c not in FLAG_COLUMNS]
     at = {c: i for i, c in enumerate(measured)}
     block = np.empty((len(measured), len(rows)))
     flags = np.empty((len(FLAG_COLUMNS), len(rows)), dtype=bool)  # 1 byte a flag, not 8
     fat = {c: i for i, c in enumerate(FLAG_COLUMNS)}
-    takers, score = col("test_takers"), col("avg_score")
-    score_ok = ~np.isnan(takers) & ~np.isnan(score)
-    members_exp = reg["members_expected"].to_numpy(dtype=float, na_value=np.nan)[bid]
-    block[at["branches_reported"]] = 1.0
-    block[at["members_expected_reported"]] = members_exp
-    for name in ("members", "studied", "sheets_returned"):
+
+    def plain(name: str) -> None:
         block[at[name]] = col(name)
-    block[at["test_takers"]] = takers
-    np.multiply(score, takers, out=block[at["score_points"]])
-    block[at["score_points"], ~score_ok] = np.nan
-    block[at["score_takers"]] = np.where(score_ok, takers, np.nan)
-    all_five = flags[fat["branches_all_activities"]]
-    all_five[:] = True
-    for src, flag in ACTIVITY_FLAGS.items():
-        np.greater(col(src), 0, out=flags[fat[flag]])  # NaN > 0 is False: a blank is not known to be held
-        all_five &= flags[fat[flag]]
-    plan = returns["has_work_plan"].to_numpy(dtype=float, na_value=0.0)[rows] if "has_work_plan" in returns else 0.0
-    flags[fat["branches_work_plan"]] = np.asarray(plan) > 0
-    _rowwise_nansum(block[at["special_members"]], [col(c) for c in SPECIAL_COLUMNS])
-    _rowwise_nansum(block[at["special_reached"]], [col("delivered_study"), col("makeup_study")])
+
+    def registry_members() -> None:
+        block[at["branches_reported"]] = 1.0
+        block[at["members_expected_reported"]] = reg["members_expected"].to_numpy(dtype=float, na_value=np.nan)[bid]
+
+    def score() -> None:
+        takers, avg = col("test_takers"), col("avg_score")
+        block[at["test_takers"]] = takers
+        ok = ~np.isnan(takers) & ~np.isnan(avg)
+        np.multiply(avg, takers, out=block[at["score_points"]])
+        block[at["score_points"], ~ok] = np.nan
+        block[at["score_takers"]] = np.where(ok, takers, np.nan)
+
+    def activities() -> None:
+        all_five = flags[fat["branches_all_activities"]]
+        all_five[:] = True
+        for src, flag in ACTIVITY_FLAGS.items():
+            np.greater(col(src), 0, out=flags[fat[flag]])  # NaN > 0 is False: a blank is not known to be held
+            all_five &= flags[fat[flag]]
+        plan = (returns["has_work_plan"].to_numpy(dtype=float, na_value=0.0) if "has_work_plan" in returns
+                else np.zeros(len(returns)))
+        flags[fat["branches_work_plan"]] = (plan if take is None else plan[take]) > 0
+
+    def summed(name: str, cols: tuple[str, ...]) -> None:
+        total = _integer_sum(returns, cols, take)
+        if total is not None:  # no blanks possible: a plain sum
+            block[at[name]] = total
+        else:
+            _rowwise_nansum(block[at[name]], [col(c) for c in cols])
+
+    tasks = [
+        registry_members, score, activities,
+        *(functools.partial(plain, c) for c in ("members", "studied", "sheets_returned")),
+        functools.partial(summed, "special_members", SPECIAL_COLUMNS),
+        functools.partial(summed, "special_reached", ("delivered_study", "makeup_study")),
+    ]
+    threads.each(lambda task: task(), tasks)
     out = pd.concat([pd.DataFrame(block.T, columns=measured, copy=False),
                      pd.DataFrame(flags.T, columns=list(FLAG_COLUMNS), copy=False)], axis=1)
     out.insert(0, "period", period)
@@ -268,13 +322,17 @@ def township_sums(values: pd.DataFrame) -> pd.DataFrame:
         "county": pd.Categorical.from_codes((uniq // nt) % nc - 1, dtype=values["county"].dtype),
         "township": pd.Categorical.from_codes(uniq % nt - 1, dtype=values["township"].dtype),
     }
-    for c in SUM_COLUMNS:
-        out[c] = _group_sum(code, values[c].to_numpy(dtype=float), size)
     # Members of reporting branches lacking each flag, summed here rather than stored per branch row.
     m = np.nan_to_num(values["members_expected_reported"].to_numpy(dtype=float))
-    for flag in FLAG_COLUMNS:
-        out[AFFECTED_PREFIX + flag] = np.bincount(code, weights=np.where(values[flag].to_numpy(), 0.0, m),
-                                                  minlength=size)
+
+    def one(c: str) -> np.ndarray:  # one bincount per column, spread over the threads
+        if c.startswith(AFFECTED_PREFIX):
+            flag = values[c[len(AFFECTED_PREFIX):]].to_numpy()
+            return np.bincount(code, weights=np.where(flag, 0.0, m), minlength=size)
+        return _group_sum(code, values[c].to_numpy(dtype=float), size)
+
+    names = [*SUM_COLUMNS, *AFFECTED_COLUMNS]
+    out.update(zip(names, threads.each(one, names)))
     return pd.DataFrame(out)
 
 
