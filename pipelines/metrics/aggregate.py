@@ -82,7 +82,7 @@ def _arrow_text(values: pd.Series | pd.Index) -> pa.Array:
     return pa.array(s.array)
 
 
-def _codes(values: pd.Series | pd.Index, names: pd.Index) -> np.ndarray:
+def name_codes(values: pd.Series | pd.Index, names: pd.Index) -> np.ndarray:
     """Position of each value among ``names`` (−1 when absent or blank), hashed by Arrow off the GIL."""
     text = _arrow_text(values)
     found = pc.index_in(text, value_set=_arrow_text(names).cast(text.type))
@@ -103,8 +103,8 @@ def match_branches(returns: pd.DataFrame, reg: pd.DataFrame) -> np.ndarray:
     rc = reg["county"].cat.codes.to_numpy().astype(np.int64)
     rb = names.get_indexer(reg["branch"]).astype(np.int64)
     bid = reg["branch_id"].to_numpy()
-    qc = _codes(returns["county"], counties)
-    qb = _codes(returns["branch"], names)
+    qc = name_codes(returns["county"], counties)
+    qb = name_codes(returns["branch"], names)
     holders = np.bincount(rb, minlength=len(names))  # registry branches bearing each name
     first = np.full(len(names), -1, dtype=np.int64)
     first[rb[::-1]] = bid[::-1]
@@ -119,7 +119,7 @@ def match_branches(returns: pd.DataFrame, reg: pd.DataFrame) -> np.ndarray:
         rt = reg["township"].cat.codes.to_numpy().astype(np.int64)
         town = (returns["township"].iloc[shared] if "township" in returns
                 else pd.Series([""] * len(shared))).astype("str").fillna("")
-        qt = _codes(town, towns)
+        qt = name_codes(town, towns)
         nt, nb = len(towns) + 1, len(names) + 1
         sc, sb = qc[shared], qb[shared]
         full = pd.Index((rc * nt + rt) * nb + rb)  # unique: clean_registry keeps one row per key

@@ -97,9 +97,10 @@ def metrics_from_frames(
     with threads.side_by_side() as submit:
         # Independent tables over the same (read-only) frames: the within-county counts and the
         # data-quality checks run beside the weak links when a second core is there.
-        within = submit(balance_mod.within_county, values, cm_full, indicators)
+        codes = aggregate.period_county_codes(values)
+        within = submit(balance_mod.within_county, values, cm_full, indicators, codes)
         dq = submit(quality.data_quality, returns, values, reg, cm_full, rejects, manifest, periods, indicators,
-                    thresholds, ids)
+                    thresholds, ids, codes)
         across = balance_mod.across_counties(cm_full, indicators)
         links = weak_mod.weak_links(values, reg, periods, cm_full, tm_full, across, indicators, thresholds)
         tr = trends_mod.trends(cm_full, indicators, thresholds)

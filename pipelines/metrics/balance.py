@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.domain import load
+from pipelines.metrics import threads
 from pipelines.metrics.aggregate import period_county_codes
 from pipelines.metrics.indicators import Indicator
 
@@ -158,19 +159,29 @@ def branch_indicator_values(values: pd.DataFrame, ind: Indicator) -> pd.Series:
 
 
 def within_county(
-    values: pd.DataFrame, county_metrics: pd.DataFrame, indicators: list[Indicator]
+    values: pd.DataFrame, county_metrics: pd.DataFrame, indicators: list[Indicator],
+    codes: tuple[np.ndarray, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Per (period, county, indicator): branches with a value, how many fall short of the target.
 
     The report rate counts expected branches and the ones that did not report; every other
-    indicator is judged on the reporting branches' own values.
+    indicator is judged on the reporting branches' own values (one indicator per task on the
+    stage's threads). ``codes``: aggregate.period_county_codes(values), when known.
     """
     city_label = load.city_total_label()
     flags = [i.numerator for i in indicators if i.denominator == "branches_reported"]
     cm = county_metrics.loc[county_metrics["county"] != city_label, ["period", "county", "branches_expected",
                                                                      "branches_reported", *flags]]
-    code, units = period_county_codes(values)
+    code, units = period_county_codes(values) if codes is None else codes
     code3 = code * 3  # one bincount per indicator counts both: 3·unit + (has a value) + (below the target)
+
+    def branch_counts(ind: Indicator) -> np.ndarray:
+        v = branch_indicator_array(values, ind)
+        state = (~np.isnan(v)).view(np.int8) + (ind.sign * (v - ind.target) < -1e-12).view(np.int8)
+        return np.bincount(code3 + state, minlength=3 * len(units)).reshape(-1, 3)
+
+    own = [i for i in indicators if i.denominator not in ("branches_expected", "branches_reported")]
+    counted = dict(zip([i.id for i in own], threads.each(branch_counts, own)))
     frames = []
     for ind in indicators:
         if ind.denominator == "branches_expected":
@@ -189,9 +200,7 @@ def within_county(
             f["branches"] = reported.round().astype("Int64")
             f["branches_below_target"] = (held * one_below + (reported - held) * zero_below).round().astype("Int64")
         else:
-            v = branch_indicator_array(values, ind)
-            state = (~np.isnan(v)).view(np.int8) + (ind.sign * (v - ind.target) < -1e-12).view(np.int8)
-            counts = np.bincount(code3 + state, minlength=3 * len(units)).reshape(-1, 3)
+            counts = counted[ind.id]
             agg = units.copy()
             agg["has"] = counts[:, 1] + counts[:, 2]
             agg["below"] = counts[:, 2]

@@ -18,7 +18,8 @@ import pandas as pd
 
 from pipelines.domain import load
 from pipelines.metrics import sentences as st
-from pipelines.metrics.aggregate import match_branches, period_county_codes
+from pipelines.metrics import threads
+from pipelines.metrics.aggregate import match_branches, name_codes, period_county_codes
 from pipelines.metrics.indicators import Indicator, Thresholds
 
 COLUMNS = ("period", "county", "check", "value", "threshold", "passed", "detail_zh", "detail_en")
@@ -59,6 +60,26 @@ def _count_by(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return f.groupby(["period", "county"], sort=False)[name].sum().reset_index()
 
 
+def _rows_per_unit(returns: pd.DataFrame, grid: pd.DataFrame) -> np.ndarray:
+    """Returns rows per (period, county) of ``grid`` (a period × county cross product), counted on
+    integer positions (Arrow's hash lookup for the names, a binary search for the dates)."""
+    periods = pd.Index(pd.unique(grid["period"]))
+    counties = pd.Index(pd.unique(grid["county"]))
+    if len(returns) == 0 or len(grid) == 0 or len(periods) * len(counties) != len(grid):
+        return grid.merge(_count_by(returns, "n"), on=["period", "county"], how="left")["n"].to_numpy()
+    p = np.asarray(returns["period"].to_numpy(), dtype="datetime64[ns]")
+    keys = np.asarray(periods.to_numpy(), dtype="datetime64[ns]")
+    order = np.argsort(keys)
+    at = np.minimum(np.searchsorted(keys[order], p), len(keys) - 1)
+    pcode = np.where(keys[order][at] == p, order[at], -1)
+    ccode = name_codes(returns["county"], counties)
+    ok = (pcode >= 0) & (ccode >= 0)
+    n = np.bincount(pcode[ok] * len(counties) + ccode[ok], minlength=len(periods) * len(counties))
+    gp = periods.get_indexer(grid["period"])
+    gc = counties.get_indexer(grid["county"])
+    return n[gp * len(counties) + gc].astype(float)
+
+
 def _with_city(frame: pd.DataFrame, col: str, city_extra: pd.DataFrame | None = None) -> pd.DataFrame:
     """Add the 全市 row of a count: the sum over counties (plus rows whose county is unknown)."""
     cols = [c for c in frame.columns if c not in ("period", "county")]
@@ -78,8 +99,8 @@ def rejected_rows(returns: pd.DataFrame, rejects: pd.DataFrame, grid: pd.DataFra
         rows = rows.drop_duplicates(["source_file", "source_sheet", "source_row"])
         rows = rows.loc[rows["period"].notna() & rows["county"].notna()]
     rej = _count_by(rows, "rejected")
-    kept = _count_by(returns, "kept")
-    f = grid.merge(rej, on=["period", "county"], how="left").merge(kept, on=["period", "county"], how="left")
+    f = grid.merge(rej, on=["period", "county"], how="left")
+    f["kept"] = _rows_per_unit(returns, grid)
     f[["rejected", "kept"]] = f[["rejected", "kept"]].fillna(0)
     f = _with_city(f[["period", "county", "rejected", "kept"]], "rejected")
     total = f["rejected"] + f["kept"]
@@ -115,20 +136,32 @@ def manifest_counts(manifest: pd.DataFrame, grid: pd.DataFrame) -> tuple[pd.Data
     return out[0], out[1]
 
 
-def cumulative_fell(returns: pd.DataFrame, values: pd.DataFrame, grid: pd.DataFrame) -> pd.DataFrame:
-    """Share of branches (with an earlier return) whose cumulative figures fell since that return."""
+def cumulative_fell(
+    returns: pd.DataFrame, values: pd.DataFrame, grid: pd.DataFrame,
+    codes: tuple[np.ndarray, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
+    """Share of branches (with an earlier return) whose cumulative figures fell since that return.
+
+    ``codes``: aggregate.period_county_codes(values), when the caller already has it.
+    """
     order = np.lexsort((values["period"].to_numpy().view(np.int64), values["branch_id"].to_numpy()))
     rows = values["row"].to_numpy()[order]
     bid = values["branch_id"].to_numpy()[order]
     same = np.zeros(len(order), dtype=bool)
     same[1:] = bid[1:] == bid[:-1]
+
+    def fell_in(col: str) -> np.ndarray:  # compared in the column's own dtype (NaN < x is False)
+        s = returns[col]
+        raw = s.to_numpy() if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iuf" else s.to_numpy(
+            dtype=float, na_value=np.nan)
+        x = raw[rows]
+        return x[1:] < x[:-1]
+
     fell = np.zeros(len(order), dtype=bool)
-    for col in CUMULATIVE:
-        if col not in returns:
-            continue
-        x = returns[col].to_numpy(dtype=float, na_value=np.nan)[rows]
-        fell[1:] |= same[1:] & (x[1:] < x[:-1])
-    code, units = period_county_codes(values)
+    for f in threads.each(fell_in, [c for c in CUMULATIVE if c in returns]):
+        fell[1:] |= f
+    fell[1:] &= same[1:]
+    code, units = period_county_codes(values) if codes is None else (codes[0], codes[1].copy())
     code = code[order]
     units["fell"] = np.bincount(code, weights=fell, minlength=len(units))
     units["with_prev"] = np.bincount(code, weights=same, minlength=len(units))
@@ -179,15 +212,16 @@ def modified_z(
     return pd.concat(flags, ignore_index=True)
 
 
-def uniform_values(returns: pd.DataFrame, values: pd.DataFrame, grid: pd.DataFrame, min_branches: int) -> pd.DataFrame:
+def uniform_values(
+    returns: pd.DataFrame, values: pd.DataFrame, grid: pd.DataFrame, min_branches: int,
+    codes: tuple[np.ndarray, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """Largest share of a county's reporting branches that gave the very same value of a column."""
     rows = values["row"].to_numpy()
-    ucode, units = period_county_codes(values)
+    ucode, units = period_county_codes(values) if codes is None else codes
     uniq_units = pd.MultiIndex.from_frame(units)
-    best = np.full(len(uniq_units), np.nan)
-    for col in UNIFORM_COLUMNS:
-        if col not in returns:
-            continue
+
+    def share_of_mode(col: str) -> np.ndarray:
         x = returns[col].to_numpy(dtype=float, na_value=np.nan)[rows]
         ok = ~np.isnan(x)
         xcode, xs = pd.factorize(x[ok])
@@ -201,7 +235,10 @@ def uniform_values(returns: pd.DataFrame, values: pd.DataFrame, grid: pd.DataFra
             np.maximum.at(mode, pairs // (len(xs) + 1), counts)
         n = np.bincount(ucode[ok], minlength=len(uniq_units)).astype(float)
         with np.errstate(invalid="ignore", divide="ignore"):
-            share = np.where(n >= min_branches, mode / n, np.nan)
+            return np.where(n >= min_branches, mode / n, np.nan)
+
+    best = np.full(len(uniq_units), np.nan)
+    for share in threads.each(share_of_mode, [c for c in UNIFORM_COLUMNS if c in returns]):
         best = np.fmax(best, share)
     f = pd.DataFrame({"period": uniq_units.get_level_values(0), "county": uniq_units.get_level_values(1),
                       "value": best})
@@ -216,12 +253,14 @@ def uniform_values(returns: pd.DataFrame, values: pd.DataFrame, grid: pd.DataFra
 def data_quality(
     returns: pd.DataFrame, values: pd.DataFrame, reg: pd.DataFrame, county_metrics: pd.DataFrame,
     rejects: pd.DataFrame, manifest: pd.DataFrame, periods: list[pd.Timestamp], indicators: list[Indicator],
-    thresholds: Thresholds, ids: np.ndarray | None = None,
+    thresholds: Thresholds, ids: np.ndarray | None = None, codes: tuple[np.ndarray, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """data_quality.parquet: one row per (period, county, check), county 全市 included.
 
-    ``ids``: the registry branch of each returns row (aggregate.match_branches), when known.
+    ``ids``: the registry branch of each returns row (aggregate.match_branches), when known;
+    ``codes``: aggregate.period_county_codes(values), when known.
     """
+    codes = period_county_codes(values) if codes is None else codes
     q = {"unregistered_max": 0, **thresholds.quality}
     counties = [str(c) for c in reg["county"].cat.categories]
     grid = _grid(periods, counties)
@@ -234,7 +273,7 @@ def data_quality(
     unread, totals = manifest_counts(manifest, grid)
     checks["unreadable_files"] = unread.rename(columns={"unreadable_files": "value"})
     checks["totals_disagreed"] = totals.rename(columns={"totals_disagreed": "value"})
-    checks["cumulative_fell"] = cumulative_fell(returns, values, grid)
+    checks["cumulative_fell"] = cumulative_fell(returns, values, grid, codes)
 
     long = []
     for ind in indicators:
@@ -250,7 +289,7 @@ def data_quality(
     judged = periods[int(q["outlier_min_baseline"]) + 1:] if len(periods) > int(q["outlier_min_baseline"]) + 1 else []
     o.loc[~o["period"].isin(judged), "value"] = pd.NA
     checks["outliers"] = o
-    checks["uniform_values"] = uniform_values(returns, values, grid, int(q["uniform_min_branches"]))
+    checks["uniform_values"] = uniform_values(returns, values, grid, int(q["uniform_min_branches"]), codes)
 
     ids = match_branches(returns, reg) if ids is None else ids
     unreg = _count_by(returns.loc[ids < 0], "value")
