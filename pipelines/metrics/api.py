@@ -95,14 +95,18 @@ def metrics_from_frames(
     cm_full = aggregate.county_metrics(values, reg, periods, indicators, sums)
     tm_full = aggregate.township_metrics(values, reg, periods, indicators, sums)
     with threads.side_by_side() as submit:
-        # Independent tables over the same (read-only) frames: the within-county counts and the
-        # data-quality checks run beside the weak links when a second core is there.
+        # Independent tables over the same (read-only) frames, in two lanes of about equal work
+        # when a second core is there: the worker takes the branch-row weak-link rules (wanted
+        # first), the within-county counts and the data-quality checks; this thread the rest of the weak links.
         codes = aggregate.period_county_codes(values)
+        labelled = weak_mod.registry_labels(reg)
+        branch_links = submit(weak_mod.branch_rows_rules, values, labelled, periods, cm_full, indicators, thresholds)
         within = submit(balance_mod.within_county, values, cm_full, indicators, codes)
         dq = submit(quality.data_quality, returns, values, reg, cm_full, rejects, manifest, periods, indicators,
                     thresholds, ids, codes)
         across = balance_mod.across_counties(cm_full, indicators)
-        links = weak_mod.weak_links(values, reg, periods, cm_full, tm_full, across, indicators, thresholds)
+        parts = weak_mod.unit_rules(cm_full, tm_full, across, indicators, thresholds) + branch_links.result()
+        links = weak_mod.ranked_table(parts, labelled, indicators, thresholds)
         tr = trends_mod.trends(cm_full, indicators, thresholds)
         bal = pd.concat([across, within.result()], ignore_index=True)
         dq = dq.result()

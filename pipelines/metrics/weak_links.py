@@ -587,17 +587,42 @@ def typed(out: pd.DataFrame) -> pd.DataFrame:
     return out[list(COLUMNS)]
 
 
+def unit_rules(
+    county_metrics: pd.DataFrame, township_metrics: pd.DataFrame, balance: pd.DataFrame,
+    indicators: list[Indicator], thresholds: Thresholds,
+) -> list[pd.DataFrame]:
+    """The city-wide, county and township rules: small tables, read once per indicator."""
+    return [*citywide_rule(county_metrics, indicators, thresholds),
+            *county_rules(county_metrics, balance, indicators, thresholds),
+            *township_rules(township_metrics, county_metrics, indicators, thresholds)]
+
+
+def branch_rows_rules(
+    values: pd.DataFrame, reg: pd.DataFrame, periods: list[pd.Timestamp], county_metrics: pd.DataFrame,
+    indicators: list[Indicator], thresholds: Thresholds,
+) -> list[pd.DataFrame]:
+    """The branch rules (below the city, not reported): passes over every branch row.
+
+    ``reg``: registry_labels(clean_registry(...)).
+    """
+    at = period_positions(values, periods)
+    return [*branch_rules(values, reg, county_metrics, indicators, thresholds, at),
+            not_reported_branches(values, reg, periods, indicators, county_metrics, at)]
+
+
+def ranked_table(parts: list[pd.DataFrame], reg: pd.DataFrame, indicators: list[Indicator],
+                 thresholds: Thresholds) -> pd.DataFrame:
+    """weak_links.parquet from the rules' rows: ranked, phrased, typed."""
+    ranked = ranking.rank(parts, indicators, thresholds.weak_links.get("max_rows_per_rule"))
+    return typed(phrase(ranked, indicators, reg))
+
+
 def weak_links(
     values: pd.DataFrame, reg: pd.DataFrame, periods: list[pd.Timestamp], county_metrics: pd.DataFrame,
     township_metrics: pd.DataFrame, balance: pd.DataFrame, indicators: list[Indicator], thresholds: Thresholds,
 ) -> pd.DataFrame:
-    """weak_links.parquet: every rule at every level, ranked."""
+    """weak_links.parquet: every rule at every level, ranked (what the stage runs, in one call)."""
     reg = registry_labels(reg)
-    at = period_positions(values, periods)
-    parts = citywide_rule(county_metrics, indicators, thresholds)
-    parts += county_rules(county_metrics, balance, indicators, thresholds)
-    parts += township_rules(township_metrics, county_metrics, indicators, thresholds)
-    parts += branch_rules(values, reg, county_metrics, indicators, thresholds, at)
-    parts.append(not_reported_branches(values, reg, periods, indicators, county_metrics, at))
-    ranked = ranking.rank(parts, indicators, thresholds.weak_links.get("max_rows_per_rule"))
-    return typed(phrase(ranked, indicators, reg))
+    parts = unit_rules(county_metrics, township_metrics, balance, indicators, thresholds)
+    parts += branch_rows_rules(values, reg, periods, county_metrics, indicators, thresholds)
+    return ranked_table(parts, reg, indicators, thresholds)
