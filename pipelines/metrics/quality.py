@@ -28,6 +28,8 @@ CUMULATIVE = (
     "test_takers", "sheets_returned", "delivered_study", "makeup_study",
 )
 UNIFORM_COLUMNS = ("avg_score", "members")
+# The returns columns the checks read (the stage lets the others go once branch values are made).
+READS = ("period", "county", *CUMULATIVE, *UNIFORM_COLUMNS)
 FILE_RULES = ("unreadable_file", "missing_required_column")
 TOTALS_PATTERN = re.compile(r"total|合计|总计|小计", re.IGNORECASE)
 SHARE_CHECKS = {"completeness", "rejected_rows", "cumulative_fell", "uniform_values"}
