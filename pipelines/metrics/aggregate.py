@@ -103,8 +103,7 @@ def match_branches(returns: pd.DataFrame, reg: pd.DataFrame) -> np.ndarray:
     rc = reg["county"].cat.codes.to_numpy().astype(np.int64)
     rb = names.get_indexer(reg["branch"]).astype(np.int64)
     bid = reg["branch_id"].to_numpy()
-    qc = name_codes(returns["county"], counties)
-    qb = name_codes(returns["branch"], names)
+    qc, qb = threads.each(lambda job: name_codes(*job), [(returns["county"], counties), (returns["branch"], names)])
     holders = np.bincount(rb, minlength=len(names))  # registry branches bearing each name
     first = np.full(len(names), -1, dtype=np.int64)
     first[rb[::-1]] = bid[::-1]

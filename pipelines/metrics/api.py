@@ -158,8 +158,10 @@ def compute_metrics(
     manifest = _read(processed / config.MANIFEST_FILE, MANIFEST_EMPTY)
     # The returns are passed without keeping a name for them here, so that the columns the stage
     # no longer needs are freed as it goes (see metrics_from_frames).
-    result = metrics_from_frames(io.read_parquet(returns_file, columns=list(RETURNS_READ)), registry, rejects,
-                                 manifest, indicators, thresholds)
+    # Two reads of 11 columns: about 0.1 s faster than four of 6 for some 40 MiB more at the peak of
+    # the read, which stays well below the stage's own peak.
+    result = metrics_from_frames(io.read_parquet(returns_file, columns=list(RETURNS_READ), group=11), registry,
+                                 rejects, manifest, indicators, thresholds)
     schema.validate(result.frames(), indicators)
     if write:
         for name, frame in result.frames().items():
