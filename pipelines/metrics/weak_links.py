@@ -32,15 +32,18 @@ EPS = 1e-9
 
 def members_affected(frame: pd.DataFrame, ind: Indicator) -> pd.Series:
     """Members behind the shortfall of a unit: not reached, not reporting, or in branches lacking it."""
+    def col(name: str) -> np.ndarray:
+        return frame[name].to_numpy(dtype=float, na_value=np.nan)
+
     if ind.numerator == "branches_reported":
-        out = frame["members_expected"].astype("Float64") - frame["members_expected_reported"].astype("Float64").fillna(0)
+        out = col("members_expected") - np.nan_to_num(col("members_expected_reported"))
     elif ind.counts_branches:
-        out = frame[AFFECTED_PREFIX + ind.numerator].astype("Float64")
+        out = col(AFFECTED_PREFIX + ind.numerator)
     elif ind.unit == "score":
-        out = frame[ind.denominator].astype("Float64")
+        out = col(ind.denominator)
     else:
-        out = frame[ind.denominator].astype("Float64") - frame[ind.numerator].astype("Float64")
-    return out.clip(lower=0).round().astype("Int64")
+        out = col(ind.denominator) - col(ind.numerator)
+    return pd.Series(pd.array(np.round(np.clip(out, 0, None)), dtype="Int64"), index=frame.index)
 
 
 def _city_values(county_metrics: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
@@ -79,7 +82,7 @@ def _label(values: pd.Series | pd.Categorical | np.ndarray | str | None, n: int)
 
 def _build(
     base: pd.DataFrame, ind: Indicator, rule: str, severity: pd.Categorical, gap: pd.Series | np.ndarray,
-    template: str | np.ndarray, level: str, extra: dict[str, pd.Series] | None = None,
+    template: str | np.ndarray, level: str, extra: dict[str, pd.Series] | None = None, county: str | None = None,
 ) -> pd.DataFrame:
     """Weak-link rows for one (indicator, rule) from the flagged units in ``base`` (phrased later).
 
@@ -92,7 +95,7 @@ def _build(
     out = pd.DataFrame({
         "period": base["period"].to_numpy(),
         "level": _label(level, n),
-        "county": _label(base["county"], n),
+        "county": _label(county if county is not None else base["county"], n),
         "township": _label(base["township"] if "township" in base else None, n),
         "branch": _label(base["branch"] if "branch" in base else None, n),
         "indicator": _label(ind.id, n),
@@ -231,12 +234,18 @@ def county_rules(
     prev_of = dict(zip(periods[1:], periods[:-1]))
     keyed = cm.set_index(["period", "county"])  # once, for the best county's and the previous values
     county = _label(cm["county"], len(cm))  # printed once in ``typed``, not per rule
+    # Looked up once for every indicator: each row's city row, and its previous period's row.
+    city_at = city.index.get_indexer(cm["period"])  # −1 reads the NaN appended to each column below
+    if prev_of:
+        prev_period = cm["period"].map(prev_of)
+        prev_at = keyed.index.get_indexer(pd.MultiIndex.from_arrays([prev_period, cm["county"]]))
     out: list[pd.DataFrame] = []
     for ind in indicators:
         s = ind.sign
         base = pd.DataFrame({"period": cm["period"].to_numpy(), "county": county})
         base["value"] = cm[ind.id].astype("Float64")
-        base["city_value"] = cm["period"].map(city[ind.id]).astype("Float64")
+        city_v = np.append(city[ind.id].to_numpy(dtype=float, na_value=np.nan), np.nan)
+        base["city_value"] = pd.array(city_v[city_at], dtype="Float64")
         base["members_affected"] = members_affected(cm, ind)
         v = base["value"]
 
@@ -272,10 +281,8 @@ def county_rules(
                               "county", extra))
 
         if prev_of:
-            prev_period = cm["period"].map(prev_of)
-            prev = keyed[ind.id].reindex(
-                pd.MultiIndex.from_arrays([prev_period, cm["county"]])
-            ).astype("Float64").reset_index(drop=True)
+            prev_v = np.append(keyed[ind.id].to_numpy(dtype=float, na_value=np.nan), np.nan)
+            prev = pd.Series(pd.array(prev_v[prev_at], dtype="Float64"))
             drop = s * (prev - v)
             lim, lim_c = th.gap("fell_back", ind.unit), th.gap("fell_back_critical", ind.unit)
             fell = (drop > lim + EPS).fillna(False)
@@ -308,25 +315,30 @@ def citywide_rule(county_metrics: pd.DataFrame, indicators: list[Indicator], th:
     is_city = (county_metrics["county"] == city_label).to_numpy()
     cm, city = county_metrics.loc[~is_city], county_metrics.loc[is_city].reset_index(drop=True)
     share = float(th.weak_links["citywide"]["share_of_counties"])
+    judged = [i for i in indicators if i.numerator != "branches_reported"]  # a silent county: not_reported
+    # counties with a value and counties short of the target, per period, for every indicator at once
+    v_all = np.column_stack([cm[i.id].to_numpy(dtype=float, na_value=np.nan) for i in judged]) if judged else None
     out: list[pd.DataFrame] = []
-    for ind in indicators:
-        if ind.numerator == "branches_reported":  # a silent county is named by not_reported, never merged
-            continue
+    if v_all is None:
+        return out
+    sign = np.array([i.sign for i in judged], dtype=float)
+    target = np.array([i.target for i in judged], dtype=float)
+    pos = pd.Index(pd.unique(city["period"])).get_indexer(cm["period"])
+    ok = pos >= 0
+    n_all = np.zeros((len(city), len(judged)))
+    below_all = np.zeros((len(city), len(judged)))
+    np.add.at(n_all, pos[ok], ~np.isnan(v_all[ok]))
+    np.add.at(below_all, pos[ok], sign * (v_all[ok] - target) < -EPS)
+    for k, ind in enumerate(judged):
         s = ind.sign
-        v = cm[ind.id].astype("Float64")
-        counts = pd.DataFrame({
-            "period": cm["period"].to_numpy(),
-            "n": v.notna().to_numpy(),
-            "below": (s * (v - ind.target) < -EPS).fillna(False).to_numpy(dtype=bool),
-        }).groupby("period").sum()
-        n = city["period"].map(counts["n"]).fillna(0)
-        below = city["period"].map(counts["below"]).fillna(0)
+        n = pd.Series(n_all[:, k])
+        below = pd.Series(below_all[:, k])
         cv = city[ind.id].astype("Float64")
         flag = ((s * (cv - ind.warning) < -EPS).fillna(False) & (n > 0) & (below > share * n)).to_numpy(dtype=bool)
         if not flag.any():
             continue
         f = pd.DataFrame({
-            "period": city.loc[flag, "period"].to_numpy(), "county": city_label,
+            "period": city.loc[flag, "period"].to_numpy(),
             "value": cv[flag].to_numpy(), "city_value": cv[flag].to_numpy(),
             "members_affected": members_affected(city.loc[flag], ind).to_numpy(),
         })
@@ -334,7 +346,7 @@ def citywide_rule(county_metrics: pd.DataFrame, indicators: list[Indicator], th:
         template = np.where(below[flag].to_numpy() == n[flag].to_numpy(), "citywide_all", "citywide")
         crit = pd.Series(np.ones(len(f), dtype=bool))  # beyond the warning level by construction
         out.append(_build(f, ind, "citywide", _severity(crit), s * (ind.target - f["value"]), template, "city",
-                          extra))
+                          extra, county=city_label))
     return out
 
 
