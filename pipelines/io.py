@@ -10,16 +10,14 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 
 
-@contextlib.contextmanager
-def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it over ``target`` only on success."""
-    target = Path(target)
+def _temporary_beside(target: Path) -> Path:
+    """An empty temporary file in ``target``'s folder, with the mode an ordinary new file would get."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
@@ -28,20 +26,65 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp, 0o666 & ~umask)
+    return tmp
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb+") as fh:
+        os.fsync(fh.fileno())
+
+
+def _fsync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it over ``target`` only on success."""
+    target = Path(target)
+    tmp = _temporary_beside(target)
     try:
         yield tmp
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
+        _fsync(tmp)
         os.replace(tmp, target)
-        with contextlib.suppress(OSError):
-            dir_fd = os.open(target.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+        _fsync_folder(target.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def staged_parquet() -> Iterator[Callable[[pd.DataFrame, str | os.PathLike[str]], Path]]:
+    """Write several Parquet outputs as one set: ``stage(df, target)`` writes a temporary file beside
+    ``target`` at once (so a stage can write one output while it still computes another), and the
+    files are renamed over their targets together when the block ends without an error. On an
+    error none is renamed: the previous set stays whole.
+    """
+    pending: list[tuple[Path, Path]] = []
+
+    def stage(df: pd.DataFrame, target: str | os.PathLike[str]) -> Path:
+        target = Path(target)
+        tmp = _temporary_beside(target)
+        pending.append((tmp, target))
+        df.to_parquet(tmp, index=False, compression="zstd")
+        _fsync(tmp)
+        return target
+
+    try:
+        yield stage
+        for tmp, target in pending:
+            os.replace(tmp, target)
+        for folder in {target.parent for _, target in pending}:
+            _fsync_folder(folder)
+    finally:
+        for tmp, _ in pending:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
 
 
 def write_parquet(df: pd.DataFrame, target: str | os.PathLike[str]) -> Path:

@@ -91,19 +91,26 @@ TRENDS = pa.DataFrameSchema(
 )
 
 
-def validate(frames: dict[str, pd.DataFrame], indicators: list[Indicator]) -> None:
-    """Raise pandera's SchemaError when an output breaks docs/contracts.md."""
+def validate_one(name: str, frame: pd.DataFrame, indicators: list[Indicator]) -> None:
+    """Raise when the output ``name`` breaks docs/contracts.md (pandera's SchemaError, or a ValueError
+    naming the missing columns)."""
     expected = {
         "county_metrics": list(OUTPUT_COLUMNS), "balance": list(BALANCE_COLUMNS),
         "weak_links": list(WEAK_COLUMNS), "data_quality": list(QUALITY_COLUMNS), "trends": list(TREND_COLUMNS),
     }
-    for name, cols in expected.items():
-        missing = [c for c in cols if c not in frames[name].columns]
-        if missing:
-            raise ValueError(f"{name}: missing columns {missing}")
-    _metrics_schema(indicators, township=False).validate(frames["county_metrics"])
-    _metrics_schema(indicators, township=True).validate(frames["township_metrics"])
-    BALANCE.validate(frames["balance"])
-    WEAK_LINKS.validate(frames["weak_links"])
-    QUALITY.validate(frames["data_quality"])
-    TRENDS.validate(frames["trends"])
+    missing = [c for c in expected.get(name, []) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name}: missing columns {missing}")
+    schemas = {
+        "county_metrics": lambda: _metrics_schema(indicators, township=False),
+        "township_metrics": lambda: _metrics_schema(indicators, township=True),
+        "balance": lambda: BALANCE, "weak_links": lambda: WEAK_LINKS, "data_quality": lambda: QUALITY,
+        "trends": lambda: TRENDS,
+    }
+    schemas[name]().validate(frame)
+
+
+def validate(frames: dict[str, pd.DataFrame], indicators: list[Indicator]) -> None:
+    """Raise pandera's SchemaError when an output breaks docs/contracts.md."""
+    for name, frame in frames.items():
+        validate_one(name, frame, indicators)
