@@ -56,8 +56,14 @@ def county_categories(registry: pd.DataFrame) -> list[str]:
     return [c for c in order if c in set(present)] + sorted(set(present) - set(order))
 
 
+def _as_category(values: pd.Series) -> pd.Categorical:
+    codes, uniq = pd.factorize(values)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniq))
+
+
 def clean_registry(registry: pd.DataFrame) -> pd.DataFrame:
-    """One row per (county, township, branch) with a branch_id, county as an ordered categorical."""
+    """One row per (county, township, branch) with a branch_id; county (ordered), township and branch
+    as categoricals."""
     reg = registry.loc[registry["county"].notna() & registry["branch"].notna()]
     reg = reg.drop_duplicates(list(KEYS), keep="first").reset_index(drop=True)
     cats = county_categories(reg)
@@ -67,7 +73,9 @@ def clean_registry(registry: pd.DataFrame) -> pd.DataFrame:
             "county": pd.Categorical(reg["county"].astype(object), categories=cats, ordered=True),
             "county_code": reg["county_code"].astype("str") if "county_code" in reg else pd.NA,
             "township": reg["township"].fillna("").astype("category"),
-            "branch": reg["branch"].astype("str"),
+            # names as codes into the distinct names (in registry order): matching, the weak links
+            # and their sentences all work on these, so 200,000 names are hashed once
+            "branch": _as_category(reg["branch"].astype("str")),
             "members_expected": reg["members"].astype("Int64"),
         }
     )
@@ -99,9 +107,10 @@ def match_branches(returns: pd.DataFrame, reg: pd.DataFrame) -> np.ndarray:
     are matched on the whole key.
     """
     counties = pd.Index(reg["county"].cat.categories)
-    names = pd.Index(pd.unique(reg["branch"]))
+    branch = reg["branch"].astype("category")  # a no-op on clean_registry's own column
+    names = pd.Index(branch.cat.categories)
     rc = reg["county"].cat.codes.to_numpy().astype(np.int64)
-    rb = names.get_indexer(reg["branch"]).astype(np.int64)
+    rb = branch.cat.codes.to_numpy().astype(np.int64)
     bid = reg["branch_id"].to_numpy()
     qc, qb = threads.each(lambda job: name_codes(*job), [(returns["county"], counties), (returns["branch"], names)])
     holders = np.bincount(rb, minlength=len(names))  # registry branches bearing each name
