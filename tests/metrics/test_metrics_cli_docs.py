@@ -93,3 +93,32 @@ def test_outputs_are_validated_before_writing():
     wl.loc[0, "rule"] = "made_up"
     with pytest.raises(pandera.errors.SchemaError):
         validate({**res.frames(), "weak_links": wl}, inds)
+
+
+def test_a_failure_late_in_the_stage_leaves_the_previous_outputs_whole(processed, monkeypatch):
+    # The weak links are written to a temporary file while data quality is still being checked;
+    # when a later output fails, none of the six files is replaced and no temporary file is left.
+    from pipelines.metrics import api, schema
+
+    assert main(["metrics", "--processed", str(processed)]) == 0
+    names = list(api.OUTPUTS.values())
+    before = {n: (processed / n).read_bytes() for n in names}
+    rows = mf.returns_rows(mf.P1) + mf.returns_rows(mf.P2)  # a second period: every output changes
+    mf.returns(rows).to_parquet(processed / config.RETURNS_FILE)
+    real = schema.validate_one
+    staged = []
+
+    def failing(name, frame, indicators):
+        staged.append(name)
+        if name == "data_quality":
+            raise ValueError("data_quality: broken on purpose")
+        return real(name, frame, indicators)
+
+    monkeypatch.setattr(schema, "validate_one", failing)
+    assert main(["metrics", "--processed", str(processed)]) == 2
+    assert staged[0] == "weak_links" and "data_quality" in staged  # weak links were staged first
+    assert {n: (processed / n).read_bytes() for n in names} == before
+    assert not list(processed.glob(".*.tmp"))
+    monkeypatch.setattr(schema, "validate_one", real)
+    assert main(["metrics", "--processed", str(processed)]) == 0
+    assert pd.read_parquet(processed / config.WEAK_LINKS_FILE)["period"].nunique() == 2
