@@ -23,8 +23,9 @@ RAW_DIR = _env_path("RWB_RAW", DATA_DIR / "raw")
 PROCESSED_DIR = _env_path("RWB_PROCESSED", DATA_DIR / "processed")
 REPORTS_DIR = _env_path("RWB_REPORTS", PROJECT_ROOT / "reports")
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
-# Threads the metrics stage may use for its independent tables (numpy and pandas release the GIL
-# in their heavy loops); RWB_THREADS=1 runs everything in the calling thread.
+# Threads the metrics stage may use for its column passes and independent tables (numpy, pandas and
+# Arrow release the GIL in their heavy loops; see pipelines/metrics/threads.py); RWB_THREADS=1 runs
+# everything in the calling thread.
 WORKER_THREADS = max(1, int(os.environ.get("RWB_THREADS") or min(2, os.cpu_count() or 1)))
 BENCHMARKS_DIR = PROJECT_ROOT / "benchmarks"
 
