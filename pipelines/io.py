@@ -12,8 +12,10 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported where a frame is read; the nightly skip path stays light
+    import pandas as pd
 
 
 def _temporary_beside(target: Path) -> Path:
@@ -34,7 +36,8 @@ def _fsync(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (best effort: not every platform can open a folder)."""
     with contextlib.suppress(OSError):
         dir_fd = os.open(folder, os.O_RDONLY)
         try:
@@ -52,7 +55,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp
         _fsync(tmp)
         os.replace(tmp, target)
-        _fsync_folder(target.parent)
+        fsync_folder(target.parent)
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -80,7 +83,7 @@ def staged_parquet() -> Iterator[Callable[[pd.DataFrame, str | os.PathLike[str]]
         for tmp, target in pending:
             os.replace(tmp, target)
         for folder in {target.parent for _, target in pending}:
-            _fsync_folder(folder)
+            fsync_folder(folder)
     finally:
         for tmp, _ in pending:
             with contextlib.suppress(FileNotFoundError):
@@ -102,6 +105,7 @@ def read_parquet(source: str | os.PathLike[str], columns: list[str] | None = Non
     and the pandas copy of the whole table never coexist (on 4.6 million returns rows: 1.0 GB
     peak instead of 2.1 GB, and faster).
     """
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -17,6 +17,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from pipelines.io import fsync_folder
+
 RUNS_DIR = "runs"
 LATEST = "latest"
 RUN_JSON = "run.json"
@@ -85,12 +87,7 @@ def promote(reports: Path, run_dir: Path) -> Path:
         tmp.unlink()
     os.symlink(os.path.relpath(run_dir, reports), tmp)
     os.replace(tmp, link)
-    with contextlib.suppress(OSError):
-        fd = os.open(reports, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+    fsync_folder(reports)
     return link
 
 
