@@ -338,9 +338,8 @@ def _details(dq: pd.DataFrame, params: dict[str, int]) -> pd.DataFrame:
     is_share = dq["check"].isin(SHARE_CHECKS).to_numpy()
     out = dq.copy()
     for lang in ("zh", "en"):
-        val = st.percent(dq["value"]).where(is_share, st.tenths(dq["value"]).str.replace(r"\.0$", "", regex=True))
-        thr = st.percent(dq["threshold"]).where(is_share, st.tenths(dq["threshold"]).str.replace(r"\.0$", "",
-                                                                                                  regex=True))
+        val = st.percent(dq["value"]).where(is_share, st.decimals(dq["value"]))
+        thr = st.percent(dq["threshold"]).where(is_share, st.decimals(dq["threshold"]))
         val = val.where(dq["value"].notna().to_numpy(), "—" if lang == "zh" else "n/a")
         unit = st.unit_names(dq["county"], pd.Series([None] * n), pd.Series([None] * n), lang)
         text = pd.Series([""] * n, dtype="str")

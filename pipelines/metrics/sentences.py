@@ -105,31 +105,57 @@ def _floats(values: pd.Series | np.ndarray | list) -> np.ndarray:
     return s.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
 
 
-def tenths(values: pd.Series | np.ndarray | list) -> pd.Series:
-    """Numbers with exactly one decimal ("72.3", "100.0"); null gives ""; vectorised (pyarrow)."""
+def decimals(values: pd.Series | np.ndarray | list, digits: np.ndarray | int | None = None) -> pd.Series:
+    """Numbers to ``digits`` decimals (1 by default; an array gives each row its own), written as
+    pipelines/report/format.py writes them: trailing zeros dropped ("72.3", "100", "99.95"); null
+    gives ""; vectorised (pyarrow)."""
     v = _floats(values)
-    t = np.round(v * 10)
-    ok = np.isfinite(t)
-    a = np.where(ok, np.abs(t), 0).astype(np.int64)
-    whole = pc.cast(pa.array(a // 10), pa.string())
-    frac = pc.cast(pa.array(a % 10), pa.string())
-    sign = pa.array(np.where(ok & (t < 0), "-", ""), pa.string())
-    s = pc.binary_join_element_wise(sign, whole, ".", frac, "")
-    s = pc.if_else(pa.array(ok), s, "")
-    return _series(s)
+    d = np.broadcast_to(np.asarray(1 if digits is None else digits, dtype=np.int64), v.shape)
+    out = None
+    for k in np.unique(d) if len(d) else [1]:
+        scale = 10 ** int(k)
+        t = np.round(v * scale)
+        ok = np.isfinite(t)
+        a = np.where(ok, np.abs(t), 0).astype(np.int64)
+        whole = pc.cast(pa.array(a // scale), pa.string())
+        frac = pc.utf8_rtrim(pc.utf8_lpad(pc.cast(pa.array(a % scale), pa.string()), int(k), "0"), "0")
+        point = pc.if_else(pc.equal(frac, ""), "", ".")
+        sign = pa.array(np.where(ok & (t < 0), "-", ""), pa.string())
+        text = pc.if_else(pa.array(ok), pc.binary_join_element_wise(sign, whole, point, frac, ""), "")
+        out = text if out is None else pc.if_else(pa.array(d == k), text, out)
+    return _series(out)
 
 
-def percent(values: pd.Series | np.ndarray | list) -> pd.Series:
-    """Shares 0–1 as "72.3%"."""
+def digits_apart(values: pd.Series | np.ndarray | list, *others: pd.Series | np.ndarray | list,
+                 scale: np.ndarray | float = 1.0, most: int = 3) -> np.ndarray:
+    """Decimals per row (1 to ``most``) so that a figure never prints like another figure of its
+    sentence that it differs from: 99.95% beside a target of 100%, not 100% beside 100%.
+
+    ``scale``: what the figures are multiplied by when printed (100 for shares shown as %).
+    """
+    v = _floats(values) * scale
+    d = np.ones(len(v), dtype=np.int64)
+    refs = [_floats(o) * scale for o in others]
+    for _ in range(2):  # a second pass: a finer precision can bring two other figures together
+        for w in refs:
+            for k in range(1, most):
+                step = 10.0 ** k
+                same = (d == k) & np.isfinite(v) & np.isfinite(w) & (v != w) & (np.round(v * step) == np.round(w * step))
+                d[same] = k + 1
+    return d
+
+
+def percent(values: pd.Series | np.ndarray | list, digits: np.ndarray | int | None = None) -> pd.Series:
+    """Shares 0–1 as "72.3%" (``digits`` as in ``decimals``)."""
     v = _floats(values)
-    s = tenths(v * 100)
+    s = decimals(v * 100, digits)
     return s.where(~np.isfinite(v) | (s == ""), s + "%").astype("str")
 
 
-def shown(values: pd.Series, units: pd.Series, lang: str) -> pd.Series:
+def shown(values: pd.Series, units: pd.Series, lang: str, digits: np.ndarray | int | None = None) -> pd.Series:
     """A value in its indicator's unit: shares as %, scores with one decimal (and 分 in Chinese)."""
-    share = percent(values)
-    score = tenths(values)
+    share = percent(values, digits)
+    score = decimals(values, digits)
     if lang == "zh":
         score = score.where(score == "", score + "分")
     return share.where(pd.Series(units).to_numpy() == "share", score).astype("str")

@@ -134,12 +134,18 @@ def _fields(
     def col(name: str) -> pd.Series:
         return links[name].iloc[idx].reset_index(drop=True)
 
+    @functools.cache
     def unit() -> pd.Series:  # the indicator's unit per row, looked up once per distinct indicator
         codes, uniq = ranking.factorize(col("indicator"))
         return pd.Series(np.array([by_id[u].unit if u in by_id else None for u in uniq] + [None], dtype=object)[codes])
 
+    @functools.cache
+    def digits() -> np.ndarray:  # one precision per row for every value of the sentence
+        figures = [col(c) for c in ("target", "city_value", "best_value", "prev_value") if c in links]
+        return st.digits_apart(col("value"), *figures, scale=np.where(unit().to_numpy() == "share", 100.0, 1.0))
+
     def shown(name: str) -> pd.Series:
-        return st.shown(col(name), unit(), lang)
+        return st.shown(col(name), unit(), lang, digits())
 
     def unit_name() -> pd.Series | pa.Array:
         ids = pd.to_numeric(col("branch_id"), errors="coerce") if "branch_id" in links else None
@@ -153,7 +159,7 @@ def _fields(
         "label": lambda: st.text_arrow(col("indicator"), {k: (i.zh if lang == "zh" else i.en) for k, i in by_id.items()}),
         "value": lambda: shown("value"),
         "target": lambda: shown("target"),
-        "gap": lambda: st.tenths(col("gap_pp")),
+        "gap": lambda: st.decimals(col("gap_pp"), st.digits_apart(col("gap_pp"), np.zeros(n))),
         "gap_unit": lambda: unit().map(st.GAP_UNITS[lang]),
         "period": lambda: st.dates_arrow(col("period"), lang),
         "members": lambda: st.integers_arrow(col("members_affected"), distinct=True),

@@ -28,7 +28,7 @@ def test_county_without_returns_is_critical_not_reported(links):
     assert len(r) == 1
     r = r.iloc[0]
     assert r["severity"] == "critical" and r["value"] == 0 and r["members_affected"] == 5
-    assert r["reason_zh"] == "平远县应报党支部1个，已报0个，1个未上报，上报率0.0%。"
+    assert r["reason_zh"] == "平远县应报党支部1个，已报0个，1个未上报，上报率0%。"
     assert r["reason_en"].startswith("Pingyuan: 0 of 1 branches reported")
 
 
@@ -46,14 +46,14 @@ def test_below_target_and_below_city(links):
     assert rules["below_city"] == "critical"
     bc = r.loc[r["rule"] == "below_city"].iloc[0]
     assert round(bc["gap_pp"], 1) == 17.2 and bc["members_affected"] == 5
-    assert bc["reason_zh"] == "梅县参学率75.0%，低于全市平均17.2个百分点。"
-    assert bc["reason_en"] == "Meixian: Study rate 75.0%, 17.2 percentage points below the city average."
+    assert bc["reason_zh"] == "梅县参学率75%，低于全市平均17.2个百分点。"
+    assert bc["reason_en"] == "Meixian: Study rate 75%, 17.2 percentage points below the city average."
 
 
 def test_worst_county_when_spread_is_wide(links):
     r = links.loc[(links["rule"] == "worst_county") & (links["indicator"] == "studied_rate")]
     assert list(r["county"]) == ["梅县"]
-    assert "与最好的兴宁市（100.0%）相差25.0个百分点" in r.iloc[0]["reason_zh"]
+    assert "与最好的兴宁市（100%）相差25个百分点" in r.iloc[0]["reason_zh"]
 
 
 def test_gap_threshold_is_a_parameter():
@@ -78,7 +78,7 @@ def test_fell_back_since_previous_period():
     links = run(rows).weak_links
     f = links.loc[(links["rule"] == "fell_back") & (links["county"] == "兴宁市")]
     assert len(f) == 1 and f.iloc[0]["severity"] == "critical" and round(f.iloc[0]["gap_pp"], 1) == 25.0
-    assert "比上期（2005年2月4日）100.0%倒退25.0个百分点" in f.iloc[0]["reason_zh"]
+    assert "比上期（2005年2月4日）100%倒退25个百分点" in f.iloc[0]["reason_zh"]
 
 
 def test_small_branches_are_not_flagged_by_chance():
@@ -139,7 +139,7 @@ def test_citywide_shortfall_is_one_city_row(links):
     r = city.iloc[0]
     assert r["rule"] == "citywide" and r["county"] == "全市" and r["severity"] == "critical"  # 60 % < warning 95 %
     assert r["value"] == pytest.approx(0.6) and r["members_affected"] == 30  # a2 (20) and b2 (10) have none
-    assert r["reason_zh"] == "全市工作方案制定率60.0%，比目标值100.0%低40.0个百分点，3个县（市、区）中有2个未达标，是全市普遍性的薄弱环节。"
+    assert r["reason_zh"] == "全市工作方案制定率60%，比目标值100%低40个百分点，3个县（市、区）中有2个未达标，是全市普遍性的薄弱环节。"
     assert r["reason_en"].endswith("2 of 3 counties fall short, a city-wide weak link.")
     # the counties' own below_target rows for it come after every lead finding of the period
     shared = p1.loc[(p1["level"] == "county") & (p1["indicator"] == "work_plan_rate") & (p1["rule"] == "below_target")]
@@ -173,11 +173,27 @@ def test_excess_members_is_the_part_of_the_shortfall_behind_the_city():
     assert got[3] == pytest.approx(100 * 5 / 10)  # scores on the 0–100 scale: 5 of its 10 points behind
 
 
-def test_sentences_use_chinese_punctuation_and_one_decimal(links):
+def test_sentences_use_chinese_punctuation_and_the_report_number_style(links):
+    # as pipelines/report/format.py writes numbers: one decimal at most here, no trailing ".0"
     for s in links["reason_zh"]:
         assert s.endswith("。") and "," not in s and ";" not in s
         for pct in re.findall(r"(\d+(?:\.\d+)?)%", s):
-            assert re.fullmatch(r"\d+\.\d", pct), s
+            assert re.fullmatch(r"\d+(\.[1-9])?", pct), s
+
+
+def test_a_shortfall_too_small_for_one_decimal_is_written_with_two():
+    """2 of 4,000 members not studied: 99.95 %, not "100%, 0 points below the target of 100%"."""
+    th = load_thresholds()
+    rows = mf.returns_rows()
+    rows[4] = dict(rows[4], members=4000, studied=3998)  # 兴宁市 c1
+    reg = mf.registry()
+    reg.loc[reg["branch"] == "c1", "members"] = 4000
+    res = metrics_from_frames(mf.returns(rows), reg, mf.rejects(), mf.manifest(), load_indicators(th), th)
+    wl = res.weak_links
+    r = wl.loc[(wl["county"] == "兴宁市") & (wl["indicator"] == "studied_rate") & (wl["rule"] == "below_target")]
+    assert len(r) == 1
+    assert r.iloc[0]["reason_zh"] == "兴宁市参学率99.95%，比目标值100%低0.05个百分点。"
+    assert r.iloc[0]["reason_en"] == "Xingning: Study rate 99.95%, 0.05 percentage points below the target of 100%."
 
 
 def test_one_absent_member_near_100_percent_is_chance():
