@@ -25,35 +25,48 @@ def is_missing(value: Any) -> bool:
         return False
 
 
-def _one_decimal(x: float) -> str:
-    text = f"{x:.1f}"
-    if text.endswith(".0"):
-        text = text[:-2]
+def _one_decimal(x: float, digits: int = 1) -> str:
+    text = f"{x:.{digits}f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
 
 
-def pct(share: Any, lang: Lang = "zh") -> str:
+def digits_apart(v: Any, others: list[Any], unit: str = "share", most: int = 3) -> int:
+    """Decimals (1 to ``most``) so that ``v`` never prints like a figure beside it that it differs
+    from: a county at 99.95 % against a target of 100 % reads 99.95%, not 100%. A gap is kept
+    apart from 0 the same way (``others=[0]``)."""
+    if is_missing(v):
+        return 1
+    scale = 100.0 if unit == "share" else 1.0
+    x = float(v) * scale
+    refs = [float(o) * scale for o in others if not is_missing(o) and float(o) != float(v)]
+    digits = 1
+    while digits < most and any(_one_decimal(x, digits) == _one_decimal(r, digits) for r in refs):
+        digits += 1
+    return digits
+
+
+def pct(share: Any, lang: Lang = "zh", digits: int = 1) -> str:
     """A share 0–1 as a percentage: 0.988 → “98.8%”, 1.0 → “100%”, missing → “—”."""
     if is_missing(share):
         return "—"
-    return _one_decimal(float(share) * 100) + "%"
+    return _one_decimal(float(share) * 100, digits) + "%"
 
 
-def pp(diff_share: Any, lang: Lang = "zh") -> str:
+def pp(diff_share: Any, lang: Lang = "zh", digits: int = 1) -> str:
     """A difference of shares in percentage points, unsigned: 0.042 → “4.2个百分点”."""
     if is_missing(diff_share):
         return "—"
-    value = _one_decimal(abs(float(diff_share)) * 100)
+    value = _one_decimal(abs(float(diff_share)) * 100, digits)
     if lang == "zh":
         return f"{value}个百分点"
     return f"{value} percentage point" + ("" if value == "1" else "s")
 
 
-def score(value: Any, lang: Lang = "zh", unit: bool = True) -> str:
+def score(value: Any, lang: Lang = "zh", unit: bool = True, digits: int = 1) -> str:
     """An average score to one decimal: 99.5 → “99.5分”."""
     if is_missing(value):
         return "—"
-    text = _one_decimal(float(value))
+    text = _one_decimal(float(value), digits)
     if not unit:
         return text
     return f"{text}分" if lang == "zh" else f"{text} points"
@@ -74,18 +87,22 @@ def ratio(value: Any, lang: Lang = "zh") -> str:
     return f"{float(value):.2f}"
 
 
-def value(v: Any, unit: str, lang: Lang = "zh") -> str:
+def value(v: Any, unit: str, lang: Lang = "zh", digits: int = 1) -> str:
     """An indicator value by its unit in indicators.yaml (share | score)."""
-    return pct(v, lang) if unit == "share" else score(v, lang)
+    return pct(v, lang, digits) if unit == "share" else score(v, lang, digits=digits)
 
 
-def gap(diff: Any, unit: str, lang: Lang = "zh") -> str:
-    """A gap between two indicator values: percentage points for shares, points for scores."""
-    if unit == "share":
-        return pp(diff, lang)
+def gap(diff: Any, unit: str, lang: Lang = "zh", digits: int | None = None) -> str:
+    """A gap between two indicator values: percentage points for shares, points for scores.
+
+    Without ``digits``, a gap too small for one decimal gets as many as it needs (up to 3), so a
+    real shortfall never reads “0个百分点”."""
     if is_missing(diff):
         return "—"
-    return score(abs(float(diff)), lang)
+    digits = digits_apart(abs(float(diff)), [0.0], unit) if digits is None else digits
+    if unit == "share":
+        return pp(diff, lang, digits)
+    return score(abs(float(diff)), lang, digits=digits)
 
 
 def day(period: Any, lang: Lang = "zh") -> str:
@@ -129,6 +146,6 @@ def signed_pp(diff_share: Any, lang: Lang = "zh") -> str:
 
 
 __all__ = [
-    "count", "day", "gap", "is_missing", "join", "pct", "pp", "ratio", "score", "short_day",
+    "count", "day", "digits_apart", "gap", "is_missing", "join", "pct", "pp", "ratio", "score", "short_day",
     "signed_pp", "value",
 ]

@@ -304,6 +304,7 @@ def weak_link_items(data: ReportData, lang: str, limit: int = WEAK_LINKS_IN_TEXT
         gap_city = (float(city) - float(value)) if value is not None and city is not None else None
         gap_target = (float(target) - float(value)) if value is not None and target is not None else None
         gap_pp = _v(row, "gap_pp")
+        digits = fmt.digits_apart(value, [city, target], unit)  # 99.95% beside 100%, never 100% beside 100%
         fell = None
         if "fell_back" in row["rules"] and gap_pp is not None:
             fell = fmt.pp(float(gap_pp) / 100, lang) if unit == "share" else fmt.score(abs(float(gap_pp)), lang)
@@ -316,9 +317,9 @@ def weak_link_items(data: ReportData, lang: str, limit: int = WEAK_LINKS_IN_TEXT
             "rule": row["rule"],
             "rules": row["rules"],
             "severity": row.get("severity"),
-            "value": fmt.value(value, unit, lang),
-            "city": fmt.value(city, unit, lang),
-            "target": fmt.value(target, unit, lang),
+            "value": fmt.value(value, unit, lang, digits),
+            "city": fmt.value(city, unit, lang, digits),
+            "target": fmt.value(target, unit, lang, digits),
             "gap_city": fmt.gap(gap_city, unit, lang) if gap_city is not None and gap_city > 1e-9 else None,
             "gap_target": fmt.gap(gap_target, unit, lang) if gap_target is not None and gap_target > 1e-9 else None,
             "fell": fell,
