@@ -3,7 +3,10 @@
 The narrative, tables and chart labels all format through here, so a rate never reads 98.8% in
 one place and 0.988 or 98.80% in another. Rule: shares as percentages to one decimal with a
 trailing “.0” dropped (100%, 98.8%), scores to one decimal, counts as integers (Chinese text has
-no thousands separator, as in “党员52417人”), differences in percentage points.
+no thousands separator, as in “党员52417人”), differences in percentage points. A figure gets a
+second (or third) decimal only where one would print it like a different figure beside it
+(99.95% against a target of 100%, a gap of 0.05个百分点); the weak-link sentences of the metrics
+stage (pipelines/metrics/sentences.py) follow the same rule.
 """
 
 from __future__ import annotations
