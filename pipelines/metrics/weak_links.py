@@ -140,8 +140,8 @@ def _fields(
         return pd.Series(np.array([by_id[u].unit if u in by_id else None for u in uniq] + [None], dtype=object)[codes])
 
     @functools.cache
-    def digits() -> np.ndarray:  # one precision per row for every value of the sentence
-        figures = [col(c) for c in ("target", "city_value", "best_value", "prev_value") if c in links]
+    def digits() -> np.ndarray:  # one precision per row for every value the sentence prints
+        figures = [col(c) for c in ("target", "best_value", "prev_value") if c in names and c in links]
         return st.digits_apart(col("value"), *figures, scale=np.where(unit().to_numpy() == "share", 100.0, 1.0))
 
     def shown(name: str) -> pd.Series:

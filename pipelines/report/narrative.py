@@ -304,7 +304,7 @@ def weak_link_items(data: ReportData, lang: str, limit: int = WEAK_LINKS_IN_TEXT
         gap_city = (float(city) - float(value)) if value is not None and city is not None else None
         gap_target = (float(target) - float(value)) if value is not None and target is not None else None
         gap_pp = _v(row, "gap_pp")
-        digits = fmt.digits_apart(value, [city, target], unit)  # 99.95% beside 100%, never 100% beside 100%
+        digits = fmt.digits_apart(value, [target], unit)  # the text prints these two: 99.95% beside 100%
         fell = None
         if "fell_back" in row["rules"] and gap_pp is not None:
             fell = fmt.pp(float(gap_pp) / 100, lang) if unit == "share" else fmt.score(abs(float(gap_pp)), lang)
