@@ -20,13 +20,13 @@ def _row(data: ReportData, r: pd.Series, lang: str) -> dict[str, Any]:
     value, city = r.get("value"), r.get("city_value")
     gap = None if fmt.is_missing(value) or fmt.is_missing(city) else float(city) - float(value)
     digits = fmt.digits_apart(value, [r.get("target")], unit)  # below a target of 100%: 99.95%, never 100%
+    below_city = fmt.gap(gap, unit, lang) if gap is not None and gap > 0 else "—"
     return {
         "rank": "" if fmt.is_missing(r.get("rank")) else int(r["rank"]),
         "indicator": spec.get("short_zh", spec["zh"]) if lang == "zh" else spec["en"],
         "value": fmt.value(value, unit, lang, digits), "city": fmt.value(city, unit, lang),
         "target": fmt.value(r.get("target"), unit, lang, digits),
-        "gap": fmt.gap(gap, unit, lang) if gap is not None and gap > 0
-        and not fmt.gap(gap, unit, lang).startswith(("0个", "0分", "0 ")) else "—",
+        "gap": "—" if below_city.startswith(("0个", "0分", "0 ")) else below_city,
         "rule": r.get("rule"), "severity": r.get("severity"),
         "members": fmt.count(r.get("members_affected"), lang),
         "township": "" if fmt.is_missing(r.get("township")) else str(r["township"]),

@@ -28,7 +28,7 @@ def is_missing(value: Any) -> bool:
         return False
 
 
-def _one_decimal(x: float, digits: int = 1) -> str:
+def _decimals(x: float, digits: int = 1) -> str:
     text = f"{x:.{digits}f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
 
@@ -43,7 +43,7 @@ def digits_apart(v: Any, others: list[Any], unit: str = "share", most: int = 3) 
     x = float(v) * scale
     refs = [float(o) * scale for o in others if not is_missing(o) and float(o) != float(v)]
     digits = 1
-    while digits < most and any(_one_decimal(x, digits) == _one_decimal(r, digits) for r in refs):
+    while digits < most and any(_decimals(x, digits) == _decimals(r, digits) for r in refs):
         digits += 1
     return digits
 
@@ -52,14 +52,14 @@ def pct(share: Any, lang: Lang = "zh", digits: int = 1) -> str:
     """A share 0–1 as a percentage: 0.988 → “98.8%”, 1.0 → “100%”, missing → “—”."""
     if is_missing(share):
         return "—"
-    return _one_decimal(float(share) * 100, digits) + "%"
+    return _decimals(float(share) * 100, digits) + "%"
 
 
 def pp(diff_share: Any, lang: Lang = "zh", digits: int = 1) -> str:
     """A difference of shares in percentage points, unsigned: 0.042 → “4.2个百分点”."""
     if is_missing(diff_share):
         return "—"
-    value = _one_decimal(abs(float(diff_share)) * 100, digits)
+    value = _decimals(abs(float(diff_share)) * 100, digits)
     if lang == "zh":
         return f"{value}个百分点"
     return f"{value} percentage point" + ("" if value == "1" else "s")
@@ -69,7 +69,7 @@ def score(value: Any, lang: Lang = "zh", unit: bool = True, digits: int = 1) -> 
     """An average score to one decimal: 99.5 → “99.5分”."""
     if is_missing(value):
         return "—"
-    text = _one_decimal(float(value), digits)
+    text = _decimals(float(value), digits)
     if not unit:
         return text
     return f"{text}分" if lang == "zh" else f"{text} points"

@@ -307,7 +307,7 @@ def weak_link_items(data: ReportData, lang: str, limit: int = WEAK_LINKS_IN_TEXT
         digits = fmt.digits_apart(value, [target], unit)  # the text prints these two: 99.95% beside 100%
         fell = None
         if "fell_back" in row["rules"] and gap_pp is not None:
-            fell = fmt.pp(float(gap_pp) / 100, lang) if unit == "share" else fmt.score(abs(float(gap_pp)), lang)
+            fell = fmt.gap(float(gap_pp) / (100 if unit == "share" else 1), unit, lang)
         items.append({
             "short_counties": _short_counties(data, spec) if row["level"] == "city" and spec else None,
             "rank": int(row["rank"]) if _v(row, "rank") is not None else len(items) + 1,
