@@ -91,7 +91,14 @@ def _arrow_text(values: pd.Series | pd.Index) -> pa.Array:
 
 
 def name_codes(values: pd.Series | pd.Index, names: pd.Index) -> np.ndarray:
-    """Position of each value among ``names`` (−1 when absent or blank), hashed by Arrow off the GIL."""
+    """Position of each value among ``names`` (−1 when absent or blank), hashed by Arrow off the GIL.
+
+    A categorical is looked up through its few categories and its codes.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        cat = values.array if isinstance(values, pd.Series) else values.values
+        at = np.append(name_codes(pd.Index(cat.categories), names), -1)  # code −1 (null) → −1
+        return at[cat.codes]
     text = _arrow_text(values)
     found = pc.index_in(text, value_set=_arrow_text(names).cast(text.type))
     return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)

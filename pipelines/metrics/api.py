@@ -186,7 +186,8 @@ def compute_metrics(
             if write:
                 paths[name] = stage(frame, out / OUTPUTS[name])
 
-        result = metrics_from_frames(io.read_parquet(returns_file, columns=list(RETURNS_READ), group=11),
+        result = metrics_from_frames(io.read_parquet(returns_file, columns=list(RETURNS_READ), group=11,
+                                                                 categorical=("county", "township")),
                                      registry, rejects, manifest, indicators, thresholds, ready=ready)
     result.paths.update(paths)
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import metrics_frames as mf
 from pipelines import config
@@ -25,12 +26,15 @@ def _registry() -> pd.DataFrame:
     return f
 
 
-def _ids(rows: list[tuple]) -> list[int]:
+def _ids(rows: list[tuple], categorical: bool = False) -> list[int]:
     returns = pd.DataFrame(rows, columns=["county", "township", "branch"]).astype("str")
+    if categorical:  # as compute_metrics reads them from Parquet (io.read_parquet(categorical=...))
+        returns[["county", "township"]] = returns[["county", "township"]].astype("category")
     return match_branches(returns, clean_registry(_registry())).tolist()
 
 
-def test_exact_key_and_township_fallback():
+@pytest.mark.parametrize("categorical", [False, True], ids=["text", "categorical"])
+def test_exact_key_and_township_fallback(categorical):
     assert _ids([
         ("梅江区", "金山街道", "a1"),        # exact
         ("梅江区", "", "a1"),              # blank township, name unique in its county
@@ -38,10 +42,11 @@ def test_exact_key_and_township_fallback():
         ("梅江区", "江南街道", "第一党支部"),  # exact, among namesakes
         ("梅县", None, "第一党支部"),        # blank township: the only one of that name in 梅县
         ("梅县", "程江镇", "b1"),
-    ]) == [0, 0, 0, 2, 3, 4]
+    ], categorical) == [0, 0, 0, 2, 3, 4]
 
 
-def test_rows_that_match_nothing():
+@pytest.mark.parametrize("categorical", [False, True], ids=["text", "categorical"])
+def test_rows_that_match_nothing(categorical):
     assert _ids([
         ("梅县", "程江镇", "a1"),           # the name exists, in another county only
         ("梅江区", "", "第一党支部"),        # two namesakes in 梅江区: which one is unknowable
@@ -50,12 +55,13 @@ def test_rows_that_match_nothing():
         ("平远县", "大柘镇", "a1"),          # unknown county
         (None, "金山街道", "a1"),            # blank county
         ("梅江区", "金山街道", None),        # blank name
-    ]) == [-1] * 7
+    ], categorical) == [-1] * 7
 
 
 def test_blank_free_integer_columns_take_the_fast_path_to_the_same_tables(monkeypatch):
-    # Parquet gives int64 columns when a column has no blank; the tests' frames use Int64. Both must
-    # give the same tables, whatever the number of threads.
+    # Parquet gives int64 columns when a column has no blank, and the stage reads county and
+    # township as categoricals; the tests' frames use Int64 and text. All must give the same
+    # tables, whatever the number of threads.
     th = load_thresholds()
     rows = [r for r in mf.returns_rows(mf.P1) + mf.returns_rows(mf.P2) if r["branch"] != "b2"]  # b2 has blanks
     nullable = mf.returns(rows)
@@ -65,7 +71,9 @@ def test_blank_free_integer_columns_take_the_fast_path_to_the_same_tables(monkey
     plain["avg_score"] = plain["avg_score"].astype(np.float64)
     plain["has_work_plan"] = plain["has_work_plan"].astype(bool)
     outs = []
-    for frame, threads in ((nullable, 1), (plain, 1), (plain, 2)):
+    dictionary = plain.copy()  # county and township as compute_metrics reads them
+    dictionary[["county", "township"]] = dictionary[["county", "township"]].astype("category")
+    for frame, threads in ((nullable, 1), (plain, 1), (plain, 2), (dictionary, 2)):
         monkeypatch.setattr(config, "WORKER_THREADS", threads)
         outs.append(metrics_from_frames(frame, mf.registry(), mf.rejects(), mf.manifest(), load_indicators(th),
                                         th).frames())
