@@ -340,15 +340,39 @@ def township_sums(values: pd.DataFrame) -> pd.DataFrame:
     # Members of reporting branches lacking each flag, summed here rather than stored per branch row.
     m = np.nan_to_num(values["members_expected_reported"].to_numpy(dtype=float))
 
-    def one(c: str) -> np.ndarray:  # one bincount per column, spread over the threads
-        if c.startswith(AFFECTED_PREFIX):
-            flag = values[c[len(AFFECTED_PREFIX):]].to_numpy()
-            return np.bincount(code, weights=np.where(flag, 0.0, m), minlength=size)
+    def one(c: str) -> np.ndarray | tuple[np.ndarray, np.ndarray, np.ndarray]:  # a task per column, on the threads
+        if c == "flags":
+            return _flag_sums(values, code, size, m)
         return _group_sum(code, values[c].to_numpy(dtype=float), size)
 
-    names = [*SUM_COLUMNS, *AFFECTED_COLUMNS]
-    out.update(zip(names, threads.each(one, names)))
-    return pd.DataFrame(out)
+    # The branch count and the flags' two sums come from two bincounts, not fifteen.
+    names = [c for c in SUM_COLUMNS if c != "branches_reported" and c not in FLAG_COLUMNS]
+    *sums, (rows, held, lacking) = threads.each(one, [*names, "flags"])
+    out.update(zip(names, sums))
+    out["branches_reported"] = rows
+    out.update(zip(FLAG_COLUMNS, held.T))
+    out.update(zip(AFFECTED_COLUMNS, lacking.T))
+    return pd.DataFrame(out)[["period", "county", "township", *SUM_COLUMNS, *AFFECTED_COLUMNS]]
+
+
+def _flag_sums(values: pd.DataFrame, code: np.ndarray, size: int, members: np.ndarray,
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per group: rows, branches holding each flag, and members of branches lacking it.
+
+    The seven flags of a row are packed into one byte, so one bincount of rows and one of members
+    over (group, byte) give every flag's sums; branches_reported is 1 on every branch row.
+    """
+    if len(FLAG_COLUMNS) > 8:
+        raise ValueError("more than 8 flags do not fit the byte _flag_sums packs them into")
+    packed = np.zeros(len(values), dtype=np.uint8)
+    for k, f in enumerate(FLAG_COLUMNS):
+        packed |= np.left_shift(values[f].to_numpy(dtype=bool).view(np.uint8), k)
+    nbits = 1 << len(FLAG_COLUMNS)
+    key = code * nbits + packed
+    rows = np.bincount(key, minlength=size * nbits).reshape(size, nbits).astype(float)
+    members = np.bincount(key, weights=members, minlength=size * nbits).reshape(size, nbits)
+    has = (np.arange(nbits)[:, None] >> np.arange(len(FLAG_COLUMNS))) & 1 == 1  # byte × flag
+    return rows.sum(axis=1), rows @ has, members @ ~has
 
 
 def _sum(values: pd.DataFrame, keys: list[str], sums: pd.DataFrame | None = None) -> pd.DataFrame:
