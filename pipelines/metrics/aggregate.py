@@ -121,14 +121,15 @@ def match_branches(returns: pd.DataFrame, reg: pd.DataFrame) -> np.ndarray:
     bid = reg["branch_id"].to_numpy()
     qc, qb = threads.each(lambda job: name_codes(*job), [(returns["county"], counties), (returns["branch"], names)])
     holders = np.bincount(rb, minlength=len(names))  # registry branches bearing each name
-    first = np.full(len(names), -1, dtype=np.int64)
-    first[rb[::-1]] = bid[::-1]
-    q = np.maximum(qb, 0)
-    cand = np.where(qb >= 0, first[q], -1)
-    # A name held once: its branch, if the county agrees (the township is then either the same or
-    # the (county, branch) fallback, which that unique name satisfies).
-    ids = np.where((cand >= 0) & (holders[q] == 1) & (rc[np.maximum(cand, 0)] == qc), cand, -1)
-    shared = np.flatnonzero((qb >= 0) & (qc >= 0) & (holders[q] > 1))
+    # Per name (and a trailing slot that code −1, an unknown or blank name, reads): the branch of a
+    # name held once, else −1. Such a row is that branch if the county agrees (the township is then
+    # either the same or the (county, branch) fallback, which that unique name satisfies).
+    only = np.full(len(names) + 1, -1, dtype=np.int64)
+    only[rb[holders[rb] == 1]] = bid[holders[rb] == 1]
+    cand = only[qb]
+    county_of = np.append(rc, -2)  # branch −1 reads −2: no county code matches it
+    ids = np.where(county_of[cand] == qc, cand, -1)
+    shared = np.flatnonzero(np.append(holders > 1, False)[qb] & (qc >= 0))
     if len(shared):
         towns = pd.Index(reg["township"].cat.categories)
         rt = reg["township"].cat.codes.to_numpy().astype(np.int64)
