@@ -73,10 +73,11 @@ def _rows_per_unit(returns: pd.DataFrame, grid: pd.DataFrame) -> np.ndarray:
     keys = np.asarray(periods.to_numpy(), dtype="datetime64[ns]")
     order = np.argsort(keys)
     at = np.minimum(np.searchsorted(keys[order], p), len(keys) - 1)
-    pcode = np.where(keys[order][at] == p, order[at], -1)
+    size = len(periods) * len(counties)
+    # a row of an unknown period or county counts in the trailing slot, which is dropped
+    cell = np.where(keys[order][at] == p, order[at] * len(counties), size)
     ccode = name_codes(returns["county"], counties)
-    ok = (pcode >= 0) & (ccode >= 0)
-    n = np.bincount(pcode[ok] * len(counties) + ccode[ok], minlength=len(periods) * len(counties))
+    n = np.bincount(np.where(ccode >= 0, cell + ccode, size), minlength=size + 1)[:size]
     gp = periods.get_indexer(grid["period"])
     gc = counties.get_indexer(grid["county"])
     return n[gp * len(counties) + gc].astype(float)
