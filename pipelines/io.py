@@ -63,31 +63,45 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
 
 @contextlib.contextmanager
 def staged_parquet() -> Iterator[Callable[[pd.DataFrame, str | os.PathLike[str]], Path]]:
-    """Write several Parquet outputs as one set: ``stage(df, target)`` writes a temporary file beside
-    ``target`` at once (so a stage can write one output while it still computes another), and the
-    files are renamed over their targets together when the block ends without an error. On an
-    error none is renamed: the previous set stays whole.
+    """Write several Parquet outputs as one set: ``stage(df, target)`` starts writing a temporary
+    file beside ``target`` on a background thread and returns at once (Arrow encodes and compresses
+    without the GIL, so a stage goes on computing or checking its other outputs meanwhile); the
+    files are renamed over their targets together when the block ends without an error and every
+    write has succeeded. Otherwise none is renamed: the previous set stays whole. ``df`` must not
+    be changed after it is staged.
     """
-    pending: list[tuple[Path, Path]] = []
+    from concurrent.futures import Future, ThreadPoolExecutor
 
-    def stage(df: pd.DataFrame, target: str | os.PathLike[str]) -> Path:
-        target = Path(target)
-        tmp = _temporary_beside(target)
-        pending.append((tmp, target))
+    pending: list[tuple[Path, Path]] = []
+    writes: list[Future] = []
+
+    def write(df: pd.DataFrame, tmp: Path) -> None:
         df.to_parquet(tmp, index=False, compression="zstd")
         _fsync(tmp)
-        return target
 
-    try:
-        yield stage
-        for tmp, target in pending:
-            os.replace(tmp, target)
-        for folder in {target.parent for _, target in pending}:
-            fsync_folder(folder)
-    finally:
-        for tmp, _ in pending:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="staged-parquet") as pool:
+        def stage(df: pd.DataFrame, target: str | os.PathLike[str]) -> Path:
+            target = Path(target)
+            tmp = _temporary_beside(target)
+            pending.append((tmp, target))
+            writes.append(pool.submit(write, df, tmp))
+            return target
+
+        try:
+            yield stage
+            for done in writes:
+                done.result()  # the first failed write raises here, before anything is renamed
+            for tmp, target in pending:
+                os.replace(tmp, target)
+            for folder in {target.parent for _, target in pending}:
+                fsync_folder(folder)
+        finally:
+            for done in writes:  # a write still running must end before its file is removed
+                with contextlib.suppress(BaseException):
+                    done.result()
+            for tmp, _ in pending:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
 
 
 def write_parquet(df: pd.DataFrame, target: str | os.PathLike[str]) -> Path:

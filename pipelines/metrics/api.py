@@ -182,9 +182,9 @@ def compute_metrics(
     # a failed run leaves the last good set whole.
     with io.staged_parquet() as stage:
         def ready(name: str, frame: pd.DataFrame) -> None:
-            schema.validate_one(name, frame, indicators)
-            if write:
+            if write:  # written in the background while the frame is checked: renamed only if all pass
                 paths[name] = stage(frame, out / OUTPUTS[name])
+            schema.validate_one(name, frame, indicators)
 
         result = metrics_from_frames(io.read_parquet(returns_file, columns=list(RETURNS_READ), group=11,
                                                                  categorical=("county", "township")),
