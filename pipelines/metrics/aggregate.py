@@ -61,6 +61,13 @@ def _as_category(values: pd.Series) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=pd.Index(uniq))
 
 
+def _in_order(values: pd.Series, categories: list[str]) -> pd.Categorical:
+    """An ordered categorical of ``values`` (the few distinct values looked up, not every row)."""
+    codes, uniq = pd.factorize(values)
+    at = np.append(pd.Index(categories).get_indexer(uniq), -1)  # code −1 (blank) stays −1
+    return pd.Categorical.from_codes(at[codes], categories=categories, ordered=True)
+
+
 def clean_registry(registry: pd.DataFrame) -> pd.DataFrame:
     """One row per (county, township, branch) with a branch_id; county (ordered), township and branch
     as categoricals."""
@@ -70,7 +77,7 @@ def clean_registry(registry: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "branch_id": np.arange(len(reg), dtype=np.int64),
-            "county": pd.Categorical(reg["county"].astype(object), categories=cats, ordered=True),
+            "county": _in_order(reg["county"], cats),
             "county_code": reg["county_code"].astype("str") if "county_code" in reg else pd.NA,
             "township": reg["township"].fillna("").astype("category"),
             # names as codes into the distinct names (in registry order): matching, the weak links
@@ -232,7 +239,7 @@ def branch_values(returns: pd.DataFrame, reg: pd.DataFrame, ids: np.ndarray | No
         block[at["test_takers"]] = takers
         ok = ~np.isnan(takers) & ~np.isnan(avg)
         np.multiply(avg, takers, out=block[at["score_points"]])
-        block[at["score_points"], ~ok] = np.nan
+        np.copyto(block[at["score_points"]], np.nan, where=~ok)
         block[at["score_takers"]] = np.where(ok, takers, np.nan)
 
     def activities() -> None:
@@ -259,16 +266,15 @@ def branch_values(returns: pd.DataFrame, reg: pd.DataFrame, ids: np.ndarray | No
         functools.partial(summed, "special_reached", ("delivered_study", "makeup_study")),
     ]
     threads.each(lambda task: task(), tasks)
-    out = pd.concat([pd.DataFrame(block.T, columns=measured, copy=False),
-                     pd.DataFrame(flags.T, columns=list(FLAG_COLUMNS), copy=False)], axis=1)
-    out.insert(0, "period", period)
-    out.insert(1, "branch_id", bid)
-    out.insert(2, "row", rows)  # position in ``returns``: data quality reads raw columns by it
-    out.insert(3, "county", pd.Categorical.from_codes(reg["county"].cat.codes.to_numpy()[bid],
-                                                      dtype=reg["county"].dtype))
-    out.insert(4, "township", pd.Categorical.from_codes(reg["township"].cat.codes.to_numpy()[bid],
-                                                        dtype=reg["township"].dtype))
-    return out
+    lead = pd.DataFrame({
+        "period": period, "branch_id": bid,
+        "row": rows,  # position in ``returns``: data quality reads raw columns by it
+        "county": pd.Categorical.from_codes(reg["county"].cat.codes.to_numpy()[bid], dtype=reg["county"].dtype),
+        "township": pd.Categorical.from_codes(reg["township"].cat.codes.to_numpy()[bid], dtype=reg["township"].dtype),
+    }, copy=False)
+    # put side by side without copying (inserting a column into a built frame copies it)
+    return pd.concat([lead, pd.DataFrame(block.T, columns=measured, copy=False),
+                      pd.DataFrame(flags.T, columns=list(FLAG_COLUMNS), copy=False)], axis=1)
 
 
 def period_county_codes(values: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
