@@ -109,16 +109,20 @@ def metrics_from_frames(
     tm_full = aggregate.township_metrics(values, reg, periods, indicators, sums)
     with threads.side_by_side() as submit:
         # Independent tables over the same (read-only) frames, in two lanes of about equal work
-        # when a second core is there: the worker takes the branch-row weak-link rules (wanted
-        # first), the within-county counts and the data-quality checks; this thread the rest of the weak links.
+        # when a second core is there: the worker takes the branch rules (wanted first), the
+        # within-county counts and the data-quality checks; this thread the rest of the weak links
+        # (the not-reported branches while the branch rules run).
         codes = aggregate.period_county_codes(values)
         labelled = weak_mod.registry_labels(reg)
-        branch_links = submit(weak_mod.branch_rows_rules, values, labelled, periods, cm_full, indicators, thresholds)
+        at = weak_mod.period_positions(values, periods)
+        branch_links = submit(weak_mod.branch_rules, values, labelled, cm_full, indicators, thresholds, at)
         within = submit(balance_mod.within_county, values, cm_full, indicators, codes)
         dq = submit(quality.data_quality, returns, values, reg, cm_full, rejects, manifest, periods, indicators,
                     thresholds, ids, codes)
         across = balance_mod.across_counties(cm_full, indicators)
-        parts = weak_mod.unit_rules(cm_full, tm_full, across, indicators, thresholds) + branch_links.result()
+        parts = weak_mod.unit_rules(cm_full, tm_full, across, indicators, thresholds)
+        missing = weak_mod.not_reported_branches(values, labelled, periods, indicators, cm_full, at)
+        parts += [*branch_links.result(), missing]  # the order weak_links() puts them in
         links = weak_mod.ranked_table(parts, labelled, indicators, thresholds)
         if ready is not None:
             ready("weak_links", links)
