@@ -97,7 +97,7 @@ def staged_parquet() -> Iterator[Callable[[pd.DataFrame, str | os.PathLike[str]]
                 fsync_folder(folder)
         finally:
             for done in writes:  # a write still running must end before its file is removed
-                with contextlib.suppress(BaseException):
+                with contextlib.suppress(Exception):  # its error, if any, was raised above or yields to the block's
                     done.result()
             for tmp, _ in pending:
                 with contextlib.suppress(FileNotFoundError):
