@@ -153,11 +153,6 @@ def branch_indicator_array(values: pd.DataFrame, ind: Indicator) -> np.ndarray:
         return np.where(den > 0, num / den, np.nan)
 
 
-def branch_indicator_values(values: pd.DataFrame, ind: Indicator) -> pd.Series:
-    """The indicator for each reporting branch (null when its denominator is 0 or blank)."""
-    return pd.Series(branch_indicator_array(values, ind), index=values.index).astype("Float64")
-
-
 def within_county(
     values: pd.DataFrame, county_metrics: pd.DataFrame, indicators: list[Indicator],
     codes: tuple[np.ndarray, pd.DataFrame] | None = None,
