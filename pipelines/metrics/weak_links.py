@@ -615,19 +615,6 @@ def unit_rules(
             *township_rules(township_metrics, county_metrics, indicators, thresholds)]
 
 
-def branch_rows_rules(
-    values: pd.DataFrame, reg: pd.DataFrame, periods: list[pd.Timestamp], county_metrics: pd.DataFrame,
-    indicators: list[Indicator], thresholds: Thresholds,
-) -> list[pd.DataFrame]:
-    """The branch rules (below the city, not reported): passes over every branch row.
-
-    ``reg``: registry_labels(clean_registry(...)).
-    """
-    at = period_positions(values, periods)
-    return [*branch_rules(values, reg, county_metrics, indicators, thresholds, at),
-            not_reported_branches(values, reg, periods, indicators, county_metrics, at)]
-
-
 def ranked_table(parts: list[pd.DataFrame], reg: pd.DataFrame, indicators: list[Indicator],
                  thresholds: Thresholds) -> pd.DataFrame:
     """weak_links.parquet from the rules' rows: ranked, phrased, typed."""
@@ -639,8 +626,11 @@ def weak_links(
     values: pd.DataFrame, reg: pd.DataFrame, periods: list[pd.Timestamp], county_metrics: pd.DataFrame,
     township_metrics: pd.DataFrame, balance: pd.DataFrame, indicators: list[Indicator], thresholds: Thresholds,
 ) -> pd.DataFrame:
-    """weak_links.parquet: every rule at every level, ranked (what the stage runs, in one call)."""
+    """weak_links.parquet: every rule at every level, ranked (what the stage runs, in one call;
+    the stage itself spreads these calls over its two lanes, in this order)."""
     reg = registry_labels(reg)
+    at = period_positions(values, periods)  # once for both passes over the branch rows
     parts = unit_rules(county_metrics, township_metrics, balance, indicators, thresholds)
-    parts += branch_rows_rules(values, reg, periods, county_metrics, indicators, thresholds)
+    parts += branch_rules(values, reg, county_metrics, indicators, thresholds, at)
+    parts.append(not_reported_branches(values, reg, periods, indicators, county_metrics, at))
     return ranked_table(parts, reg, indicators, thresholds)
