@@ -2,8 +2,9 @@
 
 Builds about 5 million rows (26 periods × 200,000 branches at --scale 1) in benchmarks/out/ (or
 --dir), then
-1. runs ``compute_metrics`` (every output, written) in a child process and reads its peak
-   memory: the child's peak RSS (VmHWM) after the run minus its peak just before (imports done,
+1. runs ``compute_metrics`` (every output, written) in a child process started as the CLI and
+   the nightly's kernels are, with glibc keeping freed memory for reuse (pipelines/memory.py;
+   ``--default-malloc`` for glibc's defaults), and reads its peak memory: the child's peak RSS (VmHWM) after the run minus its peak just before (imports done,
    nothing read), compared with the in-memory size of the returns frame
    (``DataFrame.memory_usage(deep=True)`` of the columns the stage reads);
 2. runs the equivalent DuckDB SQL (county × period: reported branches joined to the registry,
@@ -12,6 +13,7 @@ Builds about 5 million rows (26 periods × 200,000 branches at --scale 1) in ben
    times (target ≤ 2×) and the memory ratio (target ≤ 3×).
 
 Usage: python benchmarks/metrics.py [--scale 0.05] [--periods 26] [--branches 200000] [--repeat 3] [--keep]
+       [--default-malloc]
 Other people share the machine (2 cores): use --scale for a quick run.
 """
 
@@ -36,7 +38,7 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipelines import config  # noqa: E402
+from pipelines import config, memory  # noqa: E402
 from pipelines.domain import load  # noqa: E402
 
 ACTIVITIES = ("discussion_meetings", "deeds_reports", "situation_reports", "exchange_meetings", "party_lectures")
@@ -218,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=2, help="DuckDB threads (the machine has 2 cores)")
     ap.add_argument("--keep", action="store_true", help="keep the generated files")
     ap.add_argument("--repeat", type=int, default=3, help="interleaved pandas/DuckDB pairs (median reported)")
+    ap.add_argument("--default-malloc", action="store_true",
+                    help="run the stage with glibc's default malloc, not the stages' settings (pipelines/memory.py)")
     args = ap.parse_args(argv)
 
     base = config.BENCHMARKS_DIR / "out"
@@ -231,11 +235,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"built {rows:,} rows ({args.periods} periods × {branches:,} branches) in {time.perf_counter() - t0:.1f} s")
         size = data_size(folder)
         out = folder / "out"
+        # The stage runs as the CLI and the nightly's kernels run it: with glibc keeping freed
+        # memory for reuse (pipelines/memory.py), unless --default-malloc.
+        child_env = dict(os.environ) if args.default_malloc else memory.with_tunables(os.environ)
+        print("malloc: " + ("glibc defaults" if child_env.get("GLIBC_TUNABLES") == os.environ.get("GLIBC_TUNABLES")
+                            else f"the stages' settings (GLIBC_TUNABLES={child_env['GLIBC_TUNABLES']})"))
         # Interleaved pairs: each pandas run is followed by its DuckDB runs, so a drift in the
         # machine's speed (a shared host) lands on both sides; the ratios are medians over pairs.
         runs = []
         for _ in range(args.repeat):
-            child = subprocess.run([sys.executable, "-c", CHILD, str(folder), str(out)], cwd=ROOT,
+            child = subprocess.run([sys.executable, "-c", CHILD, str(folder), str(out)], cwd=ROOT, env=child_env,
                                    capture_output=True, text=True, check=True)
             st = json.loads(child.stdout.strip().splitlines()[-1])
             duck = run_duckdb(folder, args.threads)
