@@ -68,3 +68,14 @@ def test_tunables_already_set_come_last_and_so_win() -> None:
     env = memory.with_tunables({"GLIBC_TUNABLES": "glibc.malloc.arena_max=4"})
     assert env["GLIBC_TUNABLES"] == memory.tunables() + ":glibc.malloc.arena_max=4"
     assert memory.tunables().startswith("glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:")
+
+
+@glibc_only
+def test_the_nightly_kernels_start_with_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines.nightly.kernels import kernel_env
+
+    monkeypatch.delenv("GLIBC_TUNABLES", raising=False)
+    monkeypatch.delenv(memory.ENV, raising=False)
+    assert kernel_env()["GLIBC_TUNABLES"] == memory.tunables()
+    monkeypatch.setenv(memory.ENV, "0")
+    assert "GLIBC_TUNABLES" not in kernel_env()
