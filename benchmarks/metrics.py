@@ -4,9 +4,10 @@ Builds about 5 million rows (26 periods × 200,000 branches at --scale 1) in ben
 --dir), then
 1. runs ``compute_metrics`` (every output, written) in a child process started as the CLI and
    the nightly's kernels are, with glibc keeping freed memory for reuse (pipelines/memory.py;
-   ``--default-malloc`` for glibc's defaults), and reads its peak memory: the child's peak RSS (VmHWM) after the run minus its peak just before (imports done,
-   nothing read), compared with the in-memory size of the returns frame
-   (``DataFrame.memory_usage(deep=True)`` of the columns the stage reads);
+   ``--default-malloc`` for glibc's defaults), and reads its peak memory: the child's peak RSS
+   (VmHWM) after the run minus its peak just before (imports done, nothing read), compared with
+   the in-memory size of the returns frame (``DataFrame.memory_usage(deep=True)`` of the columns
+   the stage reads);
 2. runs the equivalent DuckDB SQL (county × period: reported branches joined to the registry,
    sums and the five activity coverages, work plan, special members) over the same files;
 3. repeats 1–2 ``--repeat`` times, interleaved, and prints each pair, the median ratio of the wall
