@@ -1,8 +1,8 @@
 """pipelines/memory.py: with the stages' malloc settings, freed arrays are reused instead of faulted in again.
 
 Each case runs in a child process (the settings are process-wide and must precede any thread);
-a worker thread makes and drops a 64 MB array twenty times, and the page faults it caused are
-counted.
+a worker thread makes and drops a 64 MB array, then twenty more, and the page faults those
+twenty caused in that thread are counted.
 """
 
 from __future__ import annotations
@@ -21,17 +21,21 @@ if sys.argv[1] == "in-process":
     from pipelines import memory
     assert memory.keep_freed_memory()
 import numpy as np
+faults = []
 
 def churn():
+    a = np.ones(8_000_000)  # 64 MB, every page written: the first one is always fresh memory
+    del a
+    before = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
     for _ in range(20):
-        a = np.ones(8_000_000)  # 64 MB, every page written
+        a = np.ones(8_000_000)
         del a
+    faults.append(resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - before)
 
-before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 t = threading.Thread(target=churn)
 t.start()
 t.join()
-print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+print(faults[0])
 """
 
 glibc_only = pytest.mark.skipif(not memory.wanted({}), reason="the settings apply to glibc only")
@@ -53,8 +57,9 @@ def test_freed_arrays_are_reused_rather_than_faulted_in_again(mode: str) -> None
     default = faults("default", clean_env())
     env = memory.with_tunables(clean_env()) if mode == "environment" else clean_env()
     kept = faults(mode, env)
-    # by default every 64 MB array is fresh pages; kept, only the first one is
-    assert default > 5 * kept, (default, kept)
+    # by default every 64 MB array is fresh pages (at least 32 faults even as 2 MB huge pages);
+    # kept, the first array's memory serves all the others
+    assert default >= 20 * 32 and default > 10 * kept, (default, kept)
 
 
 def test_switched_off_by_the_environment_variable() -> None:
