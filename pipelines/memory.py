@@ -7,7 +7,7 @@ pages that the kernel faults in and zeroes: on the 4.6 M-row benchmark, 1.1–3.
 in a 4–6 s run. With these settings large blocks come from the heap (``mmap_max`` 0), every
 thread allocates from that one heap (``arena_max`` 1), and freed memory stays there for the
 next array (``trim_threshold``, ``top_pad``): system CPU fell to 0.65–1.4 s and the stage's
-median time by a tenth to a seventh, for some 100 MB more at its peak (docs/metrics.md).
+median time by a tenth to a seventh, for up to 200 MB more at its peak (docs/metrics.md).
 
 The settings must be in place before the process starts threads, so they are applied where a
 process begins: the CLI's first line (``keep_freed_memory``) and the environment of the
