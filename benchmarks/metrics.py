@@ -238,9 +238,9 @@ def main(argv: list[str] | None = None) -> int:
         out = folder / "out"
         # The stage runs as the CLI and the nightly's kernels run it: with glibc keeping freed
         # memory for reuse (pipelines/memory.py), unless --default-malloc.
-        child_env = dict(os.environ) if args.default_malloc else memory.with_tunables(os.environ)
-        print("malloc: " + ("glibc defaults" if child_env.get("GLIBC_TUNABLES") == os.environ.get("GLIBC_TUNABLES")
-                            else f"the stages' settings (GLIBC_TUNABLES={child_env['GLIBC_TUNABLES']})"))
+        kept = memory.wanted() and not args.default_malloc
+        child_env = memory.with_tunables(os.environ) if kept else dict(os.environ)
+        print(f"malloc: the stages' settings ({memory.tunables()})" if kept else "malloc: glibc defaults")
         # Interleaved pairs: each pandas run is followed by its DuckDB runs, so a drift in the
         # machine's speed (a shared host) lands on both sides; the ratios are medians over pairs.
         runs = []
