@@ -7,26 +7,37 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 PYTHON  := $(BIN)/python
 KERNEL  := returns-workbench
-STAMP   := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
+STAMP     := $(VENV)/.installed-run-$(shell cat requirements.lock pyproject.toml | sha1sum | cut -c1-12)
+STAMP_DEV := $(VENV)/.installed-dev-$(shell cat requirements-dev.lock pyproject.toml | sha1sum | cut -c1-12)
+PIP       := $(PYTHON) -m pip install --disable-pip-version-check --progress-bar on
 RAW       ?= data/raw
 PROCESSED ?= data/processed
 REPORTS   ?= reports
 PYTEST_ARGS ?=
 
-.PHONY: help venv sample clean-data metrics report nightly lab test browser bench lock
+.PHONY: help venv venv-dev sample clean-data metrics report nightly lab test system bench lock
 
 help: ## List the targets and what they do
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -n "$(PY)" || { echo "Python 3.11 is needed (python3.11 or python3 on PATH)"; exit 1; }
-	@test -x $(PYTHON) || $(PY) -m venv $(VENV)
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.lock
-	$(PYTHON) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@test -x $(PYTHON) || { echo "Creating .venv with $(PY)"; $(PY) -m venv $(VENV); }
+	@echo "Installing $$(grep -c '==' requirements.lock) pinned packages from requirements.lock into .venv (the first time takes a few minutes)"
+	$(PIP) -r requirements.lock
+	$(PIP) --quiet --no-deps -e .
 	$(PYTHON) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Returns Workbench" >/dev/null
-	@rm -f $(VENV)/.installed-*; touch $@
+	@rm -f $(VENV)/.installed-run-*; touch $@
 
-venv: $(STAMP) ## Create .venv from the lock file and register the Jupyter kernel
+$(STAMP_DEV): $(STAMP) requirements-dev.lock
+	@echo "Installing the test and Spark extras from requirements-dev.lock into .venv"
+	$(PIP) -r requirements-dev.lock
+	@rm -f $(VENV)/.installed-dev-*; touch $@
+
+venv: $(STAMP) ## Create .venv from requirements.lock and register the Jupyter kernel
+	@true
+
+venv-dev: $(STAMP_DEV) ## venv plus the test tools and the Spark engine (requirements-dev.lock)
 	@true
 
 sample: venv ## Write the seeded sample returns into data/raw when it holds no returns
@@ -48,20 +59,27 @@ nightly: venv ## The nightly run (cron and systemd call this): a dated run folde
 lab: venv ## Start JupyterLab on 127.0.0.1 with the project kernel
 	cd notebooks && ../$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser
 
-browser: ## Install Debian's chromium and fonts-noto-cjk when missing (report rendering and browser tests)
-	@if [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then true; \
-	else SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk poppler-utils >/dev/null; fi
+system: ## Install the Debian packages the tests need when missing: Chromium, CJK fonts, poppler, Java, LibreOffice
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
+	command -v soffice >/dev/null || missing="$$missing libreoffice-writer-nogui"; \
+	if [ -n "$$missing" ]; then echo "Installing with apt-get:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
 
-test: venv browser ## Set up, then run the whole test suite
+test: venv-dev system ## Set up, then run the whole test suite
 	$(PYTHON) -m pytest -n 2 $(PYTEST_ARGS)
 
-bench: venv ## Run the benchmarks (ingest, metrics, nightly) and print their ratios
+bench: venv-dev ## Run the benchmarks (ingest, metrics, nightly) and print their ratios
 	$(PYTHON) benchmarks/ingest.py
 	$(PYTHON) benchmarks/metrics.py
 	$(PYTHON) benchmarks/nightly.py
 
-lock: ## Re-resolve requirements.lock from pyproject.toml and sync environment.yml
+lock: ## Re-resolve requirements-dev.lock and requirements.lock from pyproject.toml, then sync environment.yml
 	$(PYTHON) -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra spark --python-version 3.11 -o requirements-dev.lock
+	$(BIN)/uv pip compile pyproject.toml --python-version 3.11 -c requirements-dev.lock -o requirements.lock
 	$(PYTHON) scripts/sync_environment.py

@@ -1,4 +1,4 @@
-"""Write environment.yml from requirements.lock so conda users get the same pinned versions.
+"""Write environment.yml from requirements-dev.lock so conda users get the same pinned versions.
 
 conda cannot run on the machines that build this project; tests/test_environment.py checks
 that the two files agree, and `make lock` runs this script after re-resolving the lock.
@@ -24,7 +24,7 @@ def pinned(lock: Path) -> list[tuple[str, str]]:
 
 def render(pins: list[tuple[str, str]]) -> str:
     lines = [
-        "# Generated from requirements.lock by scripts/sync_environment.py (make lock); do not edit.",
+        "# Generated from requirements-dev.lock by scripts/sync_environment.py (make lock); do not edit.",
         "# conda users: conda env create -f environment.yml && conda activate returns-workbench",
         "#              pip install --no-deps -e . && python -m ipykernel install --sys-prefix --name returns-workbench",
         "name: returns-workbench",
@@ -40,4 +40,4 @@ def render(pins: list[tuple[str, str]]) -> str:
 
 
 if __name__ == "__main__":
-    (ROOT / "environment.yml").write_text(render(pinned(ROOT / "requirements.lock")), encoding="utf-8")
+    (ROOT / "environment.yml").write_text(render(pinned(ROOT / "requirements-dev.lock")), encoding="utf-8")
