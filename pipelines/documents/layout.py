@@ -24,21 +24,37 @@ def text_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
 
 
-def lines_needed(text: str, width: float) -> int:
-    """Lines a wrapped cell of ``width`` character units needs for ``text`` (one line at least)."""
-    usable = max(width - 1.5, 2.0)
-    return sum(max(1, math.ceil(text_width(part) / usable)) for part in str(text).split("\n"))
+# A column of width w (in units of the default font's digit) is w × 7 + 5 pixels at 96 dpi; a
+# 10-pt CJK character is 13⅓ pixels wide; a cell keeps a few pixels of padding.
+CHAR_PX = BODY_SIZE * 96 / 72
+PADDING_PX = 6
+
+
+def chars_per_line(width: float, size: float = BODY_SIZE) -> int:
+    """CJK characters a wrapped cell of ``width`` holds on one line."""
+    return max(1, math.floor((width * 7 + 5 - PADDING_PX) / (CHAR_PX * size / BODY_SIZE)))
+
+
+def lines_needed(text: str, width: float, size: float = BODY_SIZE) -> int:
+    """Lines a wrapped cell of ``width`` needs for ``text`` (one line at least)."""
+    per_line = chars_per_line(width, size)
+    return sum(max(1, math.ceil(text_width(part) / 2 / per_line)) for part in str(text).split("\n"))
 
 
 def row_height(lines: int, size: float = BODY_SIZE) -> float:
     return round(lines * LINE_HEIGHT * size / BODY_SIZE + 4, 1)
 
 
-def header_width(label: str, max_lines: int = 3, min_width: float = 6.0) -> float:
-    """A value column as narrow as its label allows: at most three characters a line, three lines."""
+def width_for(chars: int) -> float:
+    """The narrowest column width whose wrapped cells hold ``chars`` CJK characters a line."""
+    return math.ceil((chars * CHAR_PX + PADDING_PX + 1 - 5) / 7 * 10) / 10  # a pixel to spare for rounding
+
+
+def header_width(label: str) -> float:
+    """A value column as narrow as its label allows, broken into even lines: 4 | 4+3 | 3+3+3 characters."""
     chars = math.ceil(text_width(label) / 2)
-    lines = min(max_lines, math.ceil(chars / 3))
-    return max(min_width, math.ceil(chars / lines) * 2 + 1.5)
+    lines = 1 if chars <= 4 else 2 if chars <= 8 else 3
+    return width_for(max(3, math.ceil(chars / lines)))
 
 
 def formats(wb: Any) -> dict[str, Any]:
@@ -50,8 +66,8 @@ def formats(wb: Any) -> dict[str, Any]:
         "subtitle": {**base, "font_size": 11},
         "subtitle_right": {**base, "font_size": 11, "align": "right"},
         "header": {**box, "bold": True, "align": "center", "text_wrap": True, "bg_color": HEADER_FILL},
-        "name_prefilled": {**box, "locked": False, "bg_color": PREFILLED, "num_format": "@"},
-        "name_input": {**box, "locked": False, "num_format": "@"},
+        "name_prefilled": {**box, "locked": False, "bg_color": PREFILLED, "num_format": "@", "text_wrap": True},
+        "name_input": {**box, "locked": False, "num_format": "@", "text_wrap": True},
         "count_prefilled": {**box, "locked": False, "bg_color": PREFILLED, "align": "center", "num_format": "0"},
         "count_input": {**box, "locked": False, "align": "center", "num_format": "0"},
         "score_input": {**box, "locked": False, "align": "center", "num_format": "0.0"},

@@ -11,6 +11,7 @@ data area is a formula or hidden, so what a person sees is what the clean stage 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +39,7 @@ FIRST_DATA_ROW = HEADER_ROW + 2
 SPARE_ROWS = 20  # blank rows after the registry's branches, for branches it does not list
 EMPTY_FORM_ROWS = 300  # rows of a form with no registry branches (the largest county has 420; rows can be inserted)
 NAME_WIDTH_MAX = 36  # a branch name longer than this wraps
-EMPTY_NAME_WIDTH = {"township": 12, "branch": 24}  # name columns of a form with no registry names
+EMPTY_NAME_CHARS = {"township": 8, "branch": 14}  # room in the name columns of a form with no registry names
 
 
 class TemplateError(ValueError):
@@ -134,14 +135,14 @@ def write_template(
 
 
 def _widths(cols: tuple[FormColumn, ...], branches: pd.DataFrame) -> list[float]:
-    """Name columns as wide as the longest name (an empty form gets room for typical names)."""
+    """Name columns as wide as the longest name or label on one line (an empty form gets room for typical names)."""
     widths = []
     for col in cols:
         if col.kind == "name":
             values = branches[col.name].dropna().astype(str).tolist() if len(branches) else []
-            typical = EMPTY_NAME_WIDTH[col.name] if not values else 10
-            longest = max([layout.text_width(v) for v in values] + [layout.text_width(col.label) // 2, typical])
-            widths.append(min(longest + 2, NAME_WIDTH_MAX))
+            longest = max([layout.text_width(v) for v in values] + [layout.text_width(col.label)])
+            chars = max(math.ceil(longest / 2), 0 if values else EMPTY_NAME_CHARS[col.name])
+            widths.append(min(layout.width_for(chars + 1), NAME_WIDTH_MAX))
         else:
             widths.append(layout.header_width(col.label))
     return widths
@@ -198,6 +199,10 @@ def _write_form(wb, fmt, county: str, period: dt.date, branches: pd.DataFrame, b
     for r in range(n):
         row = FIRST_DATA_ROW + r
         given = branches.iloc[r] if r < len(branches) else None
+        if given is not None:  # a name longer than its column wraps: the row grows to show it whole
+            lines = max(layout.lines_needed(str(given[c.name]), widths[at[c.name]]) for c in cols if c.kind == "name")
+            if lines > 1:
+                ws.set_row(row, layout.row_height(lines))
         for c, col in enumerate(cols):
             value = None if given is None else given.get(col.name)
             if value is not None and not pd.isna(value):

@@ -247,18 +247,21 @@ def _compiled(ws) -> dict[str, tuple[object, list[str]]]:
     return out
 
 
-def _evaluate(fn, inputs: list[str], row: dict[str, object]) -> bool:
+def _evaluate(fn, inputs: list[str], row: dict[str, object], cache: dict) -> bool:
+    """The formula's value on this row's cells (blanks as Excel's empty cell); equal inputs computed once."""
     import schedula
 
     letters = {get_column_letter(i): name for name, i in column_numbers().items()}
-    args = []
-    for ref in inputs:  # "D5" or "P5:T5" → this row's values, blanks as Excel's empty cell
+    values = []
+    for ref in inputs:  # "D5" or "P5:T5" → this row's values
         cells = re.findall(r"([A-Z]+)\d+", ref)
         lo, hi = (column_numbers()[letters[cells[0]]], column_numbers()[letters[cells[-1]]])
-        values = [row.get(letters[get_column_letter(c)]) for c in range(lo, hi + 1)]
-        args.append(np.array([[schedula.EMPTY if v is None else v for v in values]], dtype=object))
-    value = fn(*args)
-    return bool(np.asarray(value).ravel()[0])
+        values.append(tuple(row.get(letters[get_column_letter(c)]) for c in range(lo, hi + 1)))
+    key = (id(fn), tuple(values))
+    if key not in cache:
+        args = [np.array([[schedula.EMPTY if v is None else v for v in vs]], dtype=object) for vs in values]
+        cache[key] = bool(np.asarray(fn(*args)).ravel()[0])
+    return cache[key]
 
 
 def _random_rows(n: int, seed: int = 17) -> list[dict[str, object]]:
@@ -296,14 +299,14 @@ def _random_rows(n: int, seed: int = 17) -> list[dict[str, object]]:
 def test_the_validation_formulas_accept_exactly_the_rows_the_clean_stage_keeps(tmp_path):
     """Evaluate each cell's validation formula on rows near every edge; a row passes when all its
     non-blank cells pass. The same rows typed into the template and cleaned: kept ⇔ passed."""
-    form = write_template("平远县", "2005-03-04", tmp_path / "empty.xlsx", processed=tmp_path / "none", blank_rows=400).path
+    form = write_template("平远县", "2005-03-04", tmp_path / "empty.xlsx", processed=tmp_path / "none", blank_rows=250).path
     ws = openpyxl.load_workbook(form).worksheets[0]
     compiled = _compiled(ws)
     rules = form_rules()
-    rows = _random_rows(400)
-    passed = set()
+    rows = _random_rows(250)
+    passed, cache = set(), {}
     for row in rows:
-        ok = all(row.get(name) is None or _evaluate(fn, inputs, row) for name, (fn, inputs) in compiled.items())
+        ok = all(row.get(name) is None or _evaluate(fn, inputs, row, cache) for name, (fn, inputs) in compiled.items())
         ok &= row.get("has_work_plan") in (None, rules.yes, rules.no)
         if ok:
             passed.add(row["branch"])
@@ -311,7 +314,7 @@ def test_the_validation_formulas_accept_exactly_the_rows_the_clean_stage_keeps(t
     fill_rows(form, raw / "2005-03-04" / "平远县.xlsx", rows)
     result = clean(raw, tmp_path / "out")
     kept = set(result.returns["branch"])
-    assert 0.25 * len(rows) < len(passed) < 0.75 * len(rows)  # both sides of every edge were tried
+    assert 0.2 * len(rows) < len(passed) < 0.8 * len(rows)  # both sides of every edge were tried
     assert set(result.rejects["rule"]) >= {"studied_gt_members", "test_takers_gt_members", "outreach_gt_special",
                                            "sheets_returned_gt_test_takers", "score_out_of_range",
                                            "score_without_takers", "negative_count", "unparseable_value"}
@@ -352,14 +355,24 @@ def test_frozen_panes_widths_and_print_setup(pingyuan, truth):
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows == f"${HEADER_ROW + 1}:${HEADER_ROW + 2}"
     assert "&P" in ws.oddFooter.center.text
-    widths = {c.name: ws.column_dimensions[get_column_letter(i)].width for c, i in
-              zip(form_columns(), range(1, 21))}
+    widths = _widths(ws)
     longest = max(layout.text_width(b) for b in _registry_rows(truth, "平远县")["branch"])
-    assert widths["branch"] >= longest
+    assert layout.chars_per_line(widths["branch"]) * 2 >= longest  # every registry name on one line
+    assert layout.lines_needed(load.label("township", "zh"), widths["township"]) == 1
     leaf_height = ws.row_dimensions[HEADER_ROW + 2].height
     for col in form_columns():
-        lines = layout.lines_needed(col.label, widths[col.name] - 0.7)  # xlsxwriter stores width + padding
+        lines = layout.lines_needed(col.label, widths[col.name])
         assert lines <= 3 and leaf_height >= layout.row_height(lines) - 0.75, col.name  # heights go by pixels
+    assert sum(w * 7 + 5 for w in widths.values()) < 1.35 * (297 - 20.3) / 25.4 * 96  # printed at 75 % or more
+
+
+def _widths(ws) -> dict[str, float]:
+    """Column widths as set (xlsxwriter stores w + 5/7 and one <col> for a run of equal widths)."""
+    stored = {}
+    for dim in ws.column_dimensions.values():
+        for c in range(dim.min, dim.max + 1):
+            stored[c] = dim.width - 5 / 7
+    return {col.name: stored[i] for i, col in enumerate(form_columns(), start=1)}
 
 
 def test_instructions_sheet_explains_every_column_from_the_domain_files(pingyuan):
