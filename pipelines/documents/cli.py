@@ -1,8 +1,8 @@
 """`python -m pipelines template --county 平远县 --period 2005-03-04 --out FILE.xlsx`: the return form.
 
-Exit status 0 when the form was written; 2 when the county is not in counties.yaml or the period
-is not a real YYYY-MM-DD date (one line on stderr, in Chinese and English); 1 when it could not
-be written.
+Exit status 0 when the form was written; 2 when the county is not in counties.yaml, the period
+is not a real YYYY-MM-DD date or the output is not an .xlsx file (one line on stderr, in Chinese
+and English); 1 when the registry could not be read or the form could not be written.
 """
 
 from __future__ import annotations
@@ -33,12 +33,17 @@ def run(args: argparse.Namespace) -> int:
                                 blank_rows=args.blank_rows, counties_file=args.counties)
     except TemplateError as exc:
         print(f"template: {exc.line()}", file=sys.stderr)
-        return 2
+        return exc.status
     except OSError as exc:
         print(f"template: 无法写入 {args.out}({exc.strerror}) / cannot write {args.out}: {exc}", file=sys.stderr)
         return 1
-    source = (f"{result.branches} branches from {result.registry}" if result.branches
-              else f"no branches of {result.county} in {result.registry or Path(args.processed) / config.REGISTRY_FILE}")
+    registry = Path(args.processed) / config.REGISTRY_FILE
+    if result.branches:
+        source = f"{result.branches} branches from {result.registry}"
+    elif result.registry is None:
+        source = f"no registry at {registry}: an empty form"
+    else:
+        source = f"no branch of {result.county} in {registry}: an empty form"
     print(f"template: wrote {result.path} ({result.county}, 统计截至 {result.period.isoformat()}; "
           f"{source}; {result.blank_rows} blank rows)")
     return 0

@@ -45,10 +45,11 @@ EMPTY_NAME_CHARS = {"township": 8, "branch": 14}  # room in the name columns of 
 class TemplateError(ValueError):
     """A request the form cannot be built for; carries the reason in Chinese and English."""
 
-    def __init__(self, message_en: str, message_zh: str) -> None:
+    def __init__(self, message_en: str, message_zh: str, *, status: int = 2) -> None:
         super().__init__(message_en)
         self.message_en = message_en
         self.message_zh = message_zh
+        self.status = status  # the CLI's exit status: 2 for a request it cannot take, 1 for an input it cannot read
 
     def line(self) -> str:
         return f"{self.message_zh} / {self.message_en}"
@@ -70,10 +71,10 @@ def resolve_county(name: str, counties_file: Path = config.COUNTIES_FILE) -> str
     """The canonical county for a name or alias of counties.yaml; TemplateError when it names none."""
     county = CountyTable.from_yaml(Path(counties_file)).resolve(name)
     if county is None:
-        known = "、".join(load.county_order(Path(counties_file)))
+        known = load.county_order(Path(counties_file))
         raise TemplateError(
-            f"unknown county {name!r}: not a name or alias in {counties_file} ({known})",
-            f"未知的县(市、区)「{name}」:不在 counties.yaml 的名称或别名中({known})",
+            f"unknown county {name!r}: not a name or alias in {counties_file} ({', '.join(known)})",
+            f"未知的县(市、区)「{name}」:不在 counties.yaml 的名称或别名中({'、'.join(known)})",
         )
     return county
 
@@ -96,7 +97,10 @@ def registry_branches(county: str, processed: Path) -> tuple[pd.DataFrame, Path 
     path = Path(processed) / config.REGISTRY_FILE
     if not path.is_file():
         return pd.DataFrame(columns=["township", "branch", "members"]), None
-    reg = io.read_parquet(path, columns=["county", "township", "branch", "members"])
+    try:
+        reg = io.read_parquet(path, columns=["county", "township", "branch", "members"])
+    except (OSError, ValueError, KeyError) as exc:  # not Parquet, or not the registry's columns
+        raise TemplateError(f"cannot read the registry {path}: {exc}", f"无法读取党组织名册 {path}:{exc}", status=1) from exc
     rows = reg.loc[reg["county"] == county, ["township", "branch", "members"]].reset_index(drop=True)
     return rows, path
 
@@ -116,6 +120,9 @@ def write_template(
     lists no branch of the county, the form is empty with EMPTY_FORM_ROWS rows. ``blank_rows``
     overrides the number of empty rows (default SPARE_ROWS after the registry's branches).
     """
+    if Path(out).suffix.lower() != ".xlsx":
+        raise TemplateError(f"the form is an .xlsx workbook: --out {out} must end in .xlsx",
+                            f"报表模板为 .xlsx 工作簿,输出文件名 {out} 应以 .xlsx 结尾")
     county = resolve_county(county, counties_file)
     period = parse_period(period) if isinstance(period, str) else period
     branches, registry = registry_branches(county, Path(processed) if processed else config.PROCESSED_DIR)

@@ -147,6 +147,13 @@ def test_cli_writes_the_form_and_refuses_unknown_counties_and_dates(tmp_path, pr
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and all(w in err for w in words)
         assert re.search(r"[\u4e00-\u9fff]", err) and not target.exists()
+    assert main(["template", "--county", "平远县", "--period", "2005-03-04", "--out", str(tmp_path / "form.xls")]) == 2
+    assert ".xlsx" in capsys.readouterr().err and not (tmp_path / "form.xls").exists()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / config.REGISTRY_FILE).write_bytes(b"not parquet")
+    assert main(["template", "--county", "平远县", "--period", "2005-03-04", "--out", str(tmp_path / "b.xlsx"),
+                 "--processed", str(tmp_path / "broken")]) == 1
+    assert "registry.parquet" in capsys.readouterr().err and not (tmp_path / "b.xlsx").exists()
 
 
 # ----------------------------------------------------------------------------- round trip through clean
