@@ -132,7 +132,8 @@ def write_template(
     out = Path(out)
     with io.atomic_path(out) as tmp:
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False})
-        wb.set_properties({"title": form_text()["title"].format(county=county), "author": config.KERNEL_NAME,
+        # dated by its period, so the same request writes the same bytes
+        wb.set_properties({"title": form_text()["title"].format(county=county),
                            "created": dt.datetime.combine(period, dt.time(0, 0))})
         fmt = layout.formats(wb)
         _write_form(wb, fmt, county, period, branches, blank)
@@ -156,10 +157,9 @@ def _widths(cols: tuple[FormColumn, ...], branches: pd.DataFrame) -> list[float]
 
 
 def _write_form(wb, fmt, county: str, period: dt.date, branches: pd.DataFrame, blank: int) -> None:  # noqa: ANN001
+    """The sheet the county fills: title, 统计截至 line, header, rows, input rules, signature line."""
     text = form_text()
     cols = form_columns()
-    rules = form_rules()
-    at = {c.name: i for i, c in enumerate(cols)}
     last_col = len(cols) - 1
     ws = wb.add_worksheet(text["sheet"])
     ws.activate()
@@ -167,17 +167,26 @@ def _write_form(wb, fmt, county: str, period: dt.date, branches: pd.DataFrame, b
     widths = _widths(cols, branches)
     for i, w in enumerate(widths):
         ws.set_column(i, i, w)
-
-    # title and the 统计截至 line
     ws.set_row(TITLE_ROW, 32)
     ws.merge_range(TITLE_ROW, 0, TITLE_ROW, last_col, text["title"].format(county=county), fmt["title"])
     ws.set_row(PERIOD_ROW, 22)
-    split = at["members"]  # the period under the names, the filer over the figures
+    split = [c.name for c in cols].index("members")  # the date above the names, the filer above the figures
     ws.merge_range(PERIOD_ROW, 0, PERIOD_ROW, split, text["period_line"].format(date=date_text(period)), fmt["subtitle"])
     ws.merge_range(PERIOD_ROW, split + 1, PERIOD_ROW, last_col, text["filer_line"].format(county=county),
                    fmt["subtitle_right"])
+    _header(ws, fmt, cols, widths)
+    last_row = _rows(ws, fmt, cols, widths, branches, blank)
+    _input_rules(ws, fmt, cols, last_row)
+    sign_row = last_row + 2  # a row the clean stage skips: it starts with 填表人
+    _signature(ws, fmt, sign_row, last_col, text["signature"])
+    ws.freeze_panes(FIRST_DATA_ROW, [c.name for c in cols].index("branch") + 1)
+    ws.protect("", {"format_columns": True, "format_rows": True, "insert_rows": True, "delete_rows": True,
+                    "select_locked_cells": True, "select_unlocked_cells": True})
+    layout.a4_landscape(ws, repeat=(HEADER_ROW, HEADER_ROW + 1), last_row=sign_row, last_col=last_col)
 
-    # two-row header: a group cell merged over its leaves, a column outside groups merged down
+
+def _header(ws, fmt, cols: tuple[FormColumn, ...], widths: list[float]) -> None:  # noqa: ANN001
+    """Two rows: a group cell merged over its leaves; a column outside any group merged down both rows."""
     leaf_lines = max(layout.lines_needed(c.label, w) for c, w in zip(cols, widths))
     ws.set_row(HEADER_ROW, layout.row_height(1) + 4)
     ws.set_row(HEADER_ROW + 1, layout.row_height(leaf_lines))
@@ -200,51 +209,51 @@ def _write_form(wb, fmt, county: str, period: dt.date, branches: pd.DataFrame, b
             ws.write(HEADER_ROW + 1, k, cols[k].label, fmt["header"])
         i = j + 1
 
-    # data rows: the registry's branches, then blank rows
+
+_INPUT_STYLE = {"name": "name_input", "count": "count_input", "score": "score_input", "yes_no": "choice_input"}
+
+
+def _rows(ws, fmt, cols, widths, branches: pd.DataFrame, blank: int) -> int:  # noqa: ANN001
+    """The registry's branches (names and members pre-filled), then blank rows; returns the last row."""
     n = len(branches) + blank
-    last_row = FIRST_DATA_ROW + n - 1
+    names = [(i, c) for i, c in enumerate(cols) if c.kind == "name"]
     for r in range(n):
         row = FIRST_DATA_ROW + r
         given = branches.iloc[r] if r < len(branches) else None
         if given is not None:  # a name longer than its column wraps: the row grows to show it whole
-            lines = max(layout.lines_needed(str(given[c.name]), widths[at[c.name]]) for c in cols if c.kind == "name")
+            lines = max(layout.lines_needed(str(given[c.name]), widths[i]) for i, c in names)
             if lines > 1:
                 ws.set_row(row, layout.row_height(lines))
-        for c, col in enumerate(cols):
+        for i, col in enumerate(cols):
             value = None if given is None else given.get(col.name)
-            if value is not None and not pd.isna(value):
-                kind = "name" if col.kind == "name" else "count"
-                ws.write(row, c, value if kind == "name" else int(value), fmt[f"{kind}_prefilled"])
+            if value is None or pd.isna(value):
+                ws.write_blank(row, i, None, fmt[_INPUT_STYLE[col.kind]])
+            elif col.kind == "name":
+                ws.write_string(row, i, str(value), fmt["name_prefilled"])
             else:
-                style = {"name": "name_input", "count": "count_input", "score": "score_input", "yes_no": "choice_input"}
-                ws.write_blank(row, c, None, fmt[style[col.kind]])
+                ws.write_number(row, i, int(value), fmt["count_prefilled"])
+    return FIRST_DATA_ROW + n - 1
 
-    # input rules: a message on every column, a validation and a warning colour on every value column
-    for c, col in enumerate(cols):
+
+def _input_rules(ws, fmt, cols, last_row: int) -> None:  # noqa: ANN001
+    """A Chinese input message on every column; a validation and a warning colour on every value column."""
+    rules = form_rules()
+    at = {c.name: i for i, c in enumerate(cols)}
+    for i, col in enumerate(cols):
         message = {"input_title": col.label[:32], "input_message": input_message(col)[:255]}
         formula = valid_formula(col, at, FIRST_DATA_ROW, rules)
         if formula is None:
-            ws.data_validation(FIRST_DATA_ROW, c, last_row, c, {"validate": "any", **message})
+            ws.data_validation(FIRST_DATA_ROW, i, last_row, i, {"validate": "any", **message})
             continue
         error = {"error_title": f"{col.label}填写有误"[:32], "error_message": f"{col.label}：{rule_text(col)}。"[:255]}
         if col.kind == "yes_no":
-            ws.data_validation(FIRST_DATA_ROW, c, last_row, c,
-                               {"validate": "list", "source": [rules.yes, rules.no], **message, **error})
+            check = {"validate": "list", "source": [rules.yes, rules.no]}
         else:
-            ws.data_validation(FIRST_DATA_ROW, c, last_row, c,
-                               {"validate": "custom", "value": f"={formula}", "ignore_blank": True, **message, **error})
-        ws.conditional_format(FIRST_DATA_ROW, c, last_row, c, {
+            check = {"validate": "custom", "value": f"={formula}", "ignore_blank": True}
+        ws.data_validation(FIRST_DATA_ROW, i, last_row, i, {**check, **message, **error})
+        ws.conditional_format(FIRST_DATA_ROW, i, last_row, i, {
             "type": "formula", "criteria": f"={invalid_formula(col, at, FIRST_DATA_ROW, rules)}", "format": fmt["invalid"],
         })
-
-    # signature line (a row the clean stage skips: it starts with 填表人)
-    sign_row = last_row + 2
-    _signature(ws, fmt, sign_row, last_col, text["signature"])
-
-    ws.freeze_panes(FIRST_DATA_ROW, at["branch"] + 1)
-    ws.protect("", {"format_columns": True, "format_rows": True, "insert_rows": True, "delete_rows": True,
-                    "select_locked_cells": True, "select_unlocked_cells": True})
-    layout.a4_landscape(ws, repeat=(HEADER_ROW, HEADER_ROW + 1), last_row=sign_row, last_col=last_col)
 
 
 def _signature(ws, fmt, row: int, last_col: int, labels: list[str]) -> None:  # noqa: ANN001

@@ -138,6 +138,8 @@ def test_cli_writes_the_form_and_refuses_unknown_counties_and_dates(tmp_path, pr
     assert main(["template", "--county", "平远县", "--period", "2005-03-04", "--out", str(out),
                  "--processed", str(processed)]) == 0
     assert "190 branches" in capsys.readouterr().out
+    again = write_template("平远", "2005-03-04", tmp_path / "again.xlsx", processed=processed).path
+    assert again.read_bytes() == out.read_bytes()  # the same request writes the same bytes (an alias too)
     assert sorted(p.name for p in out.parent.iterdir()) == ["平远县.xlsx"]  # no temporary file left
     for county, period, words in (("广州市", "2005-03-04", ("广州市", "unknown county")),
                                   ("平远县", "2005-02-30", ("2005-02-30", "not a real date")),
