@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines import config, io
-from pipelines.metrics.indicators import Indicator, load_indicators
+from pipelines.domain.indicators import Indicator, load_indicators
 
 DOCS_FILE = config.PROJECT_ROOT / "docs" / "indicators.md"
 HEADER = """# Indicators (指标)
