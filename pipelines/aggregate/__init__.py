@@ -99,10 +99,11 @@ def aggregate(
     reg_t = eng.table(reg)
     periods_t = eng.table(reporting.periods_table(periods))
     values = eng.cache(branches.branch_values(returns, reg_t, indicators))
-    tables = units.unit_tables(values, reg_t, periods_t, indicators)
-    county = pd.concat([eng.frame(tables["county"]), eng.frame(tables["city"])], ignore_index=True)
-    county = _typed_units(county, indicators, township=False, known=known)
-    township = _typed_units(eng.frame(tables["township"]), indicators, township=True, known=known)
+    levels = eng.frame(units.all_levels(units.unit_tables(values, reg_t, periods_t, indicators)))
+    is_town = (levels.pop("level") == "township").to_numpy()
+    county = _typed_units(levels.loc[~is_town].drop(columns=["township", "township_id"]), indicators,
+                          township=False, known=known)
+    township = _typed_units(levels.loc[is_town], indicators, township=True, known=known)
 
     record = reporting.reporting(values, reg_t, periods_t)
     runs = eng.frame(reporting.missed_runs(record)) if known else pd.DataFrame(

@@ -36,6 +36,7 @@ class Engine:
     con: Any  # ibis.BaseBackend
     _owned: list[Any] = field(default_factory=list)
     _cached: list[ibis.Table] = field(default_factory=list)
+    _tables: int = 0
 
     def read_parquet(self, path: Path) -> ibis.Table:
         """A Parquet file, a folder of Parquet files, or a period-partitioned dataset (``period=…/``)."""
@@ -52,8 +53,12 @@ class Engine:
         return cached
 
     def table(self, frame: pd.DataFrame) -> ibis.Table:
-        """A small pandas frame (the registry, the periods) as a table of this engine."""
-        return ibis.memtable(frame)
+        """A small pandas frame (the registry, the periods) as a temporary table of this engine."""
+        self._tables += 1
+        name = f"rwb_frame_{id(self)}_{self._tables}"
+        if self.name == "spark":  # a named view: expressions cached in Spark can refer to it
+            return self.con.create_view(name, ibis.memtable(frame), overwrite=True)
+        return self.con.create_table(name, obj=frame, temp=True)
 
     def frame(self, expr: ibis.Table) -> pd.DataFrame:
         """Execute ``expr`` and return it as pandas (timestamps as datetime64[ns])."""
@@ -97,8 +102,9 @@ def _ns_schema(schema: pa.Schema) -> pa.Schema:
 
 
 def _spark_periods(table: ibis.Table) -> ibis.Table:
-    """Spark reads a nanosecond timestamp as a long (see ``connect``): make it a timestamp again."""
-    fixes = {c: (table[c] // 1000).as_timestamp("us") for c, t in table.schema().items()
+    """Spark reads a nanosecond timestamp as a long (see ``connect``): make it a timestamp again
+    (periods are dates at midnight, so whole seconds lose nothing)."""
+    fixes = {c: (table[c] // 1_000_000_000).as_timestamp("s") for c, t in table.schema().items()
              if c == "period" and t.is_integer()}
     return table.mutate(**fixes) if fixes else table
 

@@ -69,7 +69,7 @@ def _on_grid(grid: pd.DataFrame, frame: pd.DataFrame, column: str, fill: float |
     f = frame.copy()
     f["period"] = pd.to_datetime(f["period"]).astype("datetime64[ns]")
     f["county"] = f["county"].astype("str")
-    f = f.groupby(["period", "county"], sort=False)[column].sum().reset_index()
+    f = f.groupby(["period", "county"], sort=False)[column].sum(min_count=1).reset_index()
     s = grid.merge(f, on=["period", "county"], how="left")[column]
     return s.fillna(fill) if fill is not None else s
 

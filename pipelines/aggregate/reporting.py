@@ -9,6 +9,7 @@ is one finding, not ten.
 from __future__ import annotations
 
 import ibis
+import ibis.expr.datatypes as dt
 import pandas as pd
 
 
@@ -37,7 +38,8 @@ PUBLIC = ("period", "county", "township", "branch", "members", "reported")
 
 def public(record: ibis.Table) -> ibis.Table:
     """reporting.parquet's columns (docs/contracts.md), in the county order, then township and branch."""
-    return record.order_by(["period", "county_idx", "township", "branch_id"]).select(*PUBLIC)
+    ordered = record.order_by(["period", "county_idx", "township", "branch_id"])
+    return ordered.select(*PUBLIC).mutate(period=ordered.period.cast(dt.Timestamp(scale=9)))
 
 
 def missed_runs(record: ibis.Table) -> ibis.Table:

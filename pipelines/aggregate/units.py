@@ -90,3 +90,14 @@ def unit_tables(
         "county": with_rates(county, indicators),
         "city": with_rates(city, indicators),
     }
+
+
+def all_levels(tables: dict[str, ibis.Table]) -> ibis.Table:
+    """The three levels as one table (``level`` column; township null above it): one query, one compile."""
+    schema = tables["township"].schema()
+    parts = []
+    for level in ("township", "county", "city"):
+        t = tables[level]
+        parts.append(t.select(**{c: (t[c] if c in t.columns else ibis.null()).cast(typ) for c, typ in schema.items()},
+                              level=ibis.literal(level)))
+    return ibis.union(*parts)

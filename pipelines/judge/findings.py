@@ -133,13 +133,17 @@ def rank(f: pd.DataFrame) -> pd.DataFrame:
     city_wide = f.loc[f["rules"].map(lambda r: "citywide" in r), ["period", "indicator"]].drop_duplicates()
     shared = pd.MultiIndex.from_frame(f[["period", "indicator"]]).isin(pd.MultiIndex.from_frame(city_wide))
     tier = shared & (f["level"] == "county").to_numpy() & f["rules"].map(lambda r: list(r) == ["below_target"]).to_numpy()
-    level = f["level"].map({lv: i for i, lv in enumerate(LEVELS)}).to_numpy()
-    severity = f["severity"].map({s: i for i, s in enumerate(SEVERITIES)}).to_numpy()
-    gap = f["gap_city"].fillna(f["gap_target"]).to_numpy(dtype=float, na_value=0.0)
-    latest = -f["period"].to_numpy().astype("datetime64[ns]").astype(np.int64)
-    order = np.lexsort((-gap, -f["members_affected"].to_numpy(dtype=float, na_value=0.0), -excess_members(f),
-                        level, severity, tier.astype(int), weak, latest))
-    out = f.iloc[order].reset_index(drop=True)
+    keys = pd.DataFrame({
+        "latest": -f["period"].to_numpy().astype("datetime64[ns]").astype(np.int64), "weak": weak,
+        "tier": tier.astype(int), "severity": f["severity"].map({s: i for i, s in enumerate(SEVERITIES)}).to_numpy(),
+        "level": f["level"].map({lv: i for i, lv in enumerate(LEVELS)}).to_numpy(),
+        "excess": -excess_members(f), "members": -f["members_affected"].to_numpy(dtype=float, na_value=0.0),
+        "gap": -f["gap_city"].fillna(f["gap_target"]).to_numpy(dtype=float, na_value=0.0),
+        # ties broken by place and indicator, so the order never depends on the engine's row order
+        "county": f["county"].astype("str").fillna(""), "township": f["township"].astype("str").fillna(""),
+        "branch": f["branch"].astype("str").fillna(""), "indicator": f["indicator"].astype("str"),
+    })
+    out = f.iloc[keys.sort_values(list(keys.columns), kind="stable").index.to_numpy()].reset_index(drop=True)
     out["rank"] = out.groupby("period", sort=False).cumcount() + 1
     return out[list(COLUMNS)]
 

@@ -30,6 +30,10 @@ RULES: dict[str, tuple[str, bool]] = {
 def data_quality(values: pd.DataFrame, counties: list[str], city_label: str, thresholds: Thresholds) -> pd.DataFrame:
     """data_quality.parquet: (period, county, check) with value, threshold, passed; ``score`` per county."""
     q = thresholds.quality
+    if values.empty:
+        return pd.DataFrame({"period": pd.Series(dtype="datetime64[ns]"), "county": pd.Series(dtype="str"),
+                             "check": pd.Series(dtype="str"), "value": pd.Series(dtype="Float64"),
+                             "threshold": pd.Series(dtype="Float64"), "passed": pd.Series(dtype="boolean")})
     dq = values.copy()
     key = dq["check"].map({c: RULES[c][0] for c in RULES})
     at_most = dq["check"].map({c: RULES[c][1] for c in RULES}).astype(bool)

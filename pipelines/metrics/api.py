@@ -138,8 +138,7 @@ def compute_metrics(
                "spark_remote": spark_remote}
     with engine(engine_name or config.ENGINE, out, **options) as eng:
         result, record = metrics_on(eng, processed, indicators, thresholds)
-        for name, frame in result.frames().items():
-            schema.validate_one(name, frame, indicators)
+        schema.validate(result.frames(), indicators)
         if write:
             with io.staged() as stage:
                 for name, frame in result.frames().items():

@@ -115,15 +115,12 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def validate_one(name: str, frame: pd.DataFrame, indicators: list[Indicator]) -> None:
-    """Raise when the output ``name`` breaks docs/contracts.md (pandera's SchemaError, or a ValueError
-    naming the missing columns)."""
-    missing = [c for c in COLUMNS.get(name, ()) if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name}: missing columns {missing}")
-    _schemas(indicators)[name].validate(frame)
-
-
 def validate(frames: dict[str, pd.DataFrame], indicators: list[Indicator]) -> None:
+    """Raise when an output breaks docs/contracts.md (pandera's SchemaError, or a ValueError naming
+    the missing columns)."""
+    schemas = _schemas(indicators)
     for name, frame in frames.items():
-        validate_one(name, frame, indicators)
+        missing = [c for c in COLUMNS.get(name, ()) if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{name}: missing columns {missing}")
+        schemas[name].validate(frame)
