@@ -1,7 +1,10 @@
 """actions.parquet: the few grouped actions (下一步工作) of each period, most urgent first.
 
-Findings of the city and the counties that are weak links are grouped by their indicators'
-``action`` (activities, study, test, special members, reporting, work plan). An action names only
+Three kinds, in this order: ``weak`` — the weak links (findings with status watch or alert) of
+the city and the counties, grouped by their indicators' ``action`` (activities, study, test,
+special members, reporting, work plan); ``short`` — a group where the city is short of a target
+although no place stands out (「全市尚有42名党员未参加学习」); ``scheduled`` — an activity not due
+yet that the city has still to complete (「按计划于3月4日前召开学习心得交流会」). An action names only
 the counties that fall behind: below the city average, or below the target where the city meets
 it — never a county above the city average, and never a county for one branch when the whole
 city's count is the story (branch findings never name a county here). Where the city itself is
@@ -18,8 +21,9 @@ from pipelines.domain.indicators import Indicator
 from pipelines.judge.status import WEAK
 from pipelines.params.thresholds import Thresholds
 
-COLUMNS = ("period", "rank", "action", "scope", "indicators", "counties", "townships", "outstanding", "count_unit",
-           "members_affected", "findings")
+COLUMNS = ("period", "rank", "kind", "action", "scope", "indicators", "counties", "townships", "outstanding",
+           "count_unit", "members_affected", "findings", "due")
+KINDS = ("weak", "short", "scheduled")
 EPS = 1e-9
 
 
@@ -74,18 +78,46 @@ def actions_table(findings: pd.DataFrame, status: pd.DataFrame, long: pd.DataFra
         else:
             count = float(np.nansum([f["outstanding"] for f in picked if f["indicator"] == lead.id]))
         rows.append({
-            "period": period, "first": int(group["rank"].min()), "action": action, "scope": scope,
+            "period": period, "kind": "weak", "order": float(group["rank"].min()), "action": action, "scope": scope,
             "indicators": inds, "counties": counties, "townships": townships, "outstanding": count,
             "count_unit": lead.count_unit,
             "members_affected": float(np.nansum(group["members_affected"].to_numpy(dtype=float, na_value=np.nan))),
-            "findings": len(group),
+            "findings": len(group), "due": pd.NaT,
         })
+    rows += _city_only(long, status, {(r["period"], r["action"]) for r in rows})
     if not rows:
         return empty()
-    out = pd.DataFrame(rows).sort_values(["period", "first"], ascending=[False, True], kind="stable")
+    out = pd.DataFrame(rows)
+    out["k"] = out["kind"].map({k: i for i, k in enumerate(KINDS)})
+    out = out.sort_values(["period", "k", "order"], ascending=[False, True, True], kind="stable")
     out["rank"] = out.groupby("period", sort=False).cumcount() + 1
     out = out.loc[out["rank"] <= most]
     return typed(out)
+
+
+def _city_only(long: pd.DataFrame, status: pd.DataFrame, done: set[tuple]) -> list[dict]:
+    """Actions for the city's own shortfalls where no place stands out (``short``, the most members
+    first) and for what is scheduled but not yet done (``scheduled``, the earliest due first)."""
+    city = long.loc[long["level"] == "city"].copy()
+    st = status.loc[status["level"] == "city"].set_index(["period", "indicator"])["status"]
+    city["status"] = st.reindex(pd.MultiIndex.from_frame(city[["period", "indicator"]])).to_numpy()
+    rows = []
+    for kind, statuses in (("short", WEAK), ("scheduled", ("scheduled",))):
+        part = city.loc[city["status"].isin(statuses)]
+        for (period, action), g in part.groupby(["period", "action"], sort=False):
+            if kind == "short" and (period, action) in done:  # its weak links' action speaks for it
+                continue
+            g = g.sort_values("members_affected", ascending=False, kind="stable")
+            lead = g.iloc[0]
+            rows.append({
+                "period": period, "kind": kind, "action": action, "scope": "city",
+                "order": float(-g["members_affected"].sum()) if kind == "short" else pd.Timestamp(g["due"].min()).value,
+                "indicators": list(g["indicator"]), "counties": [], "townships": [],
+                "outstanding": float(lead["outstanding"]), "count_unit": lead["count_unit"],
+                "members_affected": float(g["members_affected"].sum()), "findings": 0,
+                "due": g["due"].min() if kind == "scheduled" else pd.NaT,
+            })
+    return rows
 
 
 def empty() -> pd.DataFrame:
@@ -95,8 +127,9 @@ def empty() -> pd.DataFrame:
 def typed(f: pd.DataFrame) -> pd.DataFrame:
     out = f.copy()
     out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
-    for col in ("action", "scope", "count_unit"):
+    for col in ("kind", "action", "scope", "count_unit"):
         out[col] = out[col].astype("str")
+    out["due"] = pd.to_datetime(out["due"]).astype("datetime64[ns]")
     for col in ("rank", "outstanding", "members_affected", "findings"):
         out[col] = pd.to_numeric(out[col].astype(object), errors="coerce").astype("Float64").round().astype("Int64")
     return out[list(COLUMNS)].reset_index(drop=True)

@@ -122,7 +122,8 @@ def action(row: Any, lang: str = "zh", lead: str = "") -> str:
         ctx = {"outstanding": fmt.count(count, lang), "indicator": lead_ind.id}
         outstanding_text = str(_macros(lang).outstanding(ctx))
     return str(_macros(lang).action({
-        "scope": row["scope"], "action": row["action"], "lead": lead,
+        "kind": row.get("kind", "weak"), "scope": row["scope"], "action": row["action"], "lead": lead,
+        "due": None if fmt.is_missing(row.get("due")) else fmt.day(row["due"], lang),
         "what": sep.join(what_parts) if what_parts else lead_ind.label(lang, short=True),
         "counties": [county_name(c, lang) for c in row["counties"]],
         "townships": [(county_name(t["county"], lang) + ("" if lang == "zh" else " ") + t["township"])

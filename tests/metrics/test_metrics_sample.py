@@ -146,9 +146,14 @@ def test_actions_name_no_county_above_the_city(result):
     for a in acts.to_dict("records"):
         for county in a["counties"]:
             assert any(cm.at[county, i] < cm.at["全市", i] for i in a["indicators"]), (a["action"], county)
-    activities = lead(acts, action="activities")
+    activities = lead(acts, action="activities", kind="weak")
     assert activities["counties"][0] == "大埔县"
     assert {"county": "大埔县", "township": "光德镇"} in list(activities["townships"])
+    # the 交流会 are a next step too: scheduled, with their date, after the weak links' actions
+    reminder = lead(acts, kind="scheduled")
+    assert reminder["indicators"] == ["exchange_coverage"] and reminder["due"] == pd.Timestamp("2005-03-04")
+    assert list(acts["kind"]) == sorted(acts["kind"], key=["weak", "short", "scheduled"].index)
+    assert phrases.action(reminder).endswith("按计划于2005年3月4日前召开学习心得交流会。")
 
 
 def test_data_quality_sees_the_sample_habits(result):
