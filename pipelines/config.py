@@ -38,8 +38,10 @@ COUNTIES_FILE = DOMAIN_DIR / "counties.yaml"
 HEADERS_FILE = DOMAIN_DIR / "headers.yaml"
 TERMS_FILE = DOMAIN_DIR / "terms.yaml"
 INDICATORS_FILE = DOMAIN_DIR / "indicators.yaml"
+PINYIN_FILE = DOMAIN_DIR / "pinyin.yaml"
 THRESHOLDS_FILE = PARAMS_DIR / "thresholds.yaml"
 NIGHTLY_PARAMS_FILE = PARAMS_DIR / "nightly.yaml"
+REPORT_PARAMS_FILE = PARAMS_DIR / "report.yaml"
 
 # The Jupyter kernel that `make venv` registers for the project's virtual environment.
 KERNEL_NAME = "returns-workbench"
