@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from pipelines import config
+from pipelines import numbers as fmt
 from pipelines.domain import load
 from pipelines.domain.indicators import load_indicators
 from pipelines.judge.actions import COLUMNS as ACTION_COLUMNS
@@ -52,6 +53,7 @@ OPTIONAL_COLUMNS: dict[str, list[str]] = {
         "source_file", "source_sheet", "source_row", "column", "raw_value", "rule",
         "message_zh", "message_en", "period", "county", "branch",
     ],
+    config.REPORTING_FILE: ["period", "county", "township", "branch", "members", "reported"],
 }
 
 
@@ -109,6 +111,8 @@ class ReportData:
     trends: pd.DataFrame          # all periods
     manifest: pd.DataFrame        # this period (file-level rows with no period kept too)
     rejects: pd.DataFrame         # this period
+    reporting: pd.DataFrame = field(default_factory=pd.DataFrame)  # this period: branch × reported
+    processed: Path | None = None  # where the tables came from (the county pages read the branch rows lazily)
     language: str = "zh"
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -145,11 +149,42 @@ class ReportData:
     def spec(self, indicator: str) -> dict[str, Any]:
         return next(s for s in self.indicators if s["id"] == indicator)
 
-    def status_of(self, county: str, indicator: str) -> str:
-        """The judge's verdict on a county (or the city) for an indicator this period (no_data if none)."""
-        s = self.status
-        hit = s.loc[(s["level"] != "township") & (s["county"] == county) & (s["indicator"] == indicator), "status"]
-        return str(hit.iloc[0]) if len(hit) else "no_data"
+    def status_of(self, county: str, indicator: str, township: str | None = None) -> str:
+        """The judge's verdict on a county (or the city, or a township of a county) for an indicator
+        this period (no_data if none)."""
+        row = self.status_row(county, indicator, township)
+        return "no_data" if row is None else str(row["status"])
+
+    def status_row(self, county: str, indicator: str, township: str | None = None) -> dict[str, Any] | None:
+        """The status.parquet row of a unit and indicator this period (value, target, warning, status…)."""
+        index = self._status_index()
+        return index.get((str(county), "" if township is None else str(township), indicator))
+
+    def _status_index(self) -> dict[tuple[str, str, str], dict[str, Any]]:
+        if "status_index" not in self.extra:
+            s = self.status
+            keys = zip(s["county"].astype("str"),
+                       s["township"].astype("object").where(s["level"] == "township", "").fillna("").astype("str"),
+                       s["indicator"].astype("str"))
+            self.extra["status_index"] = dict(zip(keys, s.to_dict("records")))
+        return self.extra["status_index"]
+
+    def figure(self, county: str, indicator: str, value: Any = None, lang: str | None = None,
+               township: str | None = None) -> str:
+        """A unit's value of an indicator, printed with the decimals that keep it apart from the target
+        and the city's value beside it (99.95%, never 100% for a value short of 100%).
+
+        The target comes from status.parquet (the one the judge used); the rule is numbers.digits_apart.
+        """
+        lang = lang or self.language
+        spec = self.spec(indicator)
+        row = self.status_row(county, indicator, township)
+        if value is None:
+            value = None if row is None else row["value"]
+        city = self.status_row(self.city_label, indicator)
+        others = [row["target"] if row is not None else None, city["value"] if city is not None else None]
+        digits = fmt.digits_apart(value, others, spec["unit"])
+        return fmt.value(value, spec["unit"], lang, digits)
 
 
 def ordered(df: pd.DataFrame, column: str = "county") -> pd.DataFrame:
@@ -195,5 +230,7 @@ def load_report_data(processed: Path | None = None, period: str | None = None, l
         trends=tables[config.TRENDS_FILE],
         manifest=_with_undated(tables[config.MANIFEST_FILE], when),
         rejects=_with_undated(tables[config.REJECTS_FILE], when),
+        reporting=_at(tables[config.REPORTING_FILE], when),
+        processed=processed,
         language=language,
     )
