@@ -1,4 +1,5 @@
-"""`python -m pipelines report`: execute notebooks/03_report.ipynb with papermill, render HTML and PDF."""
+"""`python -m pipelines report`: execute notebooks/03_report.ipynb with papermill, render the HTML
+(with report.xlsx beside it) and the PDF."""
 
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: the reports folder)")
     parser.add_argument("--period", default=None, help="YYYY-MM-DD (default: the latest period)")
     parser.add_argument("--language", choices=["zh", "en"], default="zh")
-    parser.add_argument("--thresholds", type=Path, default=None, help="thresholds YAML (default: pipelines.config)")
+    parser.add_argument("--issuer", default=None, help="the 落款's issuing office (default: pipelines/params/report.yaml)")
+    parser.add_argument("--issue-date", default=None, help="YYYY-MM-DD of the 落款 (default: the period's date)")
+    parser.add_argument("--addressee", default=None, help="主送机关 above the text (default: none)")
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF")
 
 
 def execute(out: Path, processed: Path | None, period: str | None, language: str,
-            thresholds: Path | None) -> Path:
+            issuer: str | None = None, issue_date: str | None = None, addressee: str | None = None) -> Path:
     """Run the notebook under papermill (cwd notebooks/, project kernel); return the executed copy."""
     import papermill as pm
 
@@ -34,7 +37,7 @@ def execute(out: Path, processed: Path | None, period: str | None, language: str
             parameters={
                 "processed_dir": str(Path(processed).resolve()) if processed else None,
                 "period": period, "language": language,
-                "thresholds_file": str(Path(thresholds).resolve()) if thresholds else None,
+                "issuer": issuer, "issue_date": issue_date, "addressee": addressee,
             },
             kernel_name=config.KERNEL_NAME, cwd=str(config.NOTEBOOKS_DIR), progress_bar=False,
         )
@@ -48,9 +51,12 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else config.REPORTS_DIR
     out.mkdir(parents=True, exist_ok=True)
     suffix = "" if args.language == "zh" else f".{args.language}"
-    executed = execute(out, args.processed, args.period, args.language, args.thresholds)
+    executed = execute(out, args.processed, args.period, args.language, args.issuer, args.issue_date, args.addressee)
     html = render_html(executed, out / f"report{suffix}.html")
     print(html)
+    xlsx = html.with_suffix(".xlsx")
+    if xlsx.exists():
+        print(xlsx)
     if not args.no_pdf:
         pdf = render_pdf(html, out / f"report{suffix}.pdf")
         if pdf is None:

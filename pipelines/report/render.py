@@ -1,11 +1,16 @@
-"""Executed notebook → self-contained offline HTML (nbconvert) → A4 PDF (headless Chromium).
+"""Executed notebook → self-contained offline HTML (nbconvert), its downloads beside it
+(report.xlsx) → A4 PDF (headless Chromium).
 
-The HTML makes no request to any other host: the template drops require.js, MathJax and
-mermaid, and inlines plotly.js once. The PDF is Chromium's print-to-PDF of that file.
+The HTML makes no request to any other host: the template drops require.js, MathJax and mermaid,
+and inlines plotly.js once, started after the first paint. A download the notebook made (the
+workbook, display.download) is written beside the HTML under the HTML's name (report.xlsx beside
+report.html). The PDF is Chromium's print of that file once every chart is drawn and every folded
+section opened; the page numbers and the date come from the page's own CSS margin boxes.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import shutil
 import subprocess
@@ -17,7 +22,7 @@ import plotly
 from nbconvert import HTMLExporter
 
 from pipelines import config
-from pipelines.io import atomic_path, write_text
+from pipelines.io import atomic_path, write_bytes, write_text
 
 TEMPLATE_DIR = config.TEMPLATES_DIR / "nbconvert"
 TEMPLATE_NAME = "rwb_report"
@@ -55,7 +60,24 @@ def render_html(executed_notebook: Path, html_path: Path) -> Path:
     language = nb.metadata.get("papermill", {}).get("parameters", {}).get("language") or "zh"
     exporter.language_code = "zh-CN" if language == "zh" else language
     body, _ = exporter.from_notebook_node(nb, resources=resources)
-    return _readable(write_text(body, html_path))
+    html_file = _readable(write_text(body, html_path))
+    write_downloads(nb, html_file)
+    return html_file
+
+
+def write_downloads(nb: nbformat.NotebookNode, html_path: Path) -> list[Path]:
+    """Write each download the notebook carries (display.download) beside the HTML, named after it:
+    report.html → report.xlsx, report.en.html → report.en.xlsx."""
+    from pipelines.report.display import DOWNLOAD_MIME
+
+    written = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            item = out.get("data", {}).get(DOWNLOAD_MIME)
+            if item:
+                target = Path(html_path).with_suffix("." + str(item["suffix"]))
+                written.append(_readable(write_bytes(base64.b64decode(item["base64"]), target)))
+    return written
 
 
 def _readable(path: Path) -> Path:
@@ -84,10 +106,11 @@ def _pdf_playwright(binary: str, html_path: Path, tmp: Path) -> None:
             page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:", "blob:"))
                        else route.abort())
             page.goto(html_path.resolve().as_uri(), wait_until="load")
-            page.wait_for_timeout(300)
-            page.evaluate("document.querySelectorAll('details.drill-county').forEach(d => d.open = true)")
+            page.wait_for_function("document.documentElement.getAttribute('data-charts') !== null", timeout=120_000)
+            page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
             page.emulate_media(media="print")
-            page.pdf(path=str(tmp), format="A4", print_background=True, prefer_css_page_size=True)
+            page.pdf(path=str(tmp), format="A4", print_background=True, prefer_css_page_size=True,
+                     display_header_footer=False)
         finally:
             browser.close()
 
