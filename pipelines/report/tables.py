@@ -64,7 +64,7 @@ def indicator_specs(status: pd.DataFrame) -> list[dict[str, Any]]:
     specs = []
     for ind in load_indicators():
         spec = {k: getattr(ind, k) for k in ("id", "zh", "en", "short_zh", "short_en", "unit", "direction",
-                                             "count_unit", "colour")}
+                                             "count_unit")}
         spec["judged"] = ind.id in used.index
         spec["target"] = float(used.at[ind.id, "target"]) if spec["judged"] else None
         spec["warning"] = float(used.at[ind.id, "warning"]) if spec["judged"] else None
