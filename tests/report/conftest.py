@@ -1,7 +1,8 @@
 """Report fixtures: the sample chain and the rendered report, built ONCE per test session.
 
 ``sample_tree`` runs sample → clean → metrics into a temp tree; ``rendered_report`` executes
-03_report on it, renders the HTML and PDF, and copies them to tests/artifacts/ for a person.
+03_report on it, renders the HTML (with report.xlsx beside it) and the PDF, and copies them to
+tests/artifacts/ for a person.
 ``frames_dir`` is a fresh copy of that processed folder for a test to change (its inputs, then
 the metrics stage again: the report never reads hand-made verdicts).
 """
@@ -59,13 +60,13 @@ def rendered_report(sample_tree: Tree) -> Rendered:
     from pipelines.report.render import render_html, render_pdf
 
     out = sample_tree.reports
-    executed = execute(out, sample_tree.processed, None, "zh", None)
+    executed = execute(out, sample_tree.processed, None, "zh")
     html = render_html(executed, out / "report.html")
     pdf = render_pdf(html, out / "report.pdf")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(html, ARTIFACTS / "report.html")
-    if pdf:
-        shutil.copy(pdf, ARTIFACTS / "report.pdf")
+    for path in (html, html.with_suffix(".xlsx"), pdf):
+        if path and path.exists():
+            shutil.copy(path, ARTIFACTS / path.name)
     return Rendered(executed, html, pdf)
 
 
