@@ -1,8 +1,9 @@
 """The weak-link table (附表), county → township → branch: exactly the weak links the text counts (the
 judge's findings with status watch or alert), with the figures and decimals the judge stored.
 
-On screen each county and township folds (HTML <details>); on paper everything is open (the CSS and
-the renderer open every fold), so the PDF holds every township and branch row.
+On screen each county folds (HTML <details>), its townships are headed rows of its table, their
+branches indented under them; on paper every fold is open (the CSS and the renderer open them), so
+the PDF holds every township and branch row.
 """
 
 from __future__ import annotations
