@@ -95,7 +95,10 @@ def tiles(data: ReportData, lang: str) -> list[dict[str, Any]]:
             continue
         spec = data.spec(ind_id)
         label = spec["short_zh"] if lang == "zh" else spec["short_en"]
-        out.append({"id": ind_id, "label": label, "value": data.figure(data.city_label, ind_id, lang=lang),
+        value = data.figure(data.city_label, ind_id, lang=lang)
+        if spec["unit"] == "score" and lang != "zh":
+            value = value.replace(" points", "")  # the tile's label says what it is
+        out.append({"id": ind_id, "label": label, "value": value,
                     "status": row["status"], "status_label": STATUS_LABELS[row["status"]][lang]})
     return out
 
