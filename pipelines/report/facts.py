@@ -36,11 +36,8 @@ def _met(data: ReportData, indicator: str) -> bool:
 
 
 def _due(day: Any, period: pd.Timestamp, lang: str) -> str:
-    """A due date: 3月4日 within the report's year, with the year otherwise."""
-    d = pd.Timestamp(day)
-    if d.year != period.year:
-        return fmt.day(d, lang)
-    return fmt.short_day(d, lang) if lang == "zh" else f"{d.day} {d.strftime('%B')}"
+    """A date: 3月4日 within the report's year, with the year otherwise."""
+    return phrases._day_in_year(day, period, lang)  # noqa: SLF001 - one rule for dates in a sentence
 
 
 def caveats(data: ReportData, lang: str) -> list[tuple[str, dict[str, Any]]]:

@@ -226,13 +226,22 @@ def action_context(row: Any, lang: str, n: int | None = None, findings: pd.DataF
         "outstanding_text": outstanding_text(lead.id, count, lang),
         "outstanding_short": _outstanding_short(lead, count, lang),
         "due": None if fmt.is_missing(row.get("due")) else fmt.day(row["due"], lang),
+        "due_short": None if fmt.is_missing(row.get("due")) else _day_in_year(row["due"], row["period"], lang),
         "projected": projected, "late": late,
     }
 
 
+def _day_in_year(day: Any, period: Any, lang: str) -> str:
+    """A date within the report's year without its year (3月4日 / 4 March), with it otherwise."""
+    d = pd.Timestamp(day)
+    if d.year != pd.Timestamp(period).year:
+        return fmt.day(d, lang)
+    return fmt.short_day(d, lang) if lang == "zh" else f"{d.day} {d.strftime('%B')}"
+
+
 def _county_count(county: str, count: Any, ind: Indicator, lang: str) -> str:
     if lang == "zh":
-        word = {"branches": "个党支部", "members": "名", "sheets": "份"}[ind.count_unit]
+        word = {"branches": "个", "members": "名", "sheets": "份"}[ind.count_unit]
         return f"{county}{fmt.count(count, lang)}{word}"
     return f"{fmt.count(count, lang)} in {places.county(county, lang, prose=True)}"
 
@@ -259,8 +268,8 @@ def _towns_by_county(towns: list[tuple[str, str]], lang: str) -> str:
             head = "" if places.is_city_units(county) else county
             parts.append(head + "、".join(names))
         else:
-            parts.append(f"{series(names, lang)} ({places.county(county, lang)})")
-    return series(parts, lang)
+            parts.append(f"{series(names, lang)} in {places.county(county, lang, prose=True)}")
+    return series(parts, lang) if lang == "zh" else "; ".join(parts)
 
 
 def _towns_brief(towns: list[tuple[str, str]], lang: str, most: int = 2) -> str:
