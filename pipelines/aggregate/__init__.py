@@ -106,7 +106,7 @@ def aggregate(
     township = _typed_units(levels.loc[is_town], indicators, township=True, known=known)
 
     record = reporting.reporting(values, reg_t, periods_t)
-    runs = eng.frame(reporting.missed_runs(record)) if known else pd.DataFrame(
+    runs = eng.frame(reporting.missed_runs(reporting.missed(values, reg_t, periods_t))) if known else pd.DataFrame(
         columns=["branch_id", "county", "county_idx", "township", "branch", "members", "first_missed",
                  "last_missed", "periods_missed"])
     names = eng.table(reg[["county", "county_idx"]].drop_duplicates())

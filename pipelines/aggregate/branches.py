@@ -50,9 +50,8 @@ def registry_frame(registry: pd.DataFrame) -> pd.DataFrame:
     reg = reg.drop_duplicates(["county", "township", "branch"], keep="first").reset_index(drop=True)
     counties = county_order(reg)
     county_idx = pd.Index(counties).get_indexer(reg["county"])
-    towns = reg[["county", "township"]].assign(c=county_idx).drop_duplicates().sort_values(["c", "township"])
-    town_id = pd.MultiIndex.from_frame(towns[["county", "township"]]).get_indexer(
-        pd.MultiIndex.from_frame(reg[["county", "township"]]))
+    town_id = reg.groupby([county_idx, reg["township"]], sort=True).ngroup().to_numpy()  # in county order
+    name_key = pd.factorize(reg["county"] + "\x1f" + reg["branch"])[0]
     code = reg["county_code"].astype("str") if "county_code" in reg else pd.Series(pd.NA, index=reg.index, dtype="str")
     return pd.DataFrame({
         "branch_id": np.arange(len(reg), dtype=np.int64),
@@ -63,7 +62,7 @@ def registry_frame(registry: pd.DataFrame) -> pd.DataFrame:
         "township_id": town_id.astype(np.int64),
         "branch": reg["branch"].astype("str"),
         "members_expected": reg["members"].astype("Int64"),
-        "same_name": reg.groupby(["county", "branch"])["branch"].transform("size").astype(np.int64),
+        "same_name": np.bincount(name_key)[name_key].astype(np.int64),
     })
 
 
