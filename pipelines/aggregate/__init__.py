@@ -98,7 +98,7 @@ def aggregate(
     reg = branches.registry_frame(registry if known else _registry_from_returns(eng, returns))
     reg_t = eng.table(reg)
     periods_t = eng.table(reporting.periods_table(periods))
-    values = eng.cache(branches.branch_values(returns, reg_t, indicators))
+    values = eng.cache(branches.branch_values(returns, reg_t))
     levels = eng.frame(units.all_levels(units.unit_tables(values, reg_t, periods_t, indicators)))
     is_town = (levels.pop("level") == "township").to_numpy()
     county = _typed_units(levels.loc[~is_town].drop(columns=["township", "township_id"]), indicators,

@@ -35,7 +35,7 @@ def fell_counts(matched: ibis.Table) -> ibis.Table:
     """(period, county_idx, fell, with_previous): branches whose cumulative figures fell since their
     previous return, among the branches that had one."""
     w = ibis.window(group_by=matched.branch_id, order_by=matched.period)
-    cols = [f"raw_{c}" for c in CUMULATIVE if f"raw_{c}" in matched.columns]
+    cols = [c for c in CUMULATIVE if c in matched.columns]
     first = ibis.row_number().over(w) == 0
     fell = ibis.literal(False)
     for c in cols:
@@ -50,8 +50,8 @@ def uniform_shares(matched: ibis.Table, min_branches: int) -> ibis.Table:
     avg_score (or members), where at least ``min_branches`` gave one."""
     parts = []
     for c in UNIFORM_COLUMNS:
-        t = matched.filter(matched[f"raw_{c}"].notnull())
-        counts = t.group_by(["period", "county_idx", f"raw_{c}"]).aggregate(n=t.count())
+        t = matched.filter(matched[c].notnull())
+        counts = t.group_by(["period", "county_idx", c]).aggregate(n=t.count())
         per = counts.group_by(["period", "county_idx"]).aggregate(mode=counts.n.max(), total=counts.n.sum())
         parts.append(per.mutate(share=ibis.ifelse(per.total >= min_branches,
                                                   per.mode.cast("float64") / per.total.cast("float64"),

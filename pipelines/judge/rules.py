@@ -21,7 +21,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from pipelines.aggregate.branches import branch_rate
+from pipelines.aggregate.branches import branch_rate, measures
 from pipelines.domain.indicators import Indicator
 from pipelines.judge.funnel import beyond_limit
 from pipelines.params.thresholds import Thresholds
@@ -162,7 +162,7 @@ def branch_candidates(values: ibis.Table, registry: ibis.Table, city: pd.DataFra
     wide = city.pivot_table(index="period", columns="indicator", values="value", aggfunc="first")
     wide = wide.reindex(columns=[i.id for i in inds]).astype("float64")
     wide.columns = [f"city_{c}" for c in wide.columns]
-    j = values.join(ibis.memtable(wide.reset_index()), "period")
+    j = measures(values, indicators).join(ibis.memtable(wide.reset_index()), "period")
     cond = ibis.literal(False)
     for ind in inds:
         gap = ind.sign * (j[f"city_{ind.id}"] - branch_rate(j, ind))
