@@ -71,7 +71,8 @@ def main() -> int:
     render = record["render"]
     print(f"  {'render html':<30}{render.get('html_s', 0):7.2f} s")
     if render.get("pdf_s") is not None:
-        print(f"  {'render pdf':<30}{render['pdf_s']:7.2f} s{'  (' + render['pdf_error'] + ')' if render.get('pdf_error') else ''}")
+        why = f"  ({render['pdf_error']})" if render.get("pdf_error") else ""
+        print(f"  {'render pdf':<30}{render['pdf_s']:7.2f} s{why}")
 
     baseline, unchanged, skipped = [], [], True
     for _ in range(max(1, args.repeat)):
@@ -87,7 +88,8 @@ def main() -> int:
     print(f"  unchanged run (skipped: {'yes' if skipped else 'NO'})            {u:6.3f} s")
     print(f"ratio unchanged / baseline   {u / b:6.2f}")
     print(f"ratio unchanged / full run   {u / full:6.3f}")
-    print(f"ratio unchanged / 1 s target {u / UNCHANGED_TARGET_S:6.2f}  ({'ok' if u <= UNCHANGED_TARGET_S else 'OVER'})")
+    verdict = "ok" if u <= UNCHANGED_TARGET_S else "OVER"
+    print(f"ratio unchanged / 1 s target {u / UNCHANGED_TARGET_S:6.2f}  ({verdict})")
     return 1 if args.check and not (skipped and u <= UNCHANGED_TARGET_S) else 0
 
 

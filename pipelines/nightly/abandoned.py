@@ -46,7 +46,8 @@ def sweep(reports: Path, now: dt.datetime | None = None) -> list[str]:
             record["abandoned"] = {
                 "found": now.isoformat(timespec="seconds"),
                 "by_pid": os.getpid(),
-                "note": f"process {record.get('pid', '?')} ended without closing the run (killed, or the machine stopped)",
+                "note": f"process {record.get('pid', '?')} ended without closing the run"
+                        " (killed, or the machine stopped)",
             }
             for step in record.get("steps", []):
                 if step.get("status") == "running":

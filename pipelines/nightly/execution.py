@@ -186,10 +186,14 @@ def _finish(ctx: RunContext, run_dir: Path, record: dict[str, Any], status: str,
             t_run: float, started: dt.datetime) -> None:
     """Keep the tables, close run.json, move `latest` when the run earns it, prune, seal."""
     reports = ctx.reports
-    with contextlib.suppress(Exception):
+    try:
         record["tables"], warnings = store.keep_tables(reports, run_dir)
         record["rows"] = {name: facts["rows"] for name, facts in record["tables"].items()}
         record["warnings"].extend(warnings)
+    except Exception as exc:  # noqa: BLE001 - the run's outcome stands; without "tables" it is no skip reference
+        log.exception("could not keep the tables in the store")
+        record.pop("tables", None)
+        record["warnings"].append(f"tables not kept in the store: {exc}")
     ended = dt.datetime.now().astimezone()
     record.update(status=status, end=ended.isoformat(timespec="seconds"),
                   duration_s=round((ended - started).total_seconds(), 3))
@@ -256,7 +260,7 @@ def _result(ctx: RunContext, run_dir: Path, record: dict[str, Any], error: StepF
         message = clamp(f"nightly: INCOMPLETE, {'; '.join(parts)}; {latest}", 300 - len(see)) + see
     else:
         message = str(report)
-    if record.get("not_promoted") and status in ("ok", "incomplete"):
+    if record.get("not_promoted") and exit_status == ExitStatus.OK:  # otherwise the message says it
         note = clamp(f"nightly: run {run_dir.name} {record['not_promoted']}; latest stays at the previous run")
     return NightlyResult(status=status, exit_status=exit_status, run_dir=run_dir, report=report, message=message,
                          latest_moved=bool(record["latest"]), error=error, record=record, note=note)

@@ -12,7 +12,8 @@ import html
 from collections.abc import Sequence
 
 TEXT = {
-    "zh": "⚠️ <strong>非正式版本</strong>：本报告由修改后尚未提交的代码生成（{files}），数字可能与正式报告不同。",
+    "zh": "⚠️ <strong>非正式版本</strong>：本报告由修改后尚未提交的代码生成（{files}），"
+          "数字可能与正式报告不同。",
     "en": "⚠️ <strong>Not the official version</strong>: this report was made from code changed since the last "
           "commit ({files}); its figures may differ from the official report.",
 }

@@ -27,7 +27,8 @@ HEAVY = ("pandas", "papermill", "nbformat", "nbclient", "pyarrow", "jupyter_clie
 # The narrowed command line, reporting which heavy modules the process imported.
 REPORTING_MAIN = NARROWED_MAIN.replace(
     "sys.exit(main(sys.argv[1:]))",
-    f"rc = main(sys.argv[1:])\nprint('HEAVY', ','.join(sorted(m for m in {HEAVY!r} if m in sys.modules)))\nsys.exit(rc)",
+    "rc = main(sys.argv[1:])\n"
+    f"print('HEAVY', ','.join(sorted(m for m in {HEAVY!r} if m in sys.modules)))\nsys.exit(rc)",
 )
 
 
@@ -213,7 +214,7 @@ def test_parameter_error_is_structured():
 
 def test_nightly_yaml_is_allowed_by_the_real_notebooks(tmp_path):
     """nightly.yaml's parameters are declared by the real notebooks and allowed; every parameter a
-    real notebook declares has a check (a row in pipelines/parameters.py) and its validation cell."""
+    real notebook declares has a check (a row in pipelines/parameters/rules.py) and its validation cell."""
     from pipelines import parameters
     from pipelines.nightly.checks import check_parameters
     from pipelines.nightly.params import load_params

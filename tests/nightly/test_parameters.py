@@ -1,4 +1,4 @@
-"""pipelines/parameters.py: the checks a notebook's validation cell and the nightly share."""
+"""pipelines.parameters: the checks a notebook's validation cell and the nightly share."""
 
 from __future__ import annotations
 
