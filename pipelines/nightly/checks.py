@@ -2,7 +2,7 @@
 
 :func:`check_parameters` runs first, before the lock and the skip decision, and is cheap (the
 notebooks' parameters cells read as text, the raw folder listed): every ``-p`` name must be
-declared by a notebook, every value allowed by its row in pipelines/parameters/rules.py.
+declared by a notebook, every value allowed by its row in pipelines/params/rules.py.
 :func:`check_code` refuses modified code unless ``--allow-dirty``. :func:`check_thresholds_and_kernel`
 runs after the skip decision (an unchanged run was checked the night it ran) because it imports
 the metrics stage: override keys and values, the thresholds file's content, the kernel. Each
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pipelines import parameters as pm
+from pipelines import params as pm
 from pipelines.nightly import fingerprint as fp
 from pipelines.nightly.errors import ModifiedCodeError, ParameterError
 from pipelines.nightly.gitstate import CodeState, code_state

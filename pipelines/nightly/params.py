@@ -6,7 +6,7 @@ notebook *parameters* go to every notebook whose ``parameters`` cell declares th
 from --raw, ``processed_dir`` = the run's own tables folder, ``modified_code`` from the code state)
 cannot be set with -p, so that a run and its record agree. A name that is neither a setting nor
 declared by a notebook is refused before anything runs (papermill itself only warns): see
-:func:`check_against_notebooks`; what each value may be is checked by pipelines/parameters/rules.py.
+:func:`check_against_notebooks`; what each value may be is checked by pipelines/params/rules.py.
 
 Only PyYAML is imported here: the "nothing changed" path goes through this module.
 """
@@ -24,7 +24,7 @@ import yaml
 from pipelines import config
 from pipelines.nightly.errors import ParameterError
 
-#: Runner settings and their defaults (nightly.yaml may override any; pipelines/parameters/rules.py checks them).
+#: Runner settings and their defaults (nightly.yaml may override any; pipelines/params/rules.py checks them).
 DEFAULT_SETTINGS: dict[str, Any] = {
     "kernel": config.KERNEL_NAME,
     "execution_timeout": 600,  # seconds per cell (papermill execution_timeout)

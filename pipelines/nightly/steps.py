@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pipelines import parameters
+from pipelines import params as parameters
 from pipelines.nightly.errors import StepFailedError, UsageError
 
 

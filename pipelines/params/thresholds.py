@@ -190,3 +190,24 @@ def load_thresholds(path: Path | str | None = None, overrides: Overrides = None)
         data = _merge(data, checked(extra, base))
     data = _merge(data, checked(_nest(parse_overrides(overrides)), base))
     return Thresholds(**{s: dict(data.get(s) or {}) for s in SECTIONS})
+
+
+def check_thresholds(thresholds_file: str | Path | None, overrides: Overrides, name: str = "overrides") -> None:
+    """Refuse a thresholds file or overrides the metrics stage would not take, before anything runs.
+
+    The same loaders as the stage (``load_thresholds``, then ``load_indicators`` for the indicator
+    ids and the warning's side of the target); their ``ValueError`` names the key and becomes the
+    one-line :class:`ParameterError` of the nightly and the notebooks' validation cell.
+    """
+    from pipelines.domain.indicators import load_indicators
+    from pipelines.params.rules import NOTEBOOK_PARAMETERS, ParameterError
+
+    path = Path(thresholds_file).expanduser() if thresholds_file else None
+    attempts = [("thresholds_file", thresholds_file, None)] if path is not None else []
+    attempts.append((name, overrides, overrides))
+    for culprit, value, given in attempts:
+        try:
+            load_indicators(load_thresholds(path, given or None))
+        except (ValueError, TypeError, OSError) as exc:
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            raise ParameterError(culprit, value, detail[:200], NOTEBOOK_PARAMETERS[culprit].allowed) from None

@@ -214,8 +214,8 @@ def test_parameter_error_is_structured():
 
 def test_nightly_yaml_is_allowed_by_the_real_notebooks(tmp_path):
     """nightly.yaml's parameters are declared by the real notebooks and allowed; every parameter a
-    real notebook declares has a check (a row in pipelines/parameters/rules.py) and its validation cell."""
-    from pipelines import parameters
+    real notebook declares has a check (a row in pipelines/params/rules.py) and its validation cell."""
+    from pipelines import params as parameters
     from pipelines.nightly.checks import check_parameters
     from pipelines.nightly.params import load_params
 

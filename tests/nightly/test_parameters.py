@@ -1,4 +1,4 @@
-"""pipelines.parameters: the checks a notebook's validation cell and the nightly share."""
+"""pipelines.params: the checks a notebook's validation cell and the nightly share."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines import config, parameters
-from pipelines.parameters import ParameterError, check_notebook
+from pipelines.params import ParameterError, check_notebook
 from pipelines.report.banner import banner_html
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from pipelines import config
-from pipelines.parameters.rules import Context, ParameterError, check_values, raw_periods
-from pipelines.parameters.thresholds import check_thresholds
+from pipelines.params.rules import Context, ParameterError, check_values, raw_periods
+from pipelines.params.thresholds import check_thresholds
 
 def declared_names(notebook: Path) -> list[str]:
     """Names assigned in a notebook's cell tagged ``parameters`` (read as text, no Jupyter import)."""

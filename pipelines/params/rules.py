@@ -234,7 +234,7 @@ def check_values(values: Mapping[str, Any], ctx: Context | None = None, prefix: 
         spec = NOTEBOOK_PARAMETERS.get(name)
         if spec is None:
             raise ParameterError(prefix + name, value, "no check is defined for this parameter",
-                                 "add a row to pipelines/parameters/rules.py NOTEBOOK_PARAMETERS")
+                                 "add a row to pipelines/params/rules.py NOTEBOOK_PARAMETERS")
         try:
             out[name] = spec.check(name, value, ctx)
         except ParameterError as err:
