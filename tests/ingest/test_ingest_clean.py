@@ -114,7 +114,7 @@ def _r(result, branch):
 
 
 def test_outputs_written(result):
-    assert set(result.outputs) == {"returns", "registry", "rejects", "manifest"}
+    assert set(result.outputs) == {"returns", "registry", "rejects", "warnings", "manifest"}
     for path in result.outputs.values():
         assert path.exists()
     back = pd.read_parquet(result.outputs["returns"])

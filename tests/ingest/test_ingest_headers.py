@@ -39,9 +39,9 @@ def test_every_alias_in_headers_yaml_is_reachable():
 def test_two_row_merged_header_under_title_rows(tmp_path):
     grid = [["某县统计表"], ["统计截止：2005年2月25日"], *TWO_ROW_HEADER, ["甲镇", "一支部", 30]]
     path = write_xlsx(tmp_path / "a.xlsx", [("S", grid, [(0, 0, 0, 5), *header_merges(2)])])
-    sheet = read_file(path)[0]
+    sheet = read_file(path).sheets[0]
     assert sheet.grid[2][5] == ""  # calamine: merged cells are blank except the top-left
-    hm = find_header(sheet.grid, alias_table())
+    hm = find_header(sheet.grid, alias_table(), sheet.merges)
     assert hm.header_row == 2 and hm.data_start == 4
     assert hm.columns["branch"] == 1 and hm.columns["members"] == 2
     assert [hm.columns[c] for c in ("discussion_meetings", "deeds_reports", "situation_reports",
