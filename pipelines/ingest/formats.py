@@ -101,7 +101,7 @@ def detect(path: Path, head: bytes) -> Detected:
     ext = path.suffix.lower()
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         kind = _zip_kind(path)
-    elif head.startswith(_OLE):
+    elif head.startswith(_OLE[:4]):
         kind = "xls"  # or a Word file / an encrypted workbook: the reader tells them apart on failure
     elif head.startswith(b"%PDF"):
         kind = "pdf"

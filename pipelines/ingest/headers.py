@@ -202,11 +202,12 @@ def find_header(
         if hit(r)[0] + below < 3 and not (hit(r)[1] and hit(r)[0] >= 2):
             continue
         end = r
-        covered = max((m[1][0] for m in merges if r <= m[0][0] <= r + MAX_HEADER_ROWS - 1), default=r)
         while end + 1 < min(len(grid), r + MAX_HEADER_ROWS):
             nxt = grid[end + 1]
             if layout_kind(nxt, table):
                 break
+            # a header cell merged down (党员数 over the group and leaf rows) covers the next row
+            covered = max((m[1][0] for m in merges if r <= m[0][0] <= end), default=end)
             if end + 1 <= covered or (hit(end + 1)[0] > 0 and not any(_is_number(c) for c in nxt)):
                 end += 1
                 continue
