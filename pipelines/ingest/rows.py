@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipelines.domain import load
 from pipelines.ingest import values as V
 from pipelines.ingest.counties import CountyTable
 from pipelines.ingest.headers import AliasTable
@@ -147,7 +146,6 @@ def judge_rows(raw: RawRows, reports: list[FileReport], kind: str, counties: Cou
 
     for file_id, sheet, row, params in check_totals(df, [c for c in COUNT_COLUMNS if c in present], township_cell):
         rep = reports[file_id]
-        county = df["county"]
         rep.warns.append(Warn("total_mismatch", rep.rel, params, sheet=sheet, row=row,
                               column=params["diffs"][0]["column"], period=rep.period,
                               county=_file_county(df, file_id)))
@@ -188,7 +186,3 @@ def judge_rows(raw: RawRows, reports: list[FileReport], kind: str, counties: Cou
 def _file_county(df: pd.DataFrame, file_id: int) -> str | None:
     c = df.loc[df["_file"].to_numpy() == file_id, "county"].dropna().unique()
     return str(c[0]) if len(c) == 1 else None
-
-
-def label(column: str, lang: str) -> str:
-    return load.label(column, lang)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,17 +30,22 @@ class Decoded:
     bad_lines: list[tuple[int, int, int]] = field(default_factory=list)  # (line, byte offset, bad bytes)
 
 
+_found = threading.local()
+
+
+def _record(exc: UnicodeError) -> tuple[str, int]:
+    _found.offsets.append(exc.start)  # type: ignore[attr-defined]
+    return "\ufffd", exc.end  # type: ignore[attr-defined]
+
+
+codecs.register_error("rwb-record", _record)
+
+
 def _record_errors(data: bytes, encoding: str) -> tuple[str, list[int]]:
     """Decode with each bad byte sequence replaced by U+FFFD; the byte offsets of the bad ones."""
-    offsets: list[int] = []
-
-    def handler(exc: UnicodeError) -> tuple[str, int]:
-        offsets.append(exc.start)  # type: ignore[attr-defined]
-        return "\ufffd", exc.end  # type: ignore[attr-defined]
-
-    name = f"rwb-record-{id(offsets)}"
-    codecs.register_error(name, handler)
-    return data.decode(encoding, errors=name), offsets
+    _found.offsets = []
+    text = data.decode(encoding, errors="rwb-record")
+    return text, _found.offsets
 
 
 def _lines_of(data: bytes, offsets: list[int]) -> list[tuple[int, int, int]]:

@@ -17,6 +17,7 @@ The cost is one decompression of each sheet part and a few byte searches (benchm
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -204,7 +205,7 @@ def sparse_cells(path: Any, look: SheetLook) -> list[tuple[int, int, Any]]:
     """The stored cells of a sheet too large for a dense grid: (row 1-based, col 0-based, value)."""
     strings = shared_strings(path)
     out = []
-    for _, c in etree.iterparse(_BytesIO(look.xml or b""), tag=f"{{{NS['m']}}}c"):
+    for _, c in etree.iterparse(io.BytesIO(look.xml or b""), tag=f"{{{NS['m']}}}c"):
         ref = c.get("r")
         v = c.find("m:v", NS)
         t = c.get("t", "n")
@@ -225,9 +226,3 @@ def sparse_cells(path: Any, look: SheetLook) -> list[tuple[int, int, Any]]:
             out.append((int(m.group(2)), col_index(m.group(1)), value))
         c.clear()
     return out
-
-
-def _BytesIO(data: bytes):  # noqa: N802
-    import io
-
-    return io.BytesIO(data)
