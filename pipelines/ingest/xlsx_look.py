@@ -142,16 +142,26 @@ def inspect(zf: zipfile.ZipFile, part: str, percent_styles: set[int]) -> SheetLo
     look = SheetLook(part)
     head = data[:4096]
     m = _DIM_RE.search(head)
-    if m and m.group(3):
-        look.max_row, look.max_col = int(m.group(4)), col_index(m.group(3)) + 1
-    elif m and m.group(1):
-        look.max_row, look.max_col = int(m.group(2) or 1), col_index(m.group(1)) + 1
-    else:  # no dimension: the rows and the widest column reference
-        rows = _ROW_RE.findall(data)
-        look.max_row = max(map(int, rows), default=0)
-        letters = max((len(c) for c, _ in _REF_RE.findall(data)), default=1) if look.max_row else 1
-        look.max_col = {1: 26, 2: 702}.get(letters, 16384)
+    letters = b"A"
+    if m and (m.group(3) or m.group(1)):
+        letters = m.group(3) or m.group(1)
+        look.max_row = int(m.group(4) or m.group(2) or 1)
+    # the <dimension> is a writer's claim: the last row element and the longest cell reference check it
+    last = data.rfind(b"<row ")
+    if last >= 0:
+        r = _ROW_RE.match(data, last)
+        if r:
+            look.max_row = max(look.max_row, int(r.group(1)))
+    k = len(letters)
+    for longer in (3, 2):
+        if longer > k and re.search(rb'\br="[A-Z]{%d}\d' % longer, data):
+            k = longer
+            break
     budget = max(MIN_CELL_BUDGET, len(data) // BYTES_PER_CELL)
+    look.max_col = {1: 26, 2: 702, 3: 16384}[min(k, 3)]  # the widest a reference of k letters can be
+    if look.max_row * look.max_col > budget:  # too wide to assume: the widest reference decides
+        refs = re.findall(rb'\br="([A-Z]{%d})\d' % k, data)
+        look.max_col = max((col_index(c) + 1 for c in set(refs)), default=col_index(letters) + 1)
     look.fits = look.max_row * look.max_col <= budget
     if not look.fits:
         look.xml = data

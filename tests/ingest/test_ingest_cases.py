@@ -174,8 +174,25 @@ def test_cached_errors_and_unsaved_formulas_are_rejected_with_the_cell(tmp_path)
 # ----------------------------------------------------------------------------- bounded reading
 
 
+def _claim_a1(path: Path) -> None:
+    """Rewrite the sheet's <dimension> to A1, as some writers always do."""
+    import re
+    import zipfile
+
+    parts = {}
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            parts[info.filename] = zf.read(info.filename)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in parts.items():
+            if name.endswith("sheet1.xml"):
+                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1"/>', data)
+            zf.writestr(name, data)
+
+
 @pytest.mark.slow
-def test_a_value_at_the_far_corner_is_named_not_allocated(tmp_path):
+@pytest.mark.parametrize("dimension", ["true", "says A1"])
+def test_a_value_at_the_far_corner_is_named_not_allocated(tmp_path, dimension):
     raw = tmp_path / "raw"
     path = raw / P / "梅县.xlsx"
     path.parent.mkdir(parents=True)
@@ -185,6 +202,8 @@ def test_a_value_at_the_far_corner_is_named_not_allocated(tmp_path):
     ws.write_row(1, 0, ["甲支部", 30])
     ws.write(1048575, 16383, "x")  # XFD1048576
     wb.close()
+    if dimension != "true":
+        _claim_a1(path)
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     proc = subprocess.run([sys.executable, "-m", "pipelines", "clean", "--raw", str(raw), "--out", str(tmp_path / "out")],
                           capture_output=True, text=True, cwd=ROOT)
