@@ -4,8 +4,8 @@ The counties are data, not code: a registry that names counties beyond counties.
 them (with the code from its code column when it has one), so the same workbench serves
 another city or a province. A county is found in a column, a title row, the sheet name or the
 file name, always through this table (兴宁 → 兴宁市; 梅县 as the 2005 returns wrote it). A cell
-resolves by name or alias, by the 2005 code or today's (441421, 441403), by its pinyin or
-English name (Meixian, meixian), or with the city written before it (梅州市梅县).
+resolves by name or alias, by the 2005 code or today's (441421, 441403), by its English
+(pinyin) name from counties.yaml (Meixian, meixian), or with the city written before it (梅州市梅县).
 """
 
 from __future__ import annotations
@@ -30,19 +30,10 @@ def _norm(text: object) -> str:
 
 
 def _spellings(name: str, name_en: str | None = None) -> list[str]:
-    """The pinyin and English spellings of a county name (梅县 → meixian; Meixian, Meixian County)."""
-    out = []
-    if name_en:
-        out += [name_en, f"{name_en} county", f"{name_en} district", f"{name_en} city"]
-    try:
-        from pypinyin import lazy_pinyin
-
-        full = "".join(lazy_pinyin(name))
-        short = "".join(lazy_pinyin(_SUFFIX_RE.sub("", name))) if len(name) > 2 else full
-        out += [full, short]
-    except ImportError:  # pragma: no cover - pypinyin is a declared dependency
-        pass
-    return out
+    """The English/pinyin spellings of a county (Meixian, Meixian County), from counties.yaml's name_en."""
+    if not name_en:
+        return []
+    return [name_en, f"{name_en} county", f"{name_en} district", f"{name_en} city"]
 
 
 @dataclass(frozen=True)
@@ -131,8 +122,6 @@ class CountyTable:
                 canonical = normalize_name(county)
                 names.append(canonical)
                 aliases[key] = canonical
-                for a in _spellings(canonical):
-                    aliases.setdefault(_norm(a), canonical)
                 code_map[canonical] = code
             elif code_map.get(canonical) is None and code:
                 code_map[canonical] = code

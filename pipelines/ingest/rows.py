@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.ingest import values as V
 from pipelines.ingest.counties import CountyTable
@@ -26,6 +28,8 @@ from pipelines.ingest.warning_codes import Warn
 from pipelines.schema import BOOL_COLUMNS, COUNT_COLUMNS, SCORE_COLUMNS, VALUE_COLUMNS
 
 TEXT_COLUMNS = ("county", "township", "branch")
+# control and format characters (a first pass in Arrow over the distinct names; Python confirms the hits)
+_INVISIBLE_RE2 = r"[\x00-\x1f\x7f-\x9f\x{ad}\x{61c}\x{180e}\x{200b}-\x{200f}\x{202a}-\x{202e}\x{2060}-\x{206f}\x{feff}\x{fff9}-\x{fffb}]"
 REJECT_COLUMNS = ["_idx", "rule", "column", "detail_zh", "detail_en"]
 _REASON_TEXT = {
     1: ("无法识别的值(应为{what_zh})", "value cannot be read as {what_en}"),
@@ -115,9 +119,15 @@ def _invisible_warnings(raw: RawRows, df: pd.DataFrame, reports: list[FileReport
         if c not in raw.columns:
             continue
         enc = raw[c]
-        odd = np.array([had_invisible(u) for u in enc.uniques], dtype=bool)
+        try:
+            texts = pa.array(enc.uniques, type=pa.large_string())
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # numbers among the names
+            texts = pa.array([u if isinstance(u, str) else None for u in enc.uniques], type=pa.large_string())
+        odd = pc.fill_null(pc.match_substring_regex(texts, pattern=_INVISIBLE_RE2), False).to_numpy(
+            zero_copy_only=False) if len(texts) else np.zeros(0, dtype=bool)
         if not odd.any():
             continue
+        odd &= np.array([had_invisible(u) for u in enc.uniques], dtype=bool)  # the few candidates, exactly
         rows = np.flatnonzero(np.append(odd, False)[enc.codes] & df["_branch_row"].to_numpy())
         for i in rows.tolist():
             rep = reports[int(df["_file"].iat[i])]

@@ -52,7 +52,7 @@ def _cells_outside(sh: RawSheet, header: HeaderMap, rep: FileReport) -> None:
 def _stray(sh: RawSheet, header: HeaderMap, rep: FileReport) -> None:
     """Values right of the header's columns, and far cells left out of the grid, named by cell."""
     found = list(sh.stray)
-    if header.width and any(len(r) > header.width for r in sh.grid[header.data_start:]):
+    if header.width and sh.grid[header.data_start:] and len(sh.grid[header.data_start]) > header.width:  # grids are rectangular
         for i in range(header.data_start, len(sh.grid)):
             row = sh.grid[i]
             for j in range(header.width, len(row)):

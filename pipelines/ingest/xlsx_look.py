@@ -142,26 +142,31 @@ def inspect(zf: zipfile.ZipFile, part: str, percent_styles: set[int]) -> SheetLo
     look = SheetLook(part)
     head = data[:4096]
     m = _DIM_RE.search(head)
-    letters = b"A"
+    letters, claimed = b"A", 0
     if m and (m.group(3) or m.group(1)):
         letters = m.group(3) or m.group(1)
-        look.max_row = int(m.group(4) or m.group(2) or 1)
-    # the <dimension> is a writer's claim: the last row element and the longest cell reference check it
+        claimed = int(m.group(4) or m.group(2) or 1)
+    # the <dimension> is a writer's claim: believed when the last row element agrees with it, else
+    # the rows and the longest cell reference decide (a literal start keeps the scans fast)
+    look.max_row = claimed
     last = data.rfind(b"<row ")
     if last >= 0:
         r = _ROW_RE.match(data, last)
         if r:
-            look.max_row = max(look.max_row, int(r.group(1)))
+            look.max_row = max(claimed, int(r.group(1)))
     k = len(letters)
-    for longer in (3, 2):
-        if longer > k and re.search(rb'\br="[A-Z]{%d}\d' % longer, data):
-            k = longer
-            break
     budget = max(MIN_CELL_BUDGET, len(data) // BYTES_PER_CELL)
-    look.max_col = {1: 26, 2: 702, 3: 16384}[min(k, 3)]  # the widest a reference of k letters can be
-    if look.max_row * look.max_col > budget:  # too wide to assume: the widest reference decides
-        refs = re.findall(rb'\br="([A-Z]{%d})\d' % k, data)
-        look.max_col = max((col_index(c) + 1 for c in set(refs)), default=col_index(letters) + 1)
+    if look.max_row > claimed:
+        if k < 2 and re.search(rb'<c r="[A-Z]{2}', data):
+            k = 2
+        if k == 2 and re.search(rb'<c r="[A-Z]{3}', data):
+            k = 3
+        look.max_col = {1: 26, 2: 702, 3: 16384}[min(k, 3)]  # the widest a reference of k letters can be
+        if look.max_row * look.max_col > budget:  # too wide to assume: the widest reference decides
+            refs = re.findall(rb'<c r="([A-Z]{%d})\d' % k, data)
+            look.max_col = max((col_index(c) + 1 for c in set(refs)), default=col_index(letters) + 1)
+    else:
+        look.max_col = col_index(letters) + 1
     look.fits = look.max_row * look.max_col <= budget
     if not look.fits:
         look.xml = data
@@ -180,14 +185,15 @@ def inspect(zf: zipfile.ZipFile, part: str, percent_styles: set[int]) -> SheetLo
             if cell:
                 value = _inner(cell[2], b"v")
                 look.errors[cell[:2]] = _unescape(value) if value else "#N/A"
-    if b"<f" in data:
+    if b"</f>" in data:  # every formula (or shared formula group) has one
         for hit in re.finditer(rb"<f[\s>/]", data):
             cell = _cell_at(data, hit.start())
             if cell and (cell[:2] not in look.errors) and not _inner(cell[2], b"v"):
                 formula = _inner(cell[2], b"f")
                 look.formulas[cell[:2]] = "=" + _unescape(formula) if formula else "=(shared formula)"
     if percent_styles:
-        pattern = rb'<c\b[^>]*?\bs="(?:' + b"|".join(str(i).encode() for i in sorted(percent_styles)) + rb')"'
+        # writers put r before s (<c r="E2" s="3" …>): a literal start keeps the scan fast
+        pattern = rb'<c r="[A-Z]+\d+" s="(?:' + b"|".join(str(i).encode() for i in sorted(percent_styles)) + rb')"'
         for hit in re.finditer(pattern, data):
             cell = _cell_at(data, hit.end())
             if cell:
