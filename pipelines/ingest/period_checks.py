@@ -80,14 +80,28 @@ def match_registry(df: pd.DataFrame, rows: np.ndarray, registry: pd.DataFrame, r
     return miss, index
 
 
+def _int_key(df: pd.DataFrame, key_cols: list[str]) -> np.ndarray:
+    """One int64 per row standing for its key columns: each column factorized (Arrow for text) and
+    the codes combined, so only integers are hashed and no sub-frame is copied."""
+    key, size = np.zeros(len(df), dtype=np.int64), 1
+    for c in key_cols:
+        codes, uniques = pd.factorize(df[c], use_na_sentinel=True)
+        width = len(uniques) + 1  # code -1 (missing) is a value of its own
+        if size * width >= 2**62:  # renumber the combinations seen so far: the key stays an int64
+            key, seen = pd.factorize(key)
+            size = max(len(seen), 1)
+        key, size = key * width + (codes + 1), size * width
+    return key
+
+
 def resolve_repeats(df: pd.DataFrame, alive: np.ndarray, key_cols: list[str], reports: list[FileReport],
                     rules: Matching | None) -> list[tuple]:
     """Reject records for repeated branches: superseded by a correction, or a duplicate of the first."""
-    sub = df.loc[alive, list(dict.fromkeys([*key_cols, "_file", "_sheet", "_row", "branch"]))]
-    repeated = sub.duplicated(key_cols, keep=False).to_numpy()
+    rows = np.flatnonzero(alive)
+    repeated = pd.Series(_int_key(df, key_cols)[rows]).duplicated(keep=False).to_numpy()
     if not repeated.any():
         return []
-    sub = sub.loc[repeated]
+    sub = df.iloc[rows[repeated]][list(dict.fromkeys([*key_cols, "_file", "_sheet", "_row", "branch"]))]
     correction = {i: bool(rules and rep.kind == "returns" and rules.is_correction(rep.path.name))
                   for i, rep in enumerate(reports)}
     records: list[tuple] = []

@@ -118,7 +118,7 @@ def _invisible_warnings(raw: RawRows, df: pd.DataFrame, reports: list[FileReport
     for c in TEXT_COLUMNS:
         if c not in raw.columns:
             continue
-        enc = raw[c]
+        enc = raw[c].compact()  # the distinct values this column uses (the table is shared with numbers)
         try:
             texts = pa.array(enc.uniques, type=pa.large_string())
         except (pa.ArrowTypeError, pa.ArrowInvalid):  # numbers among the names
@@ -127,7 +127,8 @@ def _invisible_warnings(raw: RawRows, df: pd.DataFrame, reports: list[FileReport
             zero_copy_only=False) if len(texts) else np.zeros(0, dtype=bool)
         if not odd.any():
             continue
-        odd &= np.array([had_invisible(u) for u in enc.uniques], dtype=bool)  # the few candidates, exactly
+        for j in np.flatnonzero(odd).tolist():  # the few candidates, exactly
+            odd[j] = had_invisible(enc.uniques[j])
         rows = np.flatnonzero(np.append(odd, False)[enc.codes] & df["_branch_row"].to_numpy())
         for i in rows.tolist():
             rep = reports[int(df["_file"].iat[i])]
