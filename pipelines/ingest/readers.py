@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from python_calamine import CalamineWorkbook, SheetTypeEnum
+from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from pipelines.ingest import xlsx_look as X
 from pipelines.ingest.errors import UnreadableFileError
@@ -53,6 +53,7 @@ class ReadResult:
     detected: Detected
     encoding: str | None = None
     bad_lines: list[tuple[int, int, int]] = field(default_factory=list)  # (line, byte offset, bad bytes)
+    hidden_sheets: list[str] = field(default_factory=list)  # worksheets hidden in the workbook: not read
 
 
 def read_file(path: Path, display: str | None = None) -> ReadResult:
@@ -86,7 +87,8 @@ def read_file(path: Path, display: str | None = None) -> ReadResult:
             return ReadResult([RawSheet("", grid, lines)], found, decoded.encoding, decoded.bad_lines)
         if found.kind == "html":
             return ReadResult(read_html_grids(path.read_bytes(), display), found)
-        return ReadResult(read_workbook(path, display, found), found)
+        hidden: list[str] = []
+        return ReadResult(read_workbook(path, display, found, hidden), found, hidden_sheets=hidden)
     except UnreadableFileError:
         raise
     except MemoryError as exc:
@@ -110,8 +112,10 @@ def _calamine_error(exc: Exception, path: Path, found: Detected, display: str) -
         message_zh=f"无法读取的 Excel 工作簿({type(exc).__name__}: {exc})", file=display)
 
 
-def read_workbook(path: Path, display: str, found: Detected) -> list[RawSheet]:
-    """Every worksheet, cells as calamine gives them ('' for empty), corrected by the second look."""
+def read_workbook(path: Path, display: str, found: Detected, hidden: list[str] | None = None) -> list[RawSheet]:
+    """Every visible worksheet, cells as calamine gives them ('' for empty), corrected by the second look.
+
+    A hidden worksheet (stale data a person does not see) is not read; its name goes to ``hidden``."""
     looks: dict[str, X.SheetLook] = {}
     if found.kind == "xlsx":
         try:
@@ -124,6 +128,10 @@ def read_workbook(path: Path, display: str, found: Detected) -> list[RawSheet]:
             wb = CalamineWorkbook.from_filelike(fh)
             for meta in wb.sheets_metadata:
                 if meta.typ != SheetTypeEnum.WorkSheet:
+                    continue
+                if meta.visible != SheetVisibleEnum.Visible:
+                    if hidden is not None:
+                        hidden.append(meta.name)
                     continue
                 look = looks.get(meta.name)
                 if look is not None and not look.fits:

@@ -74,6 +74,8 @@ def read_report(rep: FileReport, file_id: int, aliases: AliasTable, counties: Co
     if result.detected.lied:
         _warn(rep, "extension_mismatch", {"extension": result.detected.extension,
                                           "detected": result.detected.kind})
+    for name in result.hidden_sheets:
+        _warn(rep, "hidden_sheet_skipped", {"sheet": name}, sheet=name)
     for line, offset, count in result.bad_lines:
         _warn(rep, "undecodable_bytes", {"line": line, "offset": offset, "count": count,
                                          "encoding": result.encoding}, row=line)

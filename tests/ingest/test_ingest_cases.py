@@ -104,6 +104,10 @@ def test_hidden_stale_column_loses_and_hidden_row_is_read_and_flagged(tmp_path):
     def hide(ws):  # noqa: ANN001
         ws.column_dimensions["C"].hidden = True
         ws.row_dimensions[3].hidden = True
+        stale = ws.parent.create_sheet("旧表")  # a hidden sheet of last week's figures
+        for row in (["党支部", "党员数"], ["甲支部", 1], ["丁支部", 2]):
+            stale.append(row)
+        stale.sheet_state = "hidden"
 
     path = _openpyxl_book(raw / P / "梅县.xlsx", [
         ["党支部", "党员数", "参加学习人数", "参加学习人数"],
@@ -117,7 +121,9 @@ def test_hidden_stale_column_loses_and_hidden_row_is_read_and_flagged(tmp_path):
     assert len(col) == 1 and col.iloc[0].column == "C" and json.loads(col.iloc[0].params)["used"] == "D"
     row = _w(res, "hidden_row", f)
     assert list(row["source_row"]) == [3] and _m(res, f).hidden_rows == 1
-    _balanced(res, f, count_xlsx(path, 2, 0))
+    assert set(res.returns["branch"]) == {"甲支部", "乙支部"} and _m(res, f).sheets == "Sheet"
+    assert list(_w(res, "hidden_sheet_skipped", f)["source_sheet"]) == ["旧表"]
+    _balanced(res, f, count_xlsx(path, 2, 0, sheet="Sheet"))
 
 
 def test_percent_formats_are_read_as_shown(tmp_path):
