@@ -113,10 +113,14 @@ def _cell_at(data: bytes, pos: int) -> tuple[int, int, bytes] | None:
     start = data.rfind(b"<c ", 0, pos)
     if start < 0:
         return None
-    end = data.find(b"</c>", pos)
-    close = data.find(b"/>", start)
     gt = data.find(b">", start)
-    end = gt + 1 if close >= 0 and close + 1 == gt else (end + 4 if end >= 0 else gt + 1)
+    if gt < 0:
+        return None
+    if data[gt - 1:gt] == b"/":  # <c r="B2" s="3"/>: an empty cell
+        end = gt + 1
+    else:
+        close = data.find(b"</c>", gt)
+        end = close + 4 if close >= 0 else gt + 1
     snippet = data[start:end]
     m = _REF_RE.search(snippet[: snippet.find(b">") + 1])
     if not m:
