@@ -125,7 +125,8 @@ def read_workbook(path: Path, display: str, found: Detected, hidden: list[str] |
     sheets = []
     try:
         with open(path, "rb") as fh:
-            wb = CalamineWorkbook.from_filelike(fh)
+            # by path when the extension tells calamine the format (faster); else from the bytes
+            wb = CalamineWorkbook.from_path(str(path)) if not found.lied else CalamineWorkbook.from_filelike(fh)
             for meta in wb.sheets_metadata:
                 if meta.typ != SheetTypeEnum.WorkSheet:
                     continue

@@ -148,7 +148,9 @@ def judge_rows(raw: RawRows, reports: list[FileReport], kind: str, counties: Cou
     county_cell = _fill_down(df, "county", keys)
     resolved = by_value(county_cell, counties.resolve)
     if "county_code" in raw.columns:  # a 行政区划代码 column names the county where no name does
-        resolved = resolved.fillna(by_value(df["county_code"], counties.resolve))
+        gap = resolved.isna().to_numpy() & df["county_code"].notna().to_numpy()
+        if gap.any():
+            resolved = resolved.where(~gap, by_value(df["county_code"].where(gap), counties.resolve))
     unknown_county = county_cell.notna().to_numpy() & resolved.isna().to_numpy()
     df["_county_raw"] = county_cell
     df["county"] = resolved.fillna(df["_county_hint"])

@@ -21,6 +21,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -39,6 +40,7 @@ NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
 _BUILTIN_PERCENT = {9, 10}
 
 
+@lru_cache(maxsize=4096)
 def col_index(letters: str | bytes) -> int:
     """'A' → 0, 'AB' → 27."""
     if isinstance(letters, bytes):
@@ -140,9 +142,17 @@ def _unescape(b: bytes) -> str:
         "&apos;", "'").replace("&amp;", "&")
 
 
+def _read_part(zf: zipfile.ZipFile, part: str) -> bytes:
+    """A part's bytes, without the CRC pass (calamine reads and checks the same part right after)."""
+    with zf.open(part) as fh:
+        if hasattr(fh, "_expected_crc"):
+            fh._expected_crc = None  # noqa: SLF001 - zipfile then skips the crc32 of every block
+        return fh.read()
+
+
 def inspect(zf: zipfile.ZipFile, part: str, percent_styles: set[int]) -> SheetLook:
     """Extent and the second look of one sheet part."""
-    data = zf.read(part)
+    data = _read_part(zf, part)
     look = SheetLook(part)
     head = data[:4096]
     m = _DIM_RE.search(head)
@@ -197,11 +207,8 @@ def inspect(zf: zipfile.ZipFile, part: str, percent_styles: set[int]) -> SheetLo
                 look.formulas[cell[:2]] = "=" + _unescape(formula) if formula else "=(shared formula)"
     if percent_styles:
         # writers put r before s (<c r="E2" s="3" …>): a literal start keeps the scan fast
-        pattern = rb'<c r="[A-Z]+\d+" s="(?:' + b"|".join(str(i).encode() for i in sorted(percent_styles)) + rb')"'
-        for hit in re.finditer(pattern, data):
-            cell = _cell_at(data, hit.end())
-            if cell:
-                look.percent.add(cell[:2])
+        pattern = rb'<c r="([A-Z]+)(\d+)" s="(?:' + b"|".join(str(i).encode() for i in sorted(percent_styles)) + rb')"'
+        look.percent = {(int(r), col_index(c)) for c, r in re.findall(pattern, data)}
     return look
 
 
