@@ -58,7 +58,7 @@ WARNINGS_COLUMNS = (
     "message_zh", "message_en",
 )
 FORMATS = ("xlsx", "xlsb", "xls", "ods", "html", "utf16", "text", "docx", "word", "encrypted", "pdf", "image",
-           "zip", "ole", "binary")
+           "zip", "ole", "binary")  # pipelines.ingest.formats.KINDS
 STATUSES = ("ok", "warning", "unreadable", "missing_required_column")
 
 

@@ -20,7 +20,7 @@ from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from pipelines.ingest import xlsx_look as X
 from pipelines.ingest.errors import UnreadableFileError
-from pipelines.ingest.formats import READABLE, SPREADSHEET, Detected, detect, ole_kind
+from pipelines.ingest.formats import READABLE, SPREADSHEET, Detected, describe, detect, ole_kind
 from pipelines.ingest.text import csv_grid, decode_text
 
 Merge = tuple[tuple[int, int], tuple[int, int]]  # ((first row, first col), (last row, last col)), grid indices
@@ -102,9 +102,7 @@ def read_file(path: Path, display: str | None = None) -> ReadResult:
 def _calamine_error(exc: Exception, path: Path, found: Detected, display: str) -> UnreadableFileError:
     kind = ole_kind(path.read_bytes()) if found.kind == "xls" else None
     if kind in ("word", "encrypted"):
-        from pipelines.ingest.formats import DESCRIPTION
-
-        zh, en = DESCRIPTION[kind]
+        zh, en = describe(kind, "zh"), describe(kind, "en")
         return UnreadableFileError(f"the content is {en}, not a readable workbook",
                                    message_zh=f"文件内容为{zh},不是可读取的工作簿", file=display)
     return UnreadableFileError(

@@ -114,3 +114,11 @@ def test_params_are_json_and_counts_per_code():
     assert json.loads(frame["params"].iloc[2]) == EXAMPLES["total_mismatch"]
     assert frame["message_en"].iloc[0] == "a.xlsx, row 3: the row is hidden; read all the same"
     assert frame["message_zh"].iloc[2].startswith("a.xlsx 第9行:小计行与所列支部数据不符")
+
+
+def test_every_format_has_words_and_a_place_in_the_manifest_schema():
+    from pipelines import schema
+    from pipelines.ingest.formats import KINDS, describe
+
+    assert schema.FORMATS == KINDS
+    assert all(describe(k, "zh") and describe(k, "en") for k in KINDS)
