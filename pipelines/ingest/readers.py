@@ -11,7 +11,6 @@ A file that cannot be read raises :class:`UnreadableFileError` with the reason.
 from __future__ import annotations
 
 import io
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -161,14 +160,19 @@ def _apply_look(raw: RawSheet, look: X.SheetLook, origin: tuple[int, int] = (1, 
     grid = raw.grid
     raw.hidden_rows = {r - r0 for r in look.hidden_rows if 0 <= r - r0 < len(grid)}
     raw.hidden_cols = {c - c0 for c in look.hidden_cols if c - c0 >= 0}
-    for r, c in sorted(look.percent):
+    shown_of: dict[float, str] = {}  # a column of percentages holds few distinct values
+    height = len(grid)
+    for r, c in look.percent:
         i, j = r - r0, c - c0
-        if 0 <= i < len(grid) and 0 <= j < len(grid[i]):
+        if 0 <= i < height and 0 <= j < len(grid[i]):
             v = grid[i][j]
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and not (isinstance(v, float) and math.isnan(v)):
-                shown = _shown_percent(float(v))
+            if type(v) is float and v == v or type(v) is int:  # a number (not NaN, not a bool)
+                shown = shown_of.get(v)
+                if shown is None:
+                    shown = shown_of[v] = _shown_percent(float(v))
                 grid[i][j] = shown
-                raw.percent_examples.setdefault(j, (repr(v), shown))
+                if j not in raw.percent_examples:
+                    raw.percent_examples[j] = (repr(v), shown)
     for (r, c), text in look.errors.items():
         i, j = r - r0, c - c0
         if 0 <= i < len(grid) and 0 <= j < len(grid[i]):

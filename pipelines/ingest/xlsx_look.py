@@ -71,7 +71,7 @@ class SheetLook:
     fits: bool = True  # calamine's dense grid stays within the budget
     hidden_rows: set[int] = field(default_factory=set)
     hidden_cols: set[int] = field(default_factory=set)
-    percent: set[tuple[int, int]] = field(default_factory=set)
+    percent: list[tuple[int, int]] = field(default_factory=list)  # in document order
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     xml: bytes | None = None  # kept only for a sheet read sparsely
@@ -208,7 +208,7 @@ def inspect(zf: zipfile.ZipFile, part: str, percent_styles: set[int]) -> SheetLo
     if percent_styles:
         # writers put r before s (<c r="E2" s="3" …>): a literal start keeps the scan fast
         pattern = rb'<c r="([A-Z]+)(\d+)" s="(?:' + b"|".join(str(i).encode() for i in sorted(percent_styles)) + rb')"'
-        look.percent = {(int(r), col_index(c)) for c, r in re.findall(pattern, data)}
+        look.percent = [(int(r), col_index(c)) for c, r in re.findall(pattern, data)]
     return look
 
 
