@@ -113,23 +113,33 @@ def by_value(values: pd.Series, mapping: Callable[[str], str | None]) -> pd.Seri
     return pd.Series(mapped.take(np.where(codes < 0, len(uniques), codes)), index=values.index)
 
 
+def _odd_values(uniques: np.ndarray) -> np.ndarray:
+    """Which distinct cell values are text holding a control or format character (U+200B, U+202E …).
+
+    One Arrow pass over the table of distinct values every stacked column shares; Python confirms
+    the few hits."""
+    if not len(uniques):
+        return np.zeros(0, dtype=bool)
+    is_text = np.fromiter((type(u) is str for u in uniques), dtype=bool, count=len(uniques))
+    texts = pa.array(np.where(is_text, uniques, None), type=pa.large_string())
+    odd = pc.fill_null(pc.match_substring_regex(texts, pattern=_INVISIBLE_RE2), False).to_numpy(zero_copy_only=False)
+    for j in np.flatnonzero(odd).tolist():
+        odd[j] = had_invisible(uniques[j])
+    return odd
+
+
 def _invisible_warnings(raw: RawRows, df: pd.DataFrame, reports: list[FileReport]) -> None:
-    """A name that held control or format characters (U+200B, U+202E …): a warning on its row."""
-    for c in TEXT_COLUMNS:
-        if c not in raw.columns:
-            continue
-        enc = raw[c].compact()  # the distinct values this column uses (the table is shared with numbers)
-        try:
-            texts = pa.array(enc.uniques, type=pa.large_string())
-        except (pa.ArrowTypeError, pa.ArrowInvalid):  # numbers among the names
-            texts = pa.array([u if isinstance(u, str) else None for u in enc.uniques], type=pa.large_string())
-        odd = pc.fill_null(pc.match_substring_regex(texts, pattern=_INVISIBLE_RE2), False).to_numpy(
-            zero_copy_only=False) if len(texts) else np.zeros(0, dtype=bool)
-        if not odd.any():
-            continue
-        for j in np.flatnonzero(odd).tolist():  # the few candidates, exactly
-            odd[j] = had_invisible(enc.uniques[j])
-        rows = np.flatnonzero(np.append(odd, False)[enc.codes] & df["_branch_row"].to_numpy())
+    """A name that held control or format characters: a warning on its row."""
+    columns = [c for c in TEXT_COLUMNS if c in raw.columns]
+    if not columns:
+        return
+    odd = _odd_values(raw[columns[0]].uniques)  # the stacked columns share one table of distinct values
+    if not odd.any():
+        return
+    odd = np.append(odd, False)  # code -1: a missing cell
+    for c in columns:
+        enc = raw[c]
+        rows = np.flatnonzero(odd[enc.codes] & df["_branch_row"].to_numpy())
         for i in rows.tolist():
             rep = reports[int(df["_file"].iat[i])]
             rep.warns.append(Warn("format_characters_removed", rep.rel, {"value": enc.value(i), "name": df[c].iat[i]},
