@@ -54,6 +54,15 @@ class ReadResult:
     bad_lines: list[tuple[int, int, int]] = field(default_factory=list)  # (line, byte offset, bad bytes)
     hidden_sheets: list[str] = field(default_factory=list)  # worksheets hidden in the workbook: not read
 
+    def __iter__(self):  # noqa: ANN204 - a ReadResult reads as its sheets (``(sheet, *rest) = read_file(p)``)
+        return iter(self.sheets)
+
+    def __len__(self) -> int:
+        return len(self.sheets)
+
+    def __getitem__(self, i: int) -> RawSheet:
+        return self.sheets[i]
+
 
 def read_file(path: Path, display: str | None = None) -> ReadResult:
     """All sheets of ``path`` as grids; raises UnreadableFileError with the reason."""

@@ -194,9 +194,12 @@ def counts_json(warns: list[Warn]) -> str:
 
 
 def summary(warns: list[Warn], per_code: int = 3) -> str:
-    """A human-readable line for the manifest: up to ``per_code`` messages per code, then a count."""
+    """A human-readable line for the manifest: the warnings (not the notes), up to ``per_code``
+    messages per code, then a count; '' when the file has none."""
     by_code: dict[str, list[Warn]] = {}
     for w in warns:
+        if w.level != "warning":
+            continue
         by_code.setdefault(w.code, []).append(w)
     parts = []
     for code, ws in by_code.items():

@@ -392,6 +392,7 @@ def test_units_and_column_number_rows_are_layout_not_data(tmp_path):
     assert list(notes["source_row"]) == [2, 3]
     assert [json.loads(p)["kind"] for p in notes["params"]] == ["units", "column_numbers"]
     assert "栏次" in notes.iloc[1].message_zh and _m(res, f).status == "ok"
+    assert _m(res, f).warnings == "" and json.loads(_m(res, f).warning_counts) == {"layout_row_skipped": 2}
     _balanced(res, f, count_xlsx(path, 4, 1))
 
 

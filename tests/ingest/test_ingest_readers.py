@@ -19,6 +19,12 @@ def test_xlsx_all_sheets(tmp_path):
     assert sheets[0].grid[1] == ["一支部", 35.0] and sheets[0].row_number(1) == 2
 
 
+def test_a_read_file_unpacks_as_its_sheets(tmp_path):
+    path = write_xlsx(tmp_path / "a.xlsx", [("甲", ROWS, []), ("填表说明", [["说明"]], [])])
+    (first, *others) = read_file(path)
+    assert first.name == "甲" and [s.name for s in others] == ["填表说明"] and len(read_file(path)) == 2
+
+
 def test_xls_legacy(tmp_path):
     path = write_xls(tmp_path / "a.xls", [("甲", ROWS, [])])
     (sheet,) = read_file(path).sheets
