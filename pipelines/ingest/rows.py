@@ -171,7 +171,7 @@ def judge_rows(raw: RawRows, reports: list[FileReport], kind: str, counties: Cou
         rep = reports[file_id]
         rep.warns.append(Warn("total_mismatch", rep.rel, params, sheet=sheet, row=row,
                               column=params["diffs"][0]["column"], period=rep.period,
-                              county=_file_county(df, file_id)))
+                              county=_total_county(df, file_id, sheet, row)))
     hidden = df["_hidden"].to_numpy() & (branch_rows | (df["_total"].to_numpy() > 0))
     for i in np.flatnonzero(hidden).tolist():
         rep = reports[int(df["_file"].iat[i])]
@@ -206,6 +206,10 @@ def judge_rows(raw: RawRows, reports: list[FileReport], kind: str, counties: Cou
     return RowStage(df, rec, branch_rows)
 
 
-def _file_county(df: pd.DataFrame, file_id: int) -> str | None:
-    c = df.loc[df["_file"].to_numpy() == file_id, "county"].dropna().unique()
-    return str(c[0]) if len(c) == 1 else None
+def _total_county(df: pd.DataFrame, file_id: int, sheet: str | None, row: int) -> str | None:
+    """The county a total row counts: its own, else that of the branch rows above it in its sheet."""
+    same = (df["_file"].to_numpy() == file_id) & (df["_row"].to_numpy() <= row)
+    if sheet is not None:
+        same &= (df["_sheet"] == sheet).fillna(False).to_numpy(dtype=bool)
+    counties = df.loc[same & (df["_branch_row"].to_numpy() | (df["_row"].to_numpy() == row)), "county"].dropna()
+    return str(counties.iloc[-1]) if len(counties) else None
