@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "metrics": ("pipelines.metrics.cli", "compute coverage, balance, weak links and data quality"),
     "report": ("pipelines.report.cli", "execute the report notebook and render offline HTML/PDF"),
     "nightly": ("pipelines.nightly.cli", "run the whole chain into a dated run folder"),
+    "template": ("pipelines.documents.cli", "write the return form a county fills in (.xlsx)"),
 }
 
 

@@ -23,10 +23,10 @@ RAW_DIR = _env_path("RWB_RAW", DATA_DIR / "raw")
 PROCESSED_DIR = _env_path("RWB_PROCESSED", DATA_DIR / "processed")
 REPORTS_DIR = _env_path("RWB_REPORTS", PROJECT_ROOT / "reports")
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
-# Threads the metrics stage may use for its column passes and independent tables (numpy, pandas and
-# Arrow release the GIL in their heavy loops; see pipelines/metrics/threads.py); RWB_THREADS=1 runs
-# everything in the calling thread.
-WORKER_THREADS = max(1, int(os.environ.get("RWB_THREADS") or min(2, os.cpu_count() or 1)))
+# The engine of the aggregate layer (duckdb | spark) and DuckDB's memory limit (e.g. "2GB"; DuckDB
+# spills to <processed>/.engine-tmp beyond it). The CLI's --engine/--memory-limit win over these.
+ENGINE = os.environ.get("RWB_ENGINE") or "duckdb"
+ENGINE_MEMORY_LIMIT = os.environ.get("RWB_MEMORY_LIMIT") or None
 BENCHMARKS_DIR = PROJECT_ROOT / "benchmarks"
 
 DOMAIN_DIR = PACKAGE_DIR / "domain"
@@ -52,7 +52,12 @@ MANIFEST_FILE = "manifest.parquet"
 WARNINGS_FILE = "warnings.parquet"
 COUNTY_METRICS_FILE = "county_metrics.parquet"
 TOWNSHIP_METRICS_FILE = "township_metrics.parquet"
+WARNINGS_FILE = "warnings.parquet"
 BALANCE_FILE = "balance.parquet"
-WEAK_LINKS_FILE = "weak_links.parquet"
 DATA_QUALITY_FILE = "data_quality.parquet"
 TRENDS_FILE = "trends.parquet"
+REPORTING_FILE = "reporting.parquet"
+STATUS_FILE = "status.parquet"
+FINDINGS_FILE = "findings.parquet"
+RANKING_FILE = "ranking.parquet"
+ACTIONS_FILE = "actions.parquet"

@@ -12,7 +12,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pandas is imported where a frame is read; the nightly skip path stays light
     import pandas as pd
@@ -61,45 +61,58 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
             tmp.unlink()
 
 
+class Stage:
+    """Outputs written as one set (see ``staged``): each to a temporary file beside its target."""
+
+    def __init__(self, pool: Any) -> None:
+        self._pool = pool
+        self.pending: list[tuple[Path, Path]] = []
+        self.writes: list[Any] = []
+
+    def __call__(self, df: pd.DataFrame, target: str | os.PathLike[str]) -> Path:
+        """Start writing ``df`` as Parquet in the background (Arrow encodes and compresses without the
+        GIL, so the stage goes on meanwhile); ``df`` must not be changed after it is staged."""
+        tmp = self.file(target)
+
+        def write() -> None:
+            df.to_parquet(tmp, index=False, compression="zstd")
+            _fsync(tmp)
+
+        self.writes.append(self._pool.submit(write))
+        return Path(target)
+
+    def file(self, target: str | os.PathLike[str]) -> Path:
+        """A temporary path for ``target`` that the caller fills (e.g. an engine streaming Parquet)
+        before the block ends; it is renamed with the others."""
+        target = Path(target)
+        tmp = _temporary_beside(target)
+        self.pending.append((tmp, target))
+        return tmp
+
+
 @contextlib.contextmanager
-def staged_parquet() -> Iterator[Callable[[pd.DataFrame, str | os.PathLike[str]], Path]]:
-    """Write several Parquet outputs as one set: ``stage(df, target)`` starts writing a temporary
-    file beside ``target`` on a background thread and returns at once (Arrow encodes and compresses
-    without the GIL, so a stage goes on computing or checking its other outputs meanwhile); the
-    files are renamed over their targets together when the block ends without an error and every
-    write has succeeded. Otherwise none is renamed: the previous set stays whole. ``df`` must not
-    be changed after it is staged.
-    """
-    from concurrent.futures import Future, ThreadPoolExecutor
-
-    pending: list[tuple[Path, Path]] = []
-    writes: list[Future] = []
-
-    def write(df: pd.DataFrame, tmp: Path) -> None:
-        df.to_parquet(tmp, index=False, compression="zstd")
-        _fsync(tmp)
+def staged() -> Iterator[Stage]:
+    """Write several outputs as one set: the files are renamed over their targets together when the
+    block ends without an error and every write has succeeded. Otherwise none is renamed: the
+    previous set stays whole."""
+    from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="staged-parquet") as pool:
-        def stage(df: pd.DataFrame, target: str | os.PathLike[str]) -> Path:
-            target = Path(target)
-            tmp = _temporary_beside(target)
-            pending.append((tmp, target))
-            writes.append(pool.submit(write, df, tmp))
-            return target
-
+        stage = Stage(pool)
         try:
             yield stage
-            for done in writes:
+            for done in stage.writes:
                 done.result()  # the first failed write raises here, before anything is renamed
-            for tmp, target in pending:
+            for tmp, target in stage.pending:
+                _fsync(tmp)
                 os.replace(tmp, target)
-            for folder in {target.parent for _, target in pending}:
+            for folder in {target.parent for _, target in stage.pending}:
                 fsync_folder(folder)
         finally:
-            for done in writes:  # a write still running must end before its file is removed
+            for done in stage.writes:  # a write still running must end before its file is removed
                 with contextlib.suppress(Exception):  # its error, if any, was raised above or yields to the block's
                     done.result()
-            for tmp, _ in pending:
+            for tmp, _ in stage.pending:
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()
 

@@ -32,6 +32,14 @@ COUNT_COLUMNS: tuple[str, ...] = (
 ACTIVITY_COLUMNS = ("discussion_meetings", "deeds_reports", "situation_reports", "exchange_meetings", "party_lectures")
 SPECIAL_COLUMNS = ("special_sick", "special_travel", "special_laid_off", "special_retired_away", "special_floating")
 OUTREACH_COLUMNS = ("delivered_study", "makeup_study")
+TEST_COLUMNS = ("test_takers", "sheets_returned", "avg_score")
+# The runs of columns the office's forms put under one merged group cell (labels: terms.yaml groups).
+GROUP_COLUMNS: dict[str, tuple[str, ...]] = {
+    "activities": ACTIVITY_COLUMNS,
+    "test": TEST_COLUMNS,
+    "special_members": SPECIAL_COLUMNS,
+    "outreach": OUTREACH_COLUMNS,
+}
 SCORE_COLUMNS = ("avg_score",)
 BOOL_COLUMNS = ("has_work_plan",)
 VALUE_COLUMNS = (*COUNT_COLUMNS[:8], "sheets_returned", "avg_score", *SPECIAL_COLUMNS, *OUTREACH_COLUMNS, "has_work_plan")
@@ -75,6 +83,7 @@ def _not_above(small: str, big: str) -> pa.Check:
         lambda df: ~(df[small] > df[big]).fillna(False),
         name=f"{small}_not_above_{big}",
         error=f"{small} must not exceed {big}",
+        statistics={"small": small, "big": big},  # the relation as data (read by the return template)
     )
 
 

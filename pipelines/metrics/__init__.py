@@ -1,15 +1,12 @@
-"""Metrics stage: coverage, balance, weak links, data quality and trends from the cleaned returns.
+"""The metrics stage: the aggregate layer (pipelines/aggregate) then the judge layer (pipelines/judge).
 
-``compute_metrics(processed, thresholds)`` is the API the CLI and notebooks/02_metrics.ipynb call;
-the modules hold pure functions: indicators (YAML → typed parameters), aggregate (sums and rates
-per unit), balance (inequality measures), weak_links (rules), quality (checks), trends (pace),
-sentences (every phrase a person reads), docs (docs/indicators.md from indicators.yaml).
+``compute_metrics(processed, thresholds, overrides)`` is the API the CLI (`python -m pipelines
+metrics`) and notebooks/02_metrics.ipynb call; this package only wires the two layers, checks the
+outputs (schema) and writes them as one set. docs.py writes docs/indicators.md from indicators.yaml.
 """
 
-from pipelines.metrics.api import MetricsResult, compute_metrics, metrics_from_frames
-from pipelines.metrics.indicators import Indicator, Thresholds, load_indicators, load_thresholds
+from pipelines.domain.indicators import Indicator, load_indicators
+from pipelines.metrics.api import MetricsResult, compute_metrics
+from pipelines.params.thresholds import Thresholds, load_thresholds
 
-__all__ = [
-    "Indicator", "MetricsResult", "Thresholds", "compute_metrics", "load_indicators", "load_thresholds",
-    "metrics_from_frames",
-]
+__all__ = ["Indicator", "MetricsResult", "Thresholds", "compute_metrics", "load_indicators", "load_thresholds"]

@@ -1,13 +1,14 @@
-"""The metrics stage's one API function: read the processed tables, compute, write atomically.
+"""The metrics stage's one API function: aggregate, then judge, then write every table as one set.
 
-``compute_metrics`` is the only place that touches files; every other function of the package is
-a pure, typed transformation of frames (Kedro-node style), so the CLI, the notebook and the tests
-share one code path.
+``compute_metrics`` reads the cleaned tables from the processed folder, runs the aggregate layer
+on the chosen engine (DuckDB embedded, or Spark) and the judge layer on its small tables, checks
+every output against its schema, and writes them together (all or none: pipelines.io.staged).
+The CLI, the notebook and the tests share this one code path.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,151 +16,116 @@ from typing import Any
 import pandas as pd
 
 from pipelines import config, io
-from pipelines.metrics import aggregate, quality, schema, threads
-from pipelines.metrics import balance as balance_mod
-from pipelines.metrics import trends as trends_mod
-from pipelines.metrics import weak_links as weak_mod
-from pipelines.metrics.indicators import Indicator, Thresholds, load_indicators, load_thresholds
+from pipelines.aggregate import aggregate, public_units
+from pipelines.aggregate.engine import Engine, engine
+from pipelines.aggregate.reporting import public as reporting_public
+from pipelines.domain.indicators import Indicator, load_indicators
+from pipelines.judge import judge
+from pipelines.metrics import schema
+from pipelines.params.thresholds import Overrides, Thresholds, load_thresholds
 
-RETURNS_READ = (
-    "period", "county", "township", "branch", "members", "studied", "discussion_meetings",
-    "deeds_reports", "situation_reports", "exchange_meetings", "party_lectures", "test_takers", "sheets_returned",
-    "avg_score", "special_sick", "special_travel", "special_laid_off", "special_retired_away", "special_floating",
-    "delivered_study", "makeup_study", "has_work_plan",
-)
 OUTPUTS = {
     "county_metrics": config.COUNTY_METRICS_FILE,
     "township_metrics": config.TOWNSHIP_METRICS_FILE,
     "balance": config.BALANCE_FILE,
-    "weak_links": config.WEAK_LINKS_FILE,
     "data_quality": config.DATA_QUALITY_FILE,
     "trends": config.TRENDS_FILE,
+    "status": config.STATUS_FILE,
+    "findings": config.FINDINGS_FILE,
+    "ranking": config.RANKING_FILE,
+    "actions": config.ACTIONS_FILE,
 }
-REJECTS_EMPTY = {c: pd.Series(dtype="str") for c in (
-    "source_file", "source_sheet", "source_row", "column", "raw_value", "rule", "message_zh", "message_en",
-    "county", "branch")}
-MANIFEST_EMPTY = {c: pd.Series(dtype="str") for c in ("path", "county", "status", "warnings")}
+# Optional inputs: a processed folder from before they existed, or a chain without a registry, still runs.
+EMPTY_INPUTS: dict[str, tuple[str, ...]] = {
+    config.REGISTRY_FILE: ("county", "county_code", "township", "branch", "members"),
+    config.REJECTS_FILE: ("source_file", "source_sheet", "source_row", "column", "raw_value", "rule", "message_zh",
+                          "message_en", "period", "county", "branch"),
+    config.MANIFEST_FILE: ("path", "county", "period", "status"),
+    config.WARNINGS_FILE: ("period", "county", "source_file", "source_sheet", "source_row", "column", "code"),
+}
 
 
 @dataclass
 class MetricsResult:
-    """Every output frame of the stage, the parameters used, and where the files went."""
+    """Every output frame of the stage (the reporting record is written, not held), the parameters
+    used, whether a registry was there, and where the files went."""
 
     county_metrics: pd.DataFrame
     township_metrics: pd.DataFrame
     balance: pd.DataFrame
-    weak_links: pd.DataFrame
     data_quality: pd.DataFrame
     trends: pd.DataFrame
+    status: pd.DataFrame
+    findings: pd.DataFrame
+    ranking: pd.DataFrame
+    actions: pd.DataFrame
     indicators: list[Indicator]
     thresholds: Thresholds
+    registry_known: bool = True
     paths: dict[str, Path] = field(default_factory=dict)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in OUTPUTS}
 
-
-def periods_of(returns: pd.DataFrame, manifest: pd.DataFrame) -> list[pd.Timestamp]:
-    """The periods present in the returns or the manifest (a period whose files all failed counts)."""
-    # distinct values first: normalising millions of rows to find a few dozen dates is wasted work
-    ps = [pd.Series(pd.unique(pd.to_datetime(returns["period"])))]
-    if "period" in manifest and len(manifest):
-        ps.append(pd.to_datetime(manifest["period"], errors="coerce"))
-    s = pd.concat(ps, ignore_index=True).dropna().dt.normalize().astype("datetime64[ns]")
-    return sorted(pd.unique(s))
+    def weak_links(self, period: Any = None) -> pd.DataFrame:
+        """The findings that are weak links (status watch or alert), of ``period`` or every period."""
+        f = self.findings.loc[self.findings["status"].isin(["watch", "alert"])]
+        return f if period is None else f.loc[f["period"] == pd.Timestamp(period)]
 
 
-def metrics_from_frames(
-    returns: pd.DataFrame, registry: pd.DataFrame, rejects: pd.DataFrame, manifest: pd.DataFrame,
-    indicators: list[Indicator], thresholds: Thresholds,
-    ready: Callable[[str, pd.DataFrame], None] | None = None,
-) -> MetricsResult:
-    """All metrics from in-memory frames (no file access): what compute_metrics and tests call.
+def read_input(processed: Path, name: str) -> pd.DataFrame:
+    path = processed / name
+    if path.exists():
+        return io.read_parquet(path)
+    frame = pd.DataFrame({c: pd.Series(dtype="str") for c in EMPTY_INPUTS[name]})
+    if "period" in frame:
+        frame["period"] = frame["period"].astype("datetime64[ns]")
+    return frame
 
-    ``ready(name, frame)``, when given, is called on this thread with each output as soon as it is
-    final (the weak links while data quality may still be running on the worker), so that the
-    caller can check and write it meanwhile.
-    """
-    returns = returns.copy(deep=False)
-    returns["period"] = pd.to_datetime(returns["period"]).astype("datetime64[ns]")
-    periods = [pd.Timestamp(p) for p in periods_of(returns, manifest)]
-    if not periods:
-        # Nothing reported yet: run on a placeholder period and keep no rows, so that every
-        # output still has its columns and dtypes (the report shows "no data", not an error).
-        empty = metrics_from_frames(
-            returns, registry, rejects,
-            pd.DataFrame({"period": [pd.Timestamp("1970-01-01")], "county": [None], "status": ["ok"],
-                          "warnings": [""], "path": [""]}),
-            indicators, thresholds,
-        )
-        for name in OUTPUTS:
-            setattr(empty, name, getattr(empty, name).iloc[0:0].reset_index(drop=True))
-            if ready is not None:
-                ready(name, getattr(empty, name))
-        return empty
-    reg = aggregate.clean_registry(registry)
-    ids = aggregate.match_branches(returns, reg)
-    values = aggregate.branch_values(returns, reg, ids)
-    # Only data quality reads the returns from here on: the other columns (names, the five kinds
-    # of special members…) are let go, which lowers the stage's peak memory when the caller
-    # holds no other reference to the frame (compute_metrics does not).
-    returns = returns[[c for c in returns.columns if c in quality.READS]]
-    sums = aggregate.township_sums(values)
-    cm_full = aggregate.county_metrics(values, reg, periods, indicators, sums)
-    tm_full = aggregate.township_metrics(values, reg, periods, indicators, sums)
-    with threads.side_by_side() as submit:
-        # Independent tables over the same (read-only) frames, in two lanes of about equal work
-        # when a second core is there: the worker takes the branch rules (wanted first), the
-        # within-county counts and the data-quality checks; this thread the rest of the weak links
-        # (the not-reported branches while the branch rules run).
-        codes = aggregate.period_county_codes(values)
-        labelled = weak_mod.registry_labels(reg)
-        at = weak_mod.period_positions(values, periods)
-        branch_links = submit(weak_mod.branch_rules, values, labelled, cm_full, indicators, thresholds, at)
-        within = submit(balance_mod.within_county, values, cm_full, indicators, codes)
-        dq = submit(quality.data_quality, returns, values, reg, cm_full, rejects, manifest, periods, indicators,
-                    thresholds, ids, codes)
-        across = balance_mod.across_counties(cm_full, indicators)
-        parts = weak_mod.unit_rules(cm_full, tm_full, across, indicators, thresholds)
-        missing = weak_mod.not_reported_branches(values, labelled, periods, indicators, cm_full, at)
-        parts += [*branch_links.result(), missing]  # the order weak_links() puts them in
-        links = weak_mod.ranked_table(parts, labelled, indicators, thresholds)
-        if ready is not None:
-            ready("weak_links", links)
-        tr = trends_mod.trends(cm_full, indicators, thresholds)
-        bal = pd.concat([across, within.result()], ignore_index=True)
-        dq = dq.result()
-    result = MetricsResult(
-        county_metrics=aggregate.public(cm_full, indicators),
-        township_metrics=aggregate.public(tm_full, indicators, township=True),
-        balance=bal, weak_links=links, data_quality=dq, trends=tr,
-        indicators=indicators, thresholds=thresholds,
+
+def metrics_on(
+    eng: Engine, processed: Path, indicators: list[Indicator], thresholds: Thresholds,
+) -> tuple[MetricsResult, Any]:
+    """Aggregate and judge the processed folder on ``eng``; the reporting record comes back as an
+    engine expression (written by the caller, streamed, never held in memory)."""
+    returns_file = processed / config.RETURNS_FILE
+    if not returns_file.exists():
+        raise FileNotFoundError(f"{returns_file} is missing: run `python -m pipelines clean` first")
+    registry = read_input(processed, config.REGISTRY_FILE)
+    agg = aggregate(
+        eng, eng.read_parquet(returns_file), registry, indicators, thresholds,
+        rejects=read_input(processed, config.REJECTS_FILE), manifest=read_input(processed, config.MANIFEST_FILE),
+        warnings=read_input(processed, config.WARNINGS_FILE),
     )
-    if ready is not None:
-        for name, frame in result.frames().items():
-            if name != "weak_links":
-                ready(name, frame)
-    return result
-
-
-def _read(path: Path, empty: dict[str, pd.Series], columns: tuple[str, ...] | None = None) -> pd.DataFrame:
-    if not path.exists():
-        return pd.DataFrame(empty)
-    return io.read_parquet(path, columns=list(columns) if columns else None)
+    verdicts = judge(eng, agg, indicators, thresholds)
+    result = MetricsResult(
+        county_metrics=public_units(agg.county_metrics, indicators),
+        township_metrics=public_units(agg.township_metrics, indicators, township=True),
+        balance=agg.balance, data_quality=verdicts.data_quality, trends=agg.trends, status=verdicts.status,
+        findings=verdicts.findings, ranking=verdicts.ranking, actions=verdicts.actions,
+        indicators=indicators, thresholds=thresholds, registry_known=agg.registry_known,
+    )
+    return result, reporting_public(agg.reporting)
 
 
 def compute_metrics(
     processed: Path | str | None = None,
     thresholds: Thresholds | Path | str | None = None,
-    overrides: dict[str, Any] | list[str] | None = None,
+    overrides: Overrides | Mapping[str, Any] = None,
     out: Path | str | None = None,
     write: bool = True,
+    *,
+    engine_name: str | None = None,
+    memory_limit: str | None = None,
+    spark_master: str | None = None,
+    spark_remote: str | None = None,
 ) -> MetricsResult:
-    """Read returns/registry/rejects/manifest from ``processed``, compute, write the six outputs.
+    """Read returns/registry/rejects/manifest/warnings from ``processed``, aggregate, judge, write.
 
     processed: the processed folder (None: pipelines.config.PROCESSED_DIR); out: where to write
     (default: the same folder); thresholds: a Thresholds, or a YAML file of overrides layered on
-    pipelines/params/thresholds.yaml; overrides: dotted keys on top (CLI ``--set``, papermill).
+    pipelines/params/thresholds.yaml; overrides: dotted keys on top (CLI ``--set``, papermill);
+    engine_name: duckdb (default, ``config.ENGINE``) or spark.
     """
     processed = Path(processed) if processed else config.PROCESSED_DIR
     out = Path(out) if out else processed
@@ -168,31 +134,16 @@ def compute_metrics(
     elif overrides:
         raise ValueError("pass overrides with a thresholds file, not with a Thresholds object")
     indicators = load_indicators(thresholds)
-    returns_file = processed / config.RETURNS_FILE
-    registry_file = processed / config.REGISTRY_FILE
-    for f in (returns_file, registry_file):
-        if not f.exists():
-            raise FileNotFoundError(f"{f} is missing: run `python -m pipelines clean` first")
-    registry = io.read_parquet(registry_file)
-    rejects = _read(processed / config.REJECTS_FILE, REJECTS_EMPTY)
-    manifest = _read(processed / config.MANIFEST_FILE, MANIFEST_EMPTY)
-    # The returns are passed without keeping a name for them here, so that the columns the stage
-    # no longer needs are freed as it goes (see metrics_from_frames).
-    # Two reads of 11 columns: about 0.1 s faster than four of 6 for some 40 MiB more at the peak of
-    # the read, which stays well below the stage's own peak. County and township come as
-    # categoricals from the file's dictionary pages (matching and data quality look up 9 names).
-    paths: dict[str, Path] = {}
-    # Each output is checked against docs/contracts.md, and written to a temporary file in the
-    # background, as soon as it is final; the six files replace the previous ones together only
-    # once all are written and checked, so a failed run leaves the last good set whole.
-    with io.staged_parquet() as stage:
-        def ready(name: str, frame: pd.DataFrame) -> None:
-            if write:  # written in the background while the frame is checked: renamed only if all pass
-                paths[name] = stage(frame, out / OUTPUTS[name])
-            schema.validate_one(name, frame, indicators)
-
-        result = metrics_from_frames(
-            io.read_parquet(returns_file, columns=list(RETURNS_READ), group=11, categorical=("county", "township")),
-            registry, rejects, manifest, indicators, thresholds, ready=ready)
-    result.paths.update(paths)
+    options = {"memory_limit": memory_limit or config.ENGINE_MEMORY_LIMIT, "spark_master": spark_master,
+               "spark_remote": spark_remote}
+    with engine(engine_name or config.ENGINE, out, **options) as eng:
+        result, record = metrics_on(eng, processed, indicators, thresholds)
+        schema.validate(result.frames(), indicators)
+        if write:
+            with io.staged() as stage:
+                for name, frame in result.frames().items():
+                    result.paths[name] = stage(frame, out / OUTPUTS[name])
+                target = out / config.REPORTING_FILE
+                eng.write_parquet(record, stage.file(target))
+                result.paths["reporting"] = target
     return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines import config, io
-from pipelines.metrics.indicators import Indicator, load_indicators
+from pipelines.domain.indicators import Indicator, load_indicators
 
 DOCS_FILE = config.PROJECT_ROOT / "docs" / "indicators.md"
 HEADER = """# Indicators (指标)
@@ -17,7 +17,10 @@ Every indicator of county_metrics.parquet and township_metrics.parquet, as defin
 `pipelines/domain/indicators.yaml`. The value is `numerator / denominator`, summed over the valid
 branch rows of the unit (null when the denominator is 0 or blank). Targets and warning levels are
 the defaults; `pipelines/params/thresholds.yaml`, `--set indicators.<id>.target=…` and the
-notebook's `overrides` change them. Shares are shown as %, gaps in percentage points (个百分点).
+notebook's `overrides` change them (and an activity's `due` date). Shares are shown as %, gaps in
+percentage points (个百分点). A shortfall is counted in the indicator's count unit (branches,
+members, answer sheets); `action` is the group of 下一步工作 its findings belong to. An indicator
+with a due date is `scheduled` (not a weak link) before it; an unjudged one is shown, never judged.
 
 """
 
@@ -28,12 +31,14 @@ def _fmt(ind: Indicator, v: float) -> str:
 
 def indicator_table(indicators: list[Indicator]) -> str:
     """The Markdown table of the indicators (one row each)."""
-    head = ("| id | 中文 | English | numerator | denominator | unit | direction | target | warning | note |\n"
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
+    head = ("| id | 中文 | English | numerator | denominator | unit | direction | target | warning | counted in | "
+            "action | due | note |\n"
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n")
     rows = [
         f"| `{i.id}` | {i.zh} | {i.en} | `{i.numerator}` | `{i.denominator}` | {i.unit} | "
         f"{'higher is better' if i.direction == 'higher' else 'lower is better'} | {_fmt(i, i.target)} | "
-        f"{_fmt(i, i.warning)} | {i.note} |"
+        f"{_fmt(i, i.warning)} | {i.count_unit} | {i.action if i.judged else '(not judged)'} | "
+        f"{i.due.isoformat() if i.due else ''} | {i.note} |"
         for i in indicators
     ]
     return head + "\n".join(rows) + "\n"

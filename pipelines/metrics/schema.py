@@ -1,7 +1,8 @@
-"""The six outputs, declared once (pandera) and checked before anything is written.
+"""The metrics stage's outputs, declared once (pandera) and checked before anything is written.
 
-The report stage reads these files: a column missing, a rate outside 0–1, an infinite value or an
-unknown rule would surface there as a broken chart, so the metrics stage refuses to write them.
+Documents render these tables without re-checking them: a column missing, a rate outside 0–1, an
+infinite value, an unknown status or rule would surface there as a broken page, so the stage
+refuses to write them.
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from pipelines.metrics.aggregate import OUTPUT_COLUMNS
-from pipelines.metrics.balance import COLUMNS as BALANCE_COLUMNS
-from pipelines.metrics.indicators import Indicator
-from pipelines.metrics.quality import COLUMNS as QUALITY_COLUMNS
-from pipelines.metrics.trends import COLUMNS as TREND_COLUMNS
-from pipelines.metrics.weak_links import COLUMNS as WEAK_COLUMNS
+from pipelines.aggregate.balance import COLUMNS as BALANCE_COLUMNS
+from pipelines.aggregate.trends import COLUMNS as TREND_COLUMNS
+from pipelines.domain.indicators import Indicator
+from pipelines.judge.actions import COLUMNS as ACTION_COLUMNS
+from pipelines.judge.findings import COLUMNS as FINDING_COLUMNS
+from pipelines.judge.findings import LEVELS, RULE_ORDER, SEVERITIES
+from pipelines.judge.quality import COLUMNS as QUALITY_COLUMNS
+from pipelines.judge.ranking import COLUMNS as RANKING_COLUMNS
+from pipelines.judge.status import COLUMNS as STATUS_COLUMNS
+from pipelines.judge.status import STATUSES
 
 
 def _finite(s: pd.Series) -> pd.Series:
@@ -23,94 +28,99 @@ def _finite(s: pd.Series) -> pd.Series:
     return pd.Series(~np.isinf(v), index=s.index)
 
 
-def _metrics_schema(indicators: list[Indicator], township: bool) -> pa.DataFrameSchema:
+FINITE = pa.Check(_finite, name="finite")
+
+
+def _units(indicators: list[Indicator], township: bool) -> pa.DataFrameSchema:
     cols: dict[str, pa.Column] = {
         "period": pa.Column("datetime64[ns]"),
         "county": pa.Column("str"),
-        "branches_expected": pa.Column("Int64", pa.Check.ge(0)),
+        "branches_expected": pa.Column("Int64", pa.Check.ge(0), nullable=True),
         "branches_reported": pa.Column("Int64", pa.Check.ge(0)),
     }
     if township:
         cols["township"] = pa.Column("str", nullable=True)
     for ind in indicators:
-        checks = [pa.Check(_finite, name="finite")]
-        if ind.unit == "share" and ind.numerator != "members" and ind.numerator != "special_reached":
+        checks = [FINITE]
+        if ind.unit == "share" and ind.numerator not in ("members", "special_reached"):
             checks.append(pa.Check.in_range(0, 1))
         cols[ind.id] = pa.Column("Float64", checks, nullable=True)
     return pa.DataFrameSchema(cols, strict=False, unique=["period", "county", "township"] if township
                               else ["period", "county"])
 
 
-BALANCE = pa.DataFrameSchema(
-    {
-        "scope": pa.Column("str", pa.Check.isin(["across_counties", "within_county"])),
-        "period": pa.Column("datetime64[ns]"),
-        "indicator": pa.Column("str"),
-        **{c: pa.Column("Float64", pa.Check(_finite, name="finite"), nullable=True)
-           for c in ("min", "max", "difference", "ratio", "mean_diff_best", "mean_diff_best_weighted",
-                     "index_disparity", "index_disparity_weighted", "cv", "cv_weighted", "par", "paf",
-                     "share_below_target")},
-    },
-    strict=False,
-)
-WEAK_LINKS = pa.DataFrameSchema(
-    {
-        "rank": pa.Column("Int64", pa.Check.ge(1)),
-        "level": pa.Column("str", pa.Check.isin(["city", "county", "township", "branch"])),
-        "rule": pa.Column("str", pa.Check.isin(["citywide", "below_target", "below_city", "worst_county", "not_reported",
-                                                "fell_back"])),
-        "severity": pa.Column("str", pa.Check.isin(["critical", "warning"])),
-        "gap_pp": pa.Column("Float64", pa.Check(_finite, name="finite"), nullable=True),
-        "reason_zh": pa.Column("str", pa.Check.str_length(min_value=1)),
-        "reason_en": pa.Column("str", pa.Check.str_length(min_value=1)),
-    },
-    strict=False,
-)
-QUALITY = pa.DataFrameSchema(
-    {
-        "period": pa.Column("datetime64[ns]"),
-        "county": pa.Column("str"),
-        "check": pa.Column("str"),
-        "value": pa.Column("Float64", nullable=True),
-        "threshold": pa.Column("Float64"),
-        "passed": pa.Column("boolean", nullable=True),
-    },
-    strict=False,
-    unique=["period", "county", "check"],
-)
-TRENDS = pa.DataFrameSchema(
-    {
-        "period": pa.Column("datetime64[ns]"),
-        "county": pa.Column("str"),
-        "indicator": pa.Column("str"),
-        "pace_per_period": pa.Column("Float64", pa.Check(_finite, name="finite"), nullable=True),
-        "projected_period": pa.Column("datetime64[ns]", nullable=True),
-        "reaches_target": pa.Column("boolean", nullable=True),
-    },
-    strict=False,
-)
+def _schemas(indicators: list[Indicator]) -> dict[str, pa.DataFrameSchema]:
+    ids = [i.id for i in indicators]
+    return {
+        "county_metrics": _units(indicators, township=False),
+        "township_metrics": _units(indicators, township=True),
+        "balance": pa.DataFrameSchema({
+            "scope": pa.Column("str", pa.Check.isin(["across_counties", "within_county"])),
+            "period": pa.Column("datetime64[ns]"),
+            "indicator": pa.Column("str", pa.Check.isin(ids)),
+            **{c: pa.Column("Float64", FINITE, nullable=True)
+               for c in ("min", "max", "difference", "ratio", "mean_diff_best", "mean_diff_best_weighted",
+                         "index_disparity", "index_disparity_weighted", "cv", "cv_weighted", "par", "paf",
+                         "share_below_target")},
+        }, strict=False),
+        "data_quality": pa.DataFrameSchema({
+            "period": pa.Column("datetime64[ns]"), "county": pa.Column("str"), "check": pa.Column("str"),
+            "value": pa.Column("Float64", nullable=True), "threshold": pa.Column("Float64"),
+            "passed": pa.Column("boolean", nullable=True),
+        }, strict=False, unique=["period", "county", "check"]),
+        "trends": pa.DataFrameSchema({
+            "period": pa.Column("datetime64[ns]"), "county": pa.Column("str"),
+            "indicator": pa.Column("str", pa.Check.isin(ids)),
+            "pace_per_period": pa.Column("Float64", FINITE, nullable=True),
+            "projected_period": pa.Column("datetime64[ns]", nullable=True),
+            "reaches_target": pa.Column("boolean", nullable=True),
+        }, strict=False),
+        "status": pa.DataFrameSchema({
+            "period": pa.Column("datetime64[ns]"),
+            "level": pa.Column("str", pa.Check.isin(["city", "county", "township"])),
+            "county": pa.Column("str"), "township": pa.Column("str", nullable=True),
+            "indicator": pa.Column("str", pa.Check.isin(ids)),
+            "value": pa.Column("Float64", FINITE, nullable=True),
+            "target": pa.Column("Float64"), "warning": pa.Column("Float64"),
+            "status": pa.Column("str", pa.Check.isin(list(STATUSES))),
+        }, strict=False, unique=["period", "level", "county", "township", "indicator"]),
+        "findings": pa.DataFrameSchema({
+            "period": pa.Column("datetime64[ns]"), "rank": pa.Column("Int64", pa.Check.ge(1)),
+            "level": pa.Column("str", pa.Check.isin(list(LEVELS))), "county": pa.Column("str"),
+            "indicator": pa.Column("str", pa.Check.isin(ids)),
+            "rules": pa.Column(object, pa.Check(lambda s: s.map(lambda r: len(r) > 0 and set(r) <= set(RULE_ORDER)),
+                                                name="known rules")),
+            "severity": pa.Column("str", pa.Check.isin(list(SEVERITIES))),
+            "status": pa.Column("str", pa.Check.isin(list(STATUSES))),
+            "decimals": pa.Column("Int64", pa.Check.in_range(1, 3)),
+            "gap_city": pa.Column("Float64", [FINITE, pa.Check.gt(0)], nullable=True),
+            "gap_target": pa.Column("Float64", [FINITE, pa.Check.gt(0)], nullable=True),
+            "outstanding": pa.Column("Int64", pa.Check.ge(0), nullable=True),
+        }, strict=False),
+        "ranking": pa.DataFrameSchema({
+            "period": pa.Column("datetime64[ns]"), "county": pa.Column("str"),
+            "indicator": pa.Column("str", pa.Check.isin(ids)),
+            "rank": pa.Column("Int64", pa.Check.ge(1), nullable=True),
+        }, strict=False, unique=["period", "county", "indicator"]),
+        "actions": pa.DataFrameSchema({
+            "period": pa.Column("datetime64[ns]"), "rank": pa.Column("Int64", pa.Check.ge(1)),
+            "action": pa.Column("str"), "scope": pa.Column("str", pa.Check.isin(["city", "counties"])),
+        }, strict=False, unique=["period", "rank"]),
+    }
 
 
-def validate_one(name: str, frame: pd.DataFrame, indicators: list[Indicator]) -> None:
-    """Raise when the output ``name`` breaks docs/contracts.md (pandera's SchemaError, or a ValueError
-    naming the missing columns)."""
-    expected = {
-        "county_metrics": list(OUTPUT_COLUMNS), "balance": list(BALANCE_COLUMNS),
-        "weak_links": list(WEAK_COLUMNS), "data_quality": list(QUALITY_COLUMNS), "trends": list(TREND_COLUMNS),
-    }
-    missing = [c for c in expected.get(name, []) if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name}: missing columns {missing}")
-    schemas = {
-        "county_metrics": lambda: _metrics_schema(indicators, township=False),
-        "township_metrics": lambda: _metrics_schema(indicators, township=True),
-        "balance": lambda: BALANCE, "weak_links": lambda: WEAK_LINKS, "data_quality": lambda: QUALITY,
-        "trends": lambda: TRENDS,
-    }
-    schemas[name]().validate(frame)
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "balance": BALANCE_COLUMNS, "trends": TREND_COLUMNS, "data_quality": QUALITY_COLUMNS, "status": STATUS_COLUMNS,
+    "findings": FINDING_COLUMNS, "ranking": RANKING_COLUMNS, "actions": ACTION_COLUMNS,
+}
 
 
 def validate(frames: dict[str, pd.DataFrame], indicators: list[Indicator]) -> None:
-    """Raise pandera's SchemaError when an output breaks docs/contracts.md."""
+    """Raise when an output breaks docs/contracts.md (pandera's SchemaError, or a ValueError naming
+    the missing columns)."""
+    schemas = _schemas(indicators)
     for name, frame in frames.items():
-        validate_one(name, frame, indicators)
+        missing = [c for c in COLUMNS.get(name, ()) if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{name}: missing columns {missing}")
+        schemas[name].validate(frame)

@@ -20,7 +20,6 @@ from jupyter_client.kernelspec import NoSuchKernel
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
-from pipelines import memory
 from pipelines.nightly.errors import NightlyError
 from pipelines.nightly.fastimport import KERNEL_STUB_DIR
 
@@ -38,9 +37,8 @@ del _rwb_preload
 
 
 def kernel_env() -> dict[str, str]:
-    """Our environment with the import stub first on PYTHONPATH (see pipelines/nightly/fastimport.py),
-    and glibc's malloc told to keep freed memory for reuse (see pipelines/memory.py)."""
-    env = memory.with_tunables(os.environ)
+    """Our environment with the import stub first on PYTHONPATH (see pipelines/nightly/fastimport.py)."""
+    env = dict(os.environ)
     paths = [str(KERNEL_STUB_DIR)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
     env["PYTHONPATH"] = os.pathsep.join(paths)
     env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # debugpy's warning about frozen modules

@@ -16,8 +16,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from pipelines.domain import load
-from pipelines.report import format as fmt
-from pipelines.report.palette import CITY_LINE, STATUS_COLOURS, STATUS_LABELS, STATUS_RANK, TARGET_LINE, status
+from pipelines import numbers as fmt
+from pipelines.report.palette import CITY_LINE, STATUS_COLOURS, STATUS_LABELS, STATUS_RANK, TARGET_LINE
 from pipelines.report.tables import ReportData, ordered
 
 FULL_WIDTH = 700
@@ -73,13 +73,13 @@ def scorecard(data: ReportData, lang: str = "zh") -> go.Figure:
     city = data.city_now()
     frame = pd.concat([rows, city.to_frame().T], ignore_index=True) if city is not None else rows
     y = [county_label(c, lang) for c in frame["county"]]
-    x = [ind_label(s, lang, short=True) for s in data.indicators]
+    x = [ind_label(s, lang, short=True) for s in data.judged]
     z, text, hover = [], [], []
     for _, r in frame.iterrows():
         zr, tr, hr = [], [], []
-        for s in data.indicators:
+        for s in data.judged:
             v = r.get(s["id"])
-            st = status(v, s)
+            st = data.status_of(r["county"], s["id"])
             zr.append(STATUS_RANK[st])
             tr.append(fmt.value(v, s["unit"], lang) if s["unit"] == "share" else fmt.score(v, lang, unit=False))
             hr.append(f"{county_label(r['county'], lang)}<br>{ind_label(s, lang)}: {fmt.value(v, s['unit'], lang)}"
@@ -89,14 +89,15 @@ def scorecard(data: ReportData, lang: str = "zh") -> go.Figure:
         text.append(tr)
         hover.append(hr)
     scale = []
-    for i, key in enumerate(["none", "alert", "watch", "met"]):
-        scale += [[i / 4, STATUS_COLOURS[key]], [(i + 1) / 4, STATUS_COLOURS[key]]]
+    keys = sorted(STATUS_RANK, key=STATUS_RANK.get)
+    for i, key in enumerate(keys):
+        scale += [[i / len(keys), STATUS_COLOURS[key]], [(i + 1) / len(keys), STATUS_COLOURS[key]]]
     fig = go.Figure(go.Heatmap(
         z=z, x=x, y=y, text=text, texttemplate="%{text}", textfont={"size": 10, "color": "white"},
         customdata=hover, hovertemplate="%{customdata}<extra></extra>",
-        colorscale=scale, zmin=-0.5, zmax=3.5, showscale=False, xgap=2, ygap=2,
+        colorscale=scale, zmin=-0.5, zmax=len(keys) - 0.5, showscale=False, xgap=2, ygap=2,
     ))
-    for key in ["met", "watch", "alert", "none"]:  # legend entries for the traffic lights
+    for key in ["met", "watch", "alert", "scheduled", "no_data"]:  # legend entries for the statuses
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=STATUS_LABELS[key][lang],
                                  marker={"size": 12, "color": STATUS_COLOURS[key], "symbol": "square"}))
     fig.update_yaxes(autorange="reversed")
@@ -113,12 +114,12 @@ def indicator_bars(data: ReportData, lang: str = "zh") -> list[go.Figure]:
     figs = []
     rows = data.county_now()
     city = data.city_now()
-    for s in data.indicators:
+    for s in data.judged:
         d = rows[["county", s["id"]]].copy()
         d["v"] = [_axis_value(v, s) for v in d[s["id"]]]
         d = d.sort_values("v", ascending=s.get("direction") == "lower", na_position="first", kind="stable")
-        colours = [s["colour"] if status(v, s) == "met" else s["colour"] for v in d[s["id"]]]
-        opac = [1.0 if status(v, s) == "met" else 0.55 for v in d[s["id"]]]
+        colours = [s["colour"]] * len(d)
+        opac = [1.0 if data.status_of(c, s["id"]) == "met" else 0.55 for c in d["county"]]
         fig = go.Figure(go.Bar(
             x=d["v"], y=[county_label(c, lang) for c in d["county"]], orientation="h",
             marker={"color": colours, "opacity": opac, "line": {"width": 0}},
@@ -238,7 +239,7 @@ def quadrants(data: ReportData, lang: str = "zh") -> list[go.Figure]:
     rows = data.county_now()
     city = data.city_now()
     figs = []
-    for s in data.indicators:
+    for s in data.judged:
         w = within[within["indicator"] == s["id"]][["county", "share_below_target"]] if not within.empty else None
         if w is None or w.empty or w["share_below_target"].isna().all():
             continue
@@ -288,7 +289,7 @@ def quadrants(data: ReportData, lang: str = "zh") -> list[go.Figure]:
 
 def trend(data: ReportData, lang: str = "zh") -> go.Figure:
     """The city value of each indicator over the periods, with its target (small multiples)."""
-    specs = data.indicators
+    specs = data.judged
     cols = 3
     nrows = -(-len(specs) // cols)
     fig = make_subplots(rows=nrows, cols=cols, subplot_titles=[ind_label(s, lang, short=True) for s in specs],

@@ -1,33 +1,33 @@
-"""The weak-link table that drills from county to township to branch (HTML <details>, no script)."""
+"""The weak-link table that drills from county to township to branch (HTML <details>, no script).
+
+Its rows are exactly the weak links the text counts (the judge's findings with status watch or
+alert), with the figures and decimals the judge layer stored.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 from markupsafe import Markup
 
+from pipelines import numbers as fmt
 from pipelines.domain import load
-from pipelines.report import format as fmt
 from pipelines.report.narrative import _county_name, _env
+from pipelines.report.phrases import _gap
 from pipelines.report.tables import ReportData, ordered
 
 
-def _row(data: ReportData, r: pd.Series, lang: str) -> dict[str, Any]:
-    ids = {s["id"] for s in data.indicators}
-    spec = data.spec(r["indicator"]) if r["indicator"] in ids else {"unit": "share", "zh": r["indicator"], "en": r["indicator"]}
+def _row(data: ReportData, r: dict[str, Any], lang: str) -> dict[str, Any]:
+    spec = data.spec(r["indicator"])
     unit = spec["unit"]
-    value, city = r.get("value"), r.get("city_value")
-    gap = None if fmt.is_missing(value) or fmt.is_missing(city) else float(city) - float(value)
-    digits = fmt.digits_apart(value, [r.get("target")], unit)  # below a target of 100%: 99.95%, never 100%
-    below_city = fmt.gap(gap, unit, lang) if gap is not None and gap > 0 else "—"
+    d = int(r["decimals"]) if not fmt.is_missing(r.get("decimals")) else 1
     return {
         "rank": "" if fmt.is_missing(r.get("rank")) else int(r["rank"]),
-        "indicator": spec.get("short_zh", spec["zh"]) if lang == "zh" else spec["en"],
-        "value": fmt.value(value, unit, lang, digits), "city": fmt.value(city, unit, lang),
-        "target": fmt.value(r.get("target"), unit, lang, digits),
-        "gap": "—" if below_city.startswith(("0个", "0分", "0 ")) else below_city,
-        "rule": r.get("rule"), "severity": r.get("severity"),
+        "indicator": spec["short_zh"] if lang == "zh" else spec["en"],
+        "value": fmt.value(r.get("value"), unit, lang, d), "city": fmt.value(r.get("city_value"), unit, lang, d),
+        "target": fmt.value(r.get("target"), unit, lang, d),
+        "gap": _gap(r.get("gap_city"), unit, lang, d) or "—",
+        "rule": list(r["rules"])[0], "rules": list(r["rules"]), "severity": r.get("severity"), "status": r.get("status"),
         "members": fmt.count(r.get("members_affected"), lang),
         "township": "" if fmt.is_missing(r.get("township")) else str(r["township"]),
         "branch": "" if fmt.is_missing(r.get("branch")) else str(r["branch"]),
@@ -39,6 +39,7 @@ def tree(data: ReportData, lang: str) -> list[dict[str, Any]]:
     wl = data.weak_links
     if wl.empty:
         return []
+    wl = wl.assign(county=wl["county"].where(wl["level"] != "city", data.city_label))
     out = []
     counties = list(ordered(wl.drop_duplicates("county"))["county"])
     counties.sort(key=lambda c: c != data.city_label)  # city-wide weak links first
@@ -50,13 +51,13 @@ def tree(data: ReportData, lang: str) -> list[dict[str, Any]]:
             t = tw[tw["township"].astype(str) == township]
             townships.append({
                 "name": township,
-                "rows": [_row(data, r, lang) for _, r in t[t["level"] == "township"].iterrows()],
-                "branches": [_row(data, r, lang) for _, r in t[t["level"] == "branch"].iterrows()],
+                "rows": [_row(data, r, lang) for r in t[t["level"] == "township"].to_dict("records")],
+                "branches": [_row(data, r, lang) for r in t[t["level"] == "branch"].to_dict("records")],
                 "n": len(t),
             })
         out.append({
             "name": _county_name(county, lang),
-            "rows": [_row(data, r, lang) for _, r in g[g["level"].isin(["city", "county"])].iterrows()],
+            "rows": [_row(data, r, lang) for r in g[g["level"].isin(["city", "county"])].to_dict("records")],
             "townships": townships,
             "n": len(g),
             "critical": int((g["severity"] == "critical").sum()),

@@ -17,9 +17,9 @@ import plotly.graph_objects as go
 
 from pipelines import config
 from pipelines.domain import load
-from pipelines.report import format as fmt
+from pipelines import numbers as fmt
 from pipelines.report.charts import FULL_WIDTH, _layout, county_label, ind_label
-from pipelines.report.palette import STATUS_COLOURS, STATUS_LABELS, status
+from pipelines.report.palette import STATUS_COLOURS, STATUS_LABELS
 from pipelines.report.tables import ReportData
 
 GEOJSON = config.GEO_DIR / "meizhou_counties.geojson"
@@ -65,14 +65,14 @@ def choropleth(data: ReportData, lang: str = "zh", indicator: str | None = None)
     drawn = [c for c in load.counties()["counties"] if c.get("code_today") and str(c["code_today"]) in shapes]
     lat0 = sum(_centre(shapes[str(c["code_today"])])[1] for c in drawn) / max(len(drawn), 1)
     k = math.cos(math.radians(lat0))
-    specs = data.indicators
+    specs = data.judged
     first = next((i for i, s in enumerate(specs) if s["id"] == indicator), 0)
 
     def colours_and_labels(s: dict[str, Any]) -> tuple[list[str], list[str], list[str]]:
         fills, labels, hovers = [], [], []
         for c in drawn:
             v = rows[s["id"]].get(c["name"]) if c["name"] in rows.index else None
-            st = status(v, s)
+            st = data.status_of(c["name"], s["id"])
             fills.append(STATUS_COLOURS[st])
             labels.append(f"{county_label(c['name'], lang)}<br>{fmt.value(v, s['unit'], lang)}")
             hovers.append(f"{county_label(c['name'], lang)} · {ind_label(s, lang)} {fmt.value(v, s['unit'], lang)}"
@@ -109,7 +109,7 @@ def choropleth(data: ReportData, lang: str = "zh", indicator: str | None = None)
                                     "xanchor": "left", "yanchor": "bottom", "showactive": True}])
     fig.update_xaxes(visible=False, scaleanchor="y", scaleratio=1)
     fig.update_yaxes(visible=False)
-    for key in ["met", "watch", "alert", "none"]:
+    for key in ["met", "watch", "alert", "scheduled", "no_data"]:
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=STATUS_LABELS[key][lang],
                                  marker={"size": 12, "color": STATUS_COLOURS[key], "symbol": "square"}))
     title = "各县（市、区）分布图" if lang == "zh" else "Map of the counties"

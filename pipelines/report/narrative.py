@@ -1,9 +1,11 @@
-"""The written summary (汇报) from the metrics tables: facts here, sentences in the templates.
+"""The written summary (汇报) from the judge layer's tables: facts here, sentences in the templates.
 
-Every figure in the text is computed from the tables and formatted by pipelines.report.format;
-the wording lives in pipelines/templates/narrative.<lang>.html.j2 (Jinja2, autoescaped, so a
-branch named ``<script>`` reads as text). Caveats come first: a leader must never read a city
-figure without knowing that a county is missing from it.
+Every figure is read from the tables and formatted by pipelines/numbers.py; every verdict (met or
+short, how badly, what to do) is the judge layer's (status, findings, actions), never decided here.
+The wording lives in pipelines/templates/narrative.<lang>.html.j2 and, for findings and actions,
+in the phrases of pipelines/report/phrases.py (Jinja2, autoescaped, so a branch named
+``<script>`` reads as text). Caveats come first: a leader must never read a city figure without
+knowing that a county is missing from it.
 """
 
 from __future__ import annotations
@@ -12,15 +14,15 @@ from functools import lru_cache
 from typing import Any
 
 import jinja2
-import pandas as pd
 import yaml
+import pandas as pd
 from markupsafe import Markup
 
 from pipelines import config
+from pipelines import numbers as fmt
 from pipelines.domain import load
-from pipelines.report import format as fmt
-from pipelines.report.palette import status
-from pipelines.report.tables import ReportData, ordered
+from pipelines.report import phrases
+from pipelines.report.tables import ReportData
 
 # Indicators the comparison and progress sentences walk through, in this order.
 KEY_INDICATORS = [
@@ -44,22 +46,7 @@ def _env() -> jinja2.Environment:
     return env
 
 
-@lru_cache(maxsize=1)
-def followups() -> dict[str, Any]:
-    """Follow-up wording (督促指导) per indicator and rule: narrative text, not labels."""
-    with open(config.TEMPLATES_DIR / "followups.yaml", encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
-
-
-def _county_name(name: str, lang: str) -> str:
-    if lang == "zh":
-        return name
-    if name == load.city_total_label():
-        return load.counties()["city"].get("total_label_en", "City total")
-    for c in load.counties()["counties"]:
-        if c["name"] == name:
-            return c.get("name_en", name)
-    return name
+_county_name = phrases.county_name
 
 
 def _ind_name(spec: dict[str, Any], lang: str) -> str:
@@ -114,14 +101,13 @@ def caveats(data: ReportData, lang: str) -> list[dict[str, Any]]:
     q = data.data_quality
     if not q.empty and "passed" in q.columns:
         failed = q[(~q["passed"].astype("boolean").fillna(True)) & (q["check"] != "score")]
-        detail = "detail_zh" if lang == "zh" else "detail_en"
-        for _, row in failed.iterrows():
-            county = _v(row, "county")
+        for row in failed.to_dict("records"):
+            county = _v(pd.Series(row), "county")
             out.append({
                 "kind": "failed_check",
                 "check": str(row["check"]),
                 "county": _county_name(county, lang) if county else None,
-                "detail": str(_v(row, detail) or row["check"]),
+                "detail": phrases.quality(row, lang),
             })
     return out
 
@@ -136,7 +122,7 @@ def headline(data: ReportData, lang: str) -> dict[str, Any] | None:
         spec = data.spec(indicator)
         v = _v(city, indicator)
         return {"name": _ind_name(spec, lang), "short": spec["short_zh"], "value": fmt.value(v, spec["unit"], lang),
-                "met": status(v, spec) == "met", "raw": v}
+                "met": data.status_of(data.city_label, indicator) == "met", "raw": v}
 
     activities = []
     for indicator in ("discussion_coverage", "deeds_coverage", "situation_coverage", "exchange_coverage",
@@ -260,113 +246,28 @@ def comparison(data: ReportData, lang: str) -> list[dict[str, Any]]:
     return out
 
 
-def _place(row: pd.Series, lang: str) -> str:
-    parts = [_county_name(row["county"], lang)] if _v(row, "county") else []
-    if row.get("level") in ("township", "branch") and _v(row, "township"):
-        parts.append(str(row["township"]))
-    if row.get("level") == "branch" and _v(row, "branch"):
-        parts.append(str(row["branch"]))
-    return ("" if lang == "zh" else " / ").join(parts)
-
-
 LEVELS = ("city", "county", "township", "branch")
 
 
-def _short_counties(data: ReportData, spec: dict[str, Any]) -> dict[str, Any] | None:
-    """For a city-wide weak link: how many counties miss the target, out of those with a value.
-
-    The verdict is the metrics stage's own (its county ``below_target`` rows), not judged again here.
-    """
-    n = int(pd.to_numeric(data.county_now()[spec["id"]], errors="coerce").notna().sum())
-    if n == 0:
-        return None
-    wl = data.weak_links
-    rows = wl[(wl["level"] == "county") & (wl["indicator"] == spec["id"]) & (wl["rule"] == "below_target")]
-    short = int(rows["county"].nunique())
-    return {"short": short, "n": n, "all": short == n}
-
-
 def weak_link_items(data: ReportData, lang: str, limit: int = WEAK_LINKS_IN_TEXT) -> dict[str, Any]:
-    """The ranked weak links for the text: each with its figure, gap and rule."""
+    """The weak links (the judge's findings with status watch or alert), best-ranked first, phrased."""
     wl = data.weak_links
-    if not wl.empty:  # one sentence per place and indicator, even when several rules flag it
-        key = ["level", "county", "township", "branch", "indicator"]
-        wl = wl.assign(_k=wl[key].apply(lambda r: "|".join("" if fmt.is_missing(v) else str(v) for v in r), axis=1))
-        rules = wl.groupby("_k", sort=False)["rule"].agg(lambda r: list(dict.fromkeys(r)))
-        wl = wl.drop_duplicates("_k").assign(rules=lambda d: d["_k"].map(rules)).drop(columns="_k")
-    items = []
-    for _, row in wl.head(limit).iterrows():
-        spec = data.spec(row["indicator"]) if row["indicator"] in {s["id"] for s in data.indicators} else None
-        unit = spec["unit"] if spec else "share"
-        value, city, target = _v(row, "value"), _v(row, "city_value"), _v(row, "target")
-        if target is None and spec:
-            target = spec["target"]
-        gap_city = (float(city) - float(value)) if value is not None and city is not None else None
-        gap_target = (float(target) - float(value)) if value is not None and target is not None else None
-        gap_pp = _v(row, "gap_pp")
-        digits = fmt.digits_apart(value, [target], unit)  # the text prints these two: 99.95% beside 100%
-        fell = None
-        if "fell_back" in row["rules"] and gap_pp is not None:
-            fell = fmt.gap(float(gap_pp) / (100 if unit == "share" else 1), unit, lang)
-        items.append({
-            "short_counties": _short_counties(data, spec) if row["level"] == "city" and spec else None,
-            "rank": int(row["rank"]) if _v(row, "rank") is not None else len(items) + 1,
-            "level": row["level"],
-            "place": _place(row, lang),
-            "indicator": _ind_name(spec, lang) if spec else str(row["indicator"]),
-            "rule": row["rule"],
-            "rules": row["rules"],
-            "severity": row.get("severity"),
-            "value": fmt.value(value, unit, lang, digits),
-            "city": fmt.value(city, unit, lang, digits),
-            "target": fmt.value(target, unit, lang, digits),
-            "gap_city": fmt.gap(gap_city, unit, lang) if gap_city is not None and gap_city > 1e-9 else None,
-            "gap_target": fmt.gap(gap_target, unit, lang) if gap_target is not None and gap_target > 1e-9 else None,
-            "fell": fell,
-            "members": fmt.count(_v(row, "members_affected"), lang) if _v(row, "members_affected") else None,
-        })
+    items = [{"rank": int(r["rank"]), "level": r["level"], "rules": list(r["rules"]), "text": phrases.finding(r, lang)}
+             for r in wl.head(limit).to_dict("records")]
     rest = wl.iloc[limit:]
     counts = rest["level"].value_counts() if len(rest) else pd.Series(dtype=int)
     rest_by_level = {lvl: fmt.count(counts[lvl], lang) for lvl in LEVELS if lvl in counts.index}
-    return {"links": items, "total": fmt.count(len(wl), lang), "rest": rest_by_level, "more": len(rest) > 0}
+    f = data.findings
+    scheduled = f.loc[(f["status"] == "scheduled") & (f["level"] == "city")] if len(f) else f
+    if len(f) and scheduled.empty:  # no city-level row: one line per scheduled indicator, its first county row
+        scheduled = f.loc[f["status"] == "scheduled"].drop_duplicates("indicator")
+    return {"links": items, "total": fmt.count(len(wl), lang), "rest": rest_by_level, "more": len(rest) > 0,
+            "scheduled": [phrases.finding(r, lang) for r in scheduled.to_dict("records")]}
 
 
 def followup_items(data: ReportData, lang: str) -> list[dict[str, Any]]:
-    """督促指导: one suggestion per indicator (or rule), naming the counties concerned.
-
-    The suggestions follow the weak-link ranking: the one about the best-ranked weak link first, and
-    inside each, the counties in rank order.
-    """
-    words = followups()
-    wl = data.weak_links
-    if wl.empty:
-        return []
-    first_rank = (lambda rows: float(pd.to_numeric(rows["rank"], errors="coerce").min())
-                  if "rank" in rows.columns else 0.0)
-    out: list[tuple[float, dict[str, Any]]] = []
-    missing = wl[wl["rule"] == "not_reported"]
-    if len(missing):
-        names = [_county_name(c, lang) for c in ordered(missing.drop_duplicates("county"))["county"]]
-        out.append((first_rank(missing),
-                    {"who": fmt.join(names, lang), "what": words["rules"]["not_reported"][lang], "indicator": None}))
-    rest = wl[wl["rule"] != "not_reported"]
-    for spec in data.indicators:
-        rows = rest[rest["indicator"] == spec["id"]]
-        if rows.empty:
-            continue
-        action = words["indicators"].get(spec["id"], {}).get(lang) or words["default"][lang]
-        if (rows["level"] == "city").any():  # a city-wide shortfall: every county, not a list
-            out.append((first_rank(rows),
-                        {"who": words["every_county"][lang], "what": action, "indicator": _ind_name(spec, lang)}))
-            continue
-        by_rank = rows.sort_values("rank") if "rank" in rows.columns else rows
-        names = [_county_name(c, lang) for c in by_rank.drop_duplicates("county")["county"] if c]
-        if not names:
-            continue
-        more = ("等" if lang == "zh" else " and others") if len(names) > 5 else ""
-        out.append((first_rank(rows),
-                    {"who": fmt.join(names[:5], lang) + more, "what": action, "indicator": _ind_name(spec, lang)}))
-    return [item for _, item in sorted(out, key=lambda pair: pair[0])]  # stable: ties keep indicator order
+    """下一步工作: the judge's grouped actions of the period, in their rank order, phrased."""
+    return [{"text": phrases.action(r, lang)} for r in data.actions.to_dict("records")]
 
 
 def facts(data: ReportData, lang: str | None = None) -> dict[str, Any]:

@@ -1,43 +1,24 @@
-"""Colours and traffic lights: one colour per indicator (indicators.yaml), one status scheme.
+"""Colours of the statuses the judge layer gives (status.parquet), one scheme for every chart.
 
-Status against an indicator's target: ``met`` (target reached), ``watch`` (short of the target
-but not past the warning threshold), ``alert`` (past the warning threshold), ``none`` (no value).
+The report never decides a status: it looks it up (``ReportData.status_of``) and colours it here.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from pipelines.report.format import is_missing
-
 STATUS_COLOURS: dict[str, str] = {
-    "met": "#2e7d32",    # green
-    "watch": "#f9a825",  # amber
-    "alert": "#c62828",  # red
-    "none": "#bdbdbd",   # grey: no return
+    "met": "#2e7d32",        # green
+    "watch": "#f9a825",      # amber
+    "alert": "#c62828",      # red
+    "scheduled": "#6d8fb3",  # blue-grey: short, but not due yet
+    "no_data": "#bdbdbd",    # grey: no return
 }
 STATUS_LABELS: dict[str, dict[str, str]] = {
     "met": {"zh": "达到目标", "en": "target met"},
     "watch": {"zh": "未达目标（预警线以上）", "en": "below target, above warning"},
     "alert": {"zh": "低于预警线", "en": "below warning"},
-    "none": {"zh": "无数据", "en": "no data"},
+    "scheduled": {"zh": "未到完成时限", "en": "not due yet"},
+    "no_data": {"zh": "无数据", "en": "no data"},
 }
-STATUS_RANK: dict[str, int] = {"none": 0, "alert": 1, "watch": 2, "met": 3}
+STATUS_RANK: dict[str, int] = {"no_data": 0, "alert": 1, "watch": 2, "scheduled": 3, "met": 4}
 CITY_LINE = "#424242"
 TARGET_LINE = "#c62828"
-
-
-def status(value: Any, spec: dict[str, Any]) -> str:
-    """Traffic light of ``value`` for the indicator ``spec`` (direction-aware)."""
-    if is_missing(value):
-        return "none"
-    v = float(value)
-    target, warning = float(spec["target"]), float(spec["warning"])
-    eps = 1e-9
-    if spec.get("direction", "higher") == "lower":
-        return "met" if v <= target + eps else ("watch" if v <= warning + eps else "alert")
-    return "met" if v >= target - eps else ("watch" if v >= warning - eps else "alert")
-
-
-def indicator_colour(spec: dict[str, Any]) -> str:
-    return str(spec.get("colour", "#1f77b4"))

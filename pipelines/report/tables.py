@@ -1,8 +1,11 @@
-"""The processed tables the report reads, for one period, with the thresholds in force.
+"""The processed tables the report reads, for one period: the judge layer's verdicts and the
+aggregates, never a threshold.
 
 Loading lives here (not in the notebook) so that the notebook, the CLI and the tests see the
 same frames: absent optional tables come back empty with their contract columns, and the
-period defaults to the latest one in county_metrics.
+period defaults to the latest one in county_metrics. Targets, warnings and colours come from
+status.parquet (what the judge layer used), so an override reaches the report's colours and text
+the same way it reaches the findings.
 """
 
 from __future__ import annotations
@@ -12,10 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from pipelines import config
 from pipelines.domain import load
+from pipelines.domain.indicators import load_indicators
+from pipelines.judge.actions import COLUMNS as ACTION_COLUMNS
+from pipelines.judge.findings import COLUMNS as FINDING_COLUMNS
+from pipelines.judge.quality import COLUMNS as QUALITY_COLUMNS
+from pipelines.judge.ranking import COLUMNS as RANKING_COLUMNS
+from pipelines.judge.status import COLUMNS as STATUS_COLUMNS
+from pipelines.judge.status import WEAK
 
 # Contract columns (docs/contracts.md) of the tables the report can live without.
 OPTIONAL_COLUMNS: dict[str, list[str]] = {
@@ -26,21 +35,18 @@ OPTIONAL_COLUMNS: dict[str, list[str]] = {
         "index_disparity", "index_disparity_weighted", "cv", "cv_weighted", "city_value", "par",
         "paf", "refused_reason", "branches", "branches_below_target", "share_below_target",
     ],
-    config.WEAK_LINKS_FILE: [
-        "rank", "period", "level", "county", "township", "branch", "indicator", "value",
-        "city_value", "gap_pp", "target", "rule", "severity", "members_affected", "reason_zh",
-        "reason_en",
-    ],
-    config.DATA_QUALITY_FILE: [
-        "period", "county", "check", "value", "threshold", "passed", "detail_zh", "detail_en",
-    ],
+    config.FINDINGS_FILE: list(FINDING_COLUMNS),
+    config.STATUS_FILE: list(STATUS_COLUMNS),
+    config.ACTIONS_FILE: list(ACTION_COLUMNS),
+    config.RANKING_FILE: list(RANKING_COLUMNS),
+    config.DATA_QUALITY_FILE: list(QUALITY_COLUMNS),
     config.TRENDS_FILE: [
         "period", "county", "indicator", "value", "target", "pace_per_period",
         "projected_period", "reaches_target",
     ],
     config.MANIFEST_FILE: [
         "path", "sha256", "size", "county", "period", "sheets", "rows_read", "rows_kept",
-        "rows_rejected", "status", "warnings",
+        "rows_rejected", "status",
     ],
     config.REJECTS_FILE: [
         "source_file", "source_sheet", "source_row", "column", "raw_value", "rule",
@@ -49,23 +55,18 @@ OPTIONAL_COLUMNS: dict[str, list[str]] = {
 }
 
 
-def indicator_specs(thresholds_file: Path | None = None) -> list[dict[str, Any]]:
-    """indicators.yaml, with target/warning overridden by the thresholds file when it names them.
-
-    The file may hold ``{indicators: {id: {target, warning}}}`` or ``{id: {target, warning}}``.
-    """
-    specs = [dict(s) for s in load.indicators()]
-    path = Path(thresholds_file) if thresholds_file else config.THRESHOLDS_FILE
-    if path.is_file():
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh) or {}
-        overrides = data.get("indicators", data) if isinstance(data, dict) else {}
-        for spec in specs:
-            o = overrides.get(spec["id"]) if isinstance(overrides, dict) else None
-            if isinstance(o, dict):
-                for key in ("target", "warning"):
-                    if key in o and o[key] is not None:
-                        spec[key] = float(o[key])
+def indicator_specs(status: pd.DataFrame) -> list[dict[str, Any]]:
+    """Every indicator's labels (indicators.yaml); a judged one (in status.parquet) carries the target
+    and warning the judge layer used, an unjudged one none (it is shown, never coloured)."""
+    used = status.drop_duplicates("indicator").set_index("indicator") if len(status) else pd.DataFrame()
+    specs = []
+    for ind in load_indicators():
+        spec = {k: getattr(ind, k) for k in ("id", "zh", "en", "short_zh", "short_en", "unit", "direction",
+                                             "count_unit", "colour")}
+        spec["judged"] = ind.id in used.index
+        spec["target"] = float(used.at[ind.id, "target"]) if spec["judged"] else None
+        spec["warning"] = float(used.at[ind.id, "warning"]) if spec["judged"] else None
+        specs.append(spec)
     return specs
 
 
@@ -97,10 +98,13 @@ class ReportData:
     previous: pd.Timestamp | None
     periods: list[pd.Timestamp]
     indicators: list[dict[str, Any]]
-    county: pd.DataFrame          # county_metrics, all periods
+    county: pd.DataFrame          # county_metrics, all periods up to this one
     township: pd.DataFrame        # township_metrics, this period
     balance: pd.DataFrame         # this period
-    weak_links: pd.DataFrame      # this period, by rank
+    status: pd.DataFrame          # this period: every unit × judged indicator
+    findings: pd.DataFrame        # this period, by rank (every status)
+    actions: pd.DataFrame         # this period, by rank
+    ranking: pd.DataFrame         # this period
     data_quality: pd.DataFrame    # this period
     trends: pd.DataFrame          # all periods
     manifest: pd.DataFrame        # this period (file-level rows with no period kept too)
@@ -111,6 +115,11 @@ class ReportData:
     @property
     def city_label(self) -> str:
         return load.city_total_label()
+
+    @property
+    def weak_links(self) -> pd.DataFrame:
+        """The findings that are weak links (status watch or alert), by rank: what the text counts."""
+        return self.findings.loc[self.findings["status"].isin(WEAK)].reset_index(drop=True)
 
     def county_now(self) -> pd.DataFrame:
         """County rows of this period in the canonical order (city row excluded)."""
@@ -128,8 +137,19 @@ class ReportData:
         rows = rows[rows["county"] == self.city_label]
         return None if rows.empty else rows.iloc[0]
 
+    @property
+    def judged(self) -> list[dict[str, Any]]:
+        """The indicators the judge layer gave a status: the ones charts colour and draw targets for."""
+        return [s for s in self.indicators if s["judged"]]
+
     def spec(self, indicator: str) -> dict[str, Any]:
         return next(s for s in self.indicators if s["id"] == indicator)
+
+    def status_of(self, county: str, indicator: str) -> str:
+        """The judge's verdict on a county (or the city) for an indicator this period (no_data if none)."""
+        s = self.status
+        hit = s.loc[(s["level"] != "township") & (s["county"] == county) & (s["indicator"] == indicator), "status"]
+        return str(hit.iloc[0]) if len(hit) else "no_data"
 
 
 def ordered(df: pd.DataFrame, column: str = "county") -> pd.DataFrame:
@@ -140,18 +160,12 @@ def ordered(df: pd.DataFrame, column: str = "county") -> pd.DataFrame:
     return df.assign(_o=key).sort_values(["_o", column], kind="stable").drop(columns="_o").reset_index(drop=True)
 
 
-def load_report_data(
-    processed: Path | None = None,
-    period: str | None = None,
-    language: str = "zh",
-    thresholds_file: Path | None = None,
-) -> ReportData:
+def load_report_data(processed: Path | None = None, period: str | None = None, language: str = "zh") -> ReportData:
     """Read the processed folder and cut it to ``period`` (default: the latest)."""
     processed = Path(processed) if processed else config.PROCESSED_DIR
     county = pd.read_parquet(processed / config.COUNTY_METRICS_FILE)
     county["period"] = pd.to_datetime(county["period"])
-    periods = sorted(county["period"].dropna().unique())
-    periods = [pd.Timestamp(p) for p in periods]
+    periods = [pd.Timestamp(p) for p in sorted(county["period"].dropna().unique())]
     if not periods:
         raise ValueError(f"{processed / config.COUNTY_METRICS_FILE} holds no period")
     when = pd.Timestamp(period) if period else periods[-1]
@@ -162,22 +176,24 @@ def load_report_data(
     for df in tables.values():
         if "period" in df.columns and not df.empty:
             df["period"] = pd.to_datetime(df["period"])
-    manifest = _with_undated(tables[config.MANIFEST_FILE], when)
-    weak = _at(tables[config.WEAK_LINKS_FILE], when)
-    if not weak.empty:
-        weak = weak.sort_values("rank", kind="stable").reset_index(drop=True)
+    status = _at(tables[config.STATUS_FILE], when)
+    findings = _at(tables[config.FINDINGS_FILE], when)
+    actions = _at(tables[config.ACTIONS_FILE], when)
     return ReportData(
         period=when,
         previous=earlier[-1] if earlier else None,
         periods=[p for p in periods if p <= when],
-        indicators=indicator_specs(thresholds_file),
+        indicators=indicator_specs(status),
         county=county[county["period"] <= when].reset_index(drop=True),
         township=_at(tables[config.TOWNSHIP_METRICS_FILE], when),
         balance=_at(tables[config.BALANCE_FILE], when),
-        weak_links=weak,
+        status=status,
+        findings=findings.sort_values("rank", kind="stable").reset_index(drop=True) if len(findings) else findings,
+        actions=actions.sort_values("rank", kind="stable").reset_index(drop=True) if len(actions) else actions,
+        ranking=_at(tables[config.RANKING_FILE], when),
         data_quality=_at(tables[config.DATA_QUALITY_FILE], when),
         trends=tables[config.TRENDS_FILE],
-        manifest=manifest,
+        manifest=_with_undated(tables[config.MANIFEST_FILE], when),
         rejects=_with_undated(tables[config.REJECTS_FILE], when),
         language=language,
     )

@@ -99,3 +99,40 @@ def manifest(rows: list[dict] | None = None) -> pd.DataFrame:
     for c in ("path", "sha256", "county", "status", "warnings"):
         f[c] = f[c].astype("str")
     return f
+
+
+def warnings(rows: list[dict] | None = None) -> pd.DataFrame:
+    cols = ["period", "county", "source_file", "source_sheet", "source_row", "column", "code", "message_zh",
+            "message_en"]
+    f = pd.DataFrame(rows or [], columns=cols)
+    f["period"] = pd.to_datetime(f["period"]).astype("datetime64[ns]")
+    f["source_row"] = f["source_row"].astype("Int64")
+    for c in ("county", "source_file", "source_sheet", "column", "code", "message_zh", "message_en"):
+        f[c] = f[c].astype("str")
+    return f
+
+
+def write(folder, returns_frame=None, registry_frame=None, rejects_frame=None, manifest_frame=None,
+          warnings_frame=None):
+    """The processed folder the metrics stage reads, as Parquet files (registry None: no registry file)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    frames = {
+        "returns.parquet": returns() if returns_frame is None else returns_frame,
+        "registry.parquet": registry() if registry_frame is None else registry_frame,
+        "rejects.parquet": rejects() if rejects_frame is None else rejects_frame,
+        "manifest.parquet": manifest() if manifest_frame is None else manifest_frame,
+        "warnings.parquet": warnings() if warnings_frame is None else warnings_frame,
+    }
+    for name, frame in frames.items():
+        if frame is not False:
+            frame.to_parquet(folder / name, index=False)
+    return folder
+
+
+def run(folder, rows=None, overrides=None, registry_frame=None, **frames):
+    """compute_metrics on hand-made frames written to ``folder`` (nothing written back)."""
+    from pipelines.metrics import compute_metrics
+
+    frame = None if rows is None else returns(rows) if rows else returns().iloc[0:0]
+    write(folder, frame, registry_frame, **frames)
+    return compute_metrics(folder, overrides=overrides, write=False)

@@ -20,14 +20,21 @@ def processed(tmp_path):
     return tmp_path
 
 
+OUTPUT_FILES = (config.COUNTY_METRICS_FILE, config.TOWNSHIP_METRICS_FILE, config.BALANCE_FILE, config.DATA_QUALITY_FILE,
+                config.TRENDS_FILE, config.STATUS_FILE, config.FINDINGS_FILE, config.RANKING_FILE, config.ACTIONS_FILE,
+                config.REPORTING_FILE)
+
+
 def test_cli_writes_every_output(processed, capsys):
     assert main(["metrics", "--processed", str(processed), "--set", "weak_links.below_city.share=3"]) == 0
-    for name in (config.COUNTY_METRICS_FILE, config.TOWNSHIP_METRICS_FILE, config.BALANCE_FILE,
-                 config.WEAK_LINKS_FILE, config.DATA_QUALITY_FILE, config.TRENDS_FILE):
+    for name in OUTPUT_FILES:
         assert (processed / name).exists(), name
     cm = pd.read_parquet(processed / config.COUNTY_METRICS_FILE)
     assert [i["id"] for i in yaml.safe_load(config.INDICATORS_FILE.read_text("utf-8"))["indicators"]] == [
         c for c in cm.columns if c in {i.id for i in load_indicators()}]
+    rep = pd.read_parquet(processed / config.REPORTING_FILE)
+    assert list(rep.columns) == ["period", "county", "township", "branch", "members", "reported"]
+    assert len(rep) == 7 and rep["reported"].sum() == 5 and str(rep["period"].dtype) == "datetime64[ns]"
     assert "weak links" in capsys.readouterr().out
     assert not list(processed.glob(".*.tmp"))  # atomic writes leave no temp files
 
@@ -41,20 +48,26 @@ def test_cli_thresholds_file_and_bad_key(processed, tmp_path):
     f = tmp_path / "t.yaml"
     f.write_text("indicators:\n  avg_score: {target: 85, warning: 80}\n", encoding="utf-8")
     assert main(["metrics", "--processed", str(processed), "--thresholds", str(f)]) == 0
-    wl = pd.read_parquet(processed / config.WEAK_LINKS_FILE)
-    below = wl.loc[(wl["indicator"] == "avg_score") & (wl["rule"] == "below_target"), "target"]
-    assert (below == 85).all() and len(below) == 1
+    st = pd.read_parquet(processed / config.STATUS_FILE)
+    assert (st.loc[st["indicator"] == "avg_score", "target"] == 85).all()
     f.write_text("indicators:\n  no_such_indicator: {target: 1}\n", encoding="utf-8")
     assert main(["metrics", "--processed", str(processed), "--thresholds", str(f)]) == 2
+    f.write_text("weak_links:\n  below_city: {sahre: 3}\n", encoding="utf-8")
+    assert main(["metrics", "--processed", str(processed), "--thresholds", str(f)]) == 2
+    assert main(["metrics", "--processed", str(processed), "--set", "indicators.avg_score.target=high"]) == 2
 
 
-def test_overrides_dict_and_strings_agree():
+def test_overrides_dict_strings_and_json_agree():
     a = load_thresholds(overrides={"weak_links.funnel_z": 2.58, "quality.score_min": 70})
     b = load_thresholds(overrides=["weak_links.funnel_z=2.58", "quality.score_min=70"])
-    assert a == b and a.weak_links["funnel_z"] == 2.58
+    c = load_thresholds(overrides='{"weak_links.funnel_z": 2.58, "quality": {"score_min": 70}}')
+    assert a == b == c and a.weak_links["funnel_z"] == 2.58
     assert load_thresholds().weak_links["funnel_z"] == 3.09  # defaults untouched
-    with pytest.raises(ValueError):
-        load_thresholds(overrides={"nonsense.x": 1})
+    for bad, named in (({"nonsense.x": 1}, "nonsense"), ({"weak_links.funnel_zz": 1}, "funnel_zz"),
+                       ({"quality.score_min": "high"}, "score_min"), ({"weak_links.funnel_z": -1}, "funnel_z"),
+                       (["indicators.exchange_coverage.due=2005-02-30"], "due")):
+        with pytest.raises(ValueError, match=named):
+            load_thresholds(overrides=bad)
 
 
 def test_warning_must_sit_on_the_bad_side_of_the_target():
@@ -73,52 +86,50 @@ def test_indicator_ids_match_the_contract():
         assert ind.id in contract
 
 
-def test_outputs_are_validated_before_writing():
+def test_outputs_are_validated_before_writing(processed):
     import pandera.errors
 
-    from pipelines.metrics import metrics_from_frames
+    from pipelines.metrics import compute_metrics
     from pipelines.metrics.schema import validate
 
-    th = load_thresholds()
-    inds = load_indicators(th)
-    res = metrics_from_frames(mf.returns(), mf.registry(), mf.rejects(), mf.manifest(), inds, th)
-    validate(res.frames(), inds)  # the real outputs pass
+    res = compute_metrics(processed, write=False)
+    validate(res.frames(), res.indicators)  # the real outputs pass
     broken = res.frames()
     cm = broken["county_metrics"].copy()
     cm.loc[0, "report_rate"] = 1.5  # a share above 100 %
-    broken["county_metrics"] = cm
     with pytest.raises(pandera.errors.SchemaError):
-        validate(broken, inds)
-    wl = res.weak_links.copy()
-    wl.loc[0, "rule"] = "made_up"
+        validate({**res.frames(), "county_metrics": cm}, res.indicators)
+    f = res.findings.copy()
+    f.at[0, "rules"] = ["made_up"]
     with pytest.raises(pandera.errors.SchemaError):
-        validate({**res.frames(), "weak_links": wl}, inds)
+        validate({**res.frames(), "findings": f}, res.indicators)
+    st = res.status.copy()
+    st.loc[0, "status"] = "fine"
+    with pytest.raises(pandera.errors.SchemaError):
+        validate({**res.frames(), "status": st}, res.indicators)
 
 
 def test_a_failure_late_in_the_stage_leaves_the_previous_outputs_whole(processed, monkeypatch):
-    # The weak links are written to a temporary file while data quality is still being checked;
-    # when a later output fails, none of the six files is replaced and no temporary file is left.
-    from pipelines.metrics import api, schema
+    """Outputs are staged while the next ones are written; when one fails, none of the files is
+    replaced and no temporary file is left."""
+    from pipelines.aggregate import engine as engine_mod
+    from pipelines.metrics import api
 
     assert main(["metrics", "--processed", str(processed)]) == 0
-    names = list(api.OUTPUTS.values())
+    names = [*api.OUTPUTS.values(), config.REPORTING_FILE]
     before = {n: (processed / n).read_bytes() for n in names}
     rows = mf.returns_rows(mf.P1) + mf.returns_rows(mf.P2)  # a second period: every output changes
     mf.returns(rows).to_parquet(processed / config.RETURNS_FILE)
-    real = schema.validate_one
-    staged = []
 
-    def failing(name, frame, indicators):
-        staged.append(name)
-        if name == "data_quality":
-            raise ValueError("data_quality: broken on purpose")
-        return real(name, frame, indicators)
+    def failing(self, expr, path):
+        path.write_bytes(b"half a file")
+        raise OSError("disk full (on purpose)")
 
-    monkeypatch.setattr(schema, "validate_one", failing)
-    assert main(["metrics", "--processed", str(processed)]) == 2
-    assert staged[0] == "weak_links" and "data_quality" in staged  # weak links were staged first
+    monkeypatch.setattr(engine_mod.Engine, "write_parquet", failing)
+    with pytest.raises(OSError, match="on purpose"):
+        main(["metrics", "--processed", str(processed)])
     assert {n: (processed / n).read_bytes() for n in names} == before
     assert not list(processed.glob(".*.tmp"))
-    monkeypatch.setattr(schema, "validate_one", real)
+    monkeypatch.undo()
     assert main(["metrics", "--processed", str(processed)]) == 0
-    assert pd.read_parquet(processed / config.WEAK_LINKS_FILE)["period"].nunique() == 2
+    assert pd.read_parquet(processed / config.FINDINGS_FILE)["period"].nunique() == 2

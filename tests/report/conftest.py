@@ -1,13 +1,13 @@
 """Report fixtures: the sample chain and the rendered report, built ONCE per test session.
 
-``sample_tree`` runs sample → clean → metrics into a temp tree (falling back to the hand-built
-contract tables of report_frames when those stages are absent); ``rendered_report`` executes
+``sample_tree`` runs sample → clean → metrics into a temp tree; ``rendered_report`` executes
 03_report on it, renders the HTML and PDF, and copies them to tests/artifacts/ for a person.
+``frames_dir`` is a fresh copy of that processed folder for a test to change (its inputs, then
+the metrics stage again: the report never reads hand-made verdicts).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -18,15 +18,8 @@ import pytest
 
 from pipelines import config
 
-sys.path.insert(0, str(Path(__file__).parent))
-import report_frames  # noqa: E402
-
 ARTIFACTS = config.PROJECT_ROOT / "tests" / "artifacts"
 PYTHON = sys.executable
-
-
-def _have(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
 
 
 def _cli(*args: str) -> None:
@@ -40,21 +33,15 @@ class Tree:
     raw: Path
     processed: Path
     reports: Path
-    real: bool  # True: built by the real sample → clean → metrics chain
 
 
 @pytest.fixture(scope="session")
 def sample_tree(tmp_path_factory: pytest.TempPathFactory) -> Tree:
     root = tmp_path_factory.mktemp("rwb")
-    tree = Tree(root, root / "raw", root / "processed", root / "reports", False)
-    if all(_have(f"pipelines.{m}.cli") for m in ("sample", "ingest", "metrics")):
-        _cli("sample", "--out", str(tree.raw))
-        _cli("clean", "--raw", str(tree.raw), "--out", str(tree.processed))
-        _cli("metrics", "--processed", str(tree.processed))
-        tree.real = True
-    else:
-        tree.raw.mkdir()
-        report_frames.write_processed(tree.processed)
+    tree = Tree(root, root / "raw", root / "processed", root / "reports")
+    _cli("sample", "--out", str(tree.raw))
+    _cli("clean", "--raw", str(tree.raw), "--out", str(tree.processed))
+    _cli("metrics", "--processed", str(tree.processed))
     tree.reports.mkdir()
     return tree
 
@@ -83,6 +70,6 @@ def rendered_report(sample_tree: Tree) -> Rendered:
 
 
 @pytest.fixture
-def frames_dir(tmp_path: Path) -> Path:
-    """The hand-built contract tables in a fresh processed folder (tests may edit them)."""
-    return report_frames.write_processed(tmp_path / "processed")
+def frames_dir(sample_tree: Tree, tmp_path: Path) -> Path:
+    """A copy of the sample's processed folder, for a test to change and re-run the metrics on."""
+    return Path(shutil.copytree(sample_tree.processed, tmp_path / "processed"))

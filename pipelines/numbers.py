@@ -1,18 +1,20 @@
 """One way to write every number, in Chinese typographic conventions (and the English equivalent).
 
-The narrative, tables and chart labels all format through here, so a rate never reads 98.8% in
-one place and 0.988 or 98.80% in another. Rule: shares as percentages to one decimal with a
-trailing “.0” dropped (100%, 98.8%), scores to one decimal, counts as integers (Chinese text has
-no thousands separator, as in “党员52417人”), differences in percentage points. A figure gets a
+The judge layer and every document format through here, so a rate never reads 98.8% in one
+place and 0.988 or 98.80% in another. Rule: shares as percentages to one decimal with a trailing
+“.0” dropped (100%, 98.8%), scores to one decimal, counts as integers (Chinese text has no
+thousands separator, as in “党员52417人”), differences in percentage points. A figure gets a
 second (or third) decimal only where one would print it like a different figure beside it
-(99.95% against a target of 100%, a gap of 0.05个百分点); the weak-link sentences of the metrics
-stage (pipelines/metrics/sentences.py) follow the same rule.
+(99.95% against a target of 100%, a gap of 0.05个百分点): ``decimals_apart`` decides, the judge
+layer stores the decimals it used with each finding, and computes the gaps from the figures as
+shown, so that a reader can check 14.8 − 9.5 = 5.3.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 Lang = str  # "zh" | "en"
@@ -46,6 +48,35 @@ def digits_apart(v: Any, others: list[Any], unit: str = "share", most: int = 3) 
     while digits < most and any(_decimals(x, digits) == _decimals(r, digits) for r in refs):
         digits += 1
     return digits
+
+
+def decimals_apart(values: Any, *others: Any, scale: Any = 1.0, most: int = 3) -> np.ndarray:
+    """Decimals per row (1 to ``most``) so that a value never prints like another figure of its row
+    that it differs from (vectorised ``digits_apart``): 99.95% beside a target of 100%, not 100%.
+
+    ``scale``: what the figures are multiplied by when printed (100 for shares shown as %).
+    """
+    v = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float) * scale
+    d = np.ones(len(v), dtype=np.int64)
+    refs = [np.asarray(pd.to_numeric(pd.Series(o), errors="coerce"), dtype=float) * scale for o in others]
+    for _ in range(2):  # a finer precision can bring two other figures together: look twice
+        for w in refs:
+            for k in range(1, most):
+                step = 10.0 ** k
+                same = (d == k) & np.isfinite(v) & np.isfinite(w) & (v != w) & (np.round(v * step) == np.round(w * step))
+                d[same] = k + 1
+    return d
+
+
+def shown(values: Any, scale: Any, digits: Any) -> np.ndarray:
+    """Values as printed (× scale, rounded to each row's digits): the figures gaps are computed from."""
+    v = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float) * scale
+    d = np.broadcast_to(np.asarray(digits, dtype=np.int64), v.shape)
+    out = np.full(v.shape, np.nan)
+    for k in np.unique(d):
+        at = d == k
+        out[at] = np.round(v[at], int(k))
+    return out
 
 
 def pct(share: Any, lang: Lang = "zh", digits: int = 1) -> str:
@@ -149,6 +180,6 @@ def signed_pp(diff_share: Any, lang: Lang = "zh") -> str:
 
 
 __all__ = [
-    "count", "day", "digits_apart", "gap", "is_missing", "join", "pct", "pp", "ratio", "score", "short_day",
+    "count", "day", "decimals_apart", "digits_apart", "gap", "shown", "is_missing", "join", "pct", "pp", "ratio", "score", "short_day",
     "signed_pp", "value",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pipelines.report import format as fmt
+from pipelines import numbers as fmt
 
 
 def test_percentages_one_decimal_trailing_zero_dropped() -> None:

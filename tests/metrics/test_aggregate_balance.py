@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 import metrics_frames as mf
-from pipelines.metrics import aggregate, balance, load_indicators, load_thresholds
+from pipelines.aggregate import balance
+from pipelines.metrics import load_indicators, load_thresholds
 
 
-def _county_metrics(indicators):
-    reg = aggregate.clean_registry(mf.registry())
-    values = aggregate.branch_values(mf.returns(), reg)
-    return values, aggregate.county_metrics(values, reg, [mf.P1], indicators)
+@pytest.fixture(scope="module")
+def res(tmp_path_factory):
+    return mf.run(tmp_path_factory.mktemp("balance"))
 
 
 @pytest.fixture(scope="module")
@@ -23,17 +23,20 @@ def inds():
     return load_indicators(load_thresholds())
 
 
-def across(inds, indicator: str) -> pd.Series:
-    values, cm = _county_metrics(inds)
-    b = balance.across_counties(cm, inds)
-    return b.loc[b["indicator"] == indicator].iloc[0]
+@pytest.fixture(scope="module")
+def across(res, inds):
+    def one(indicators, indicator: str) -> pd.Series:
+        b = balance.across_counties(res.county_metrics, indicators)
+        return b.loc[b["indicator"] == indicator].iloc[0]
+
+    return one
 
 
 def approx(a, b):
     return math.isclose(float(a), b, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def test_report_rate_balance_by_hand(inds):
+def test_report_rate_balance_by_hand(inds, across):
     # report rates: 梅江区 2/3, 梅县 1, 兴宁市 1, 平远县 0; registry members 60, 20, 40, 5; city 5/7
     r = across(inds, "report_rate")
     assert r["n_counties"] == 4 and r["scope"] == "across_counties" and pd.isna(r["county"])
@@ -56,7 +59,7 @@ def test_report_rate_balance_by_hand(inds):
     assert pd.isna(r["refused_reason"])
 
 
-def test_ratio_when_all_positive(inds):
+def test_ratio_when_all_positive(inds, across):
     # studied_rate: 梅江区 28/30, 梅县 0.75, 兴宁市 1.0 (平远县 has no data)
     r = across(inds, "studied_rate")
     assert r["n_counties"] == 3
@@ -64,7 +67,7 @@ def test_ratio_when_all_positive(inds):
     assert r["best_county"] == "兴宁市" and r["worst_county"] == "梅县"
 
 
-def test_direction_lower_is_better(inds):
+def test_direction_lower_is_better(inds, across):
     lower = [dataclasses.replace(i, direction="lower", target=0.0, warning=0.05) if i.id == "report_rate" else i
              for i in inds]
     r = across(lower, "report_rate")
@@ -74,7 +77,7 @@ def test_direction_lower_is_better(inds):
     assert approx(r["paf"], 100.0)
 
 
-def test_two_counties_or_fewer_are_refused(inds):
+def test_two_counties_or_fewer_are_refused(inds, across):
     # special_reached_rate: 梅江区 0.6, 兴宁市 1.0; 梅县 0/0 and 平远县 nothing: only 2 with data
     r = across(inds, "special_reached_rate")
     assert r["n_counties"] == 2
@@ -85,9 +88,8 @@ def test_two_counties_or_fewer_are_refused(inds):
     assert "only 2 counties" in r["refused_reason"]
 
 
-def test_within_county_share_below_target(inds):
-    values, cm = _county_metrics(inds)
-    w = balance.within_county(values, cm, inds)
+def test_within_county_share_below_target(res):
+    w = res.balance.loc[res.balance["scope"] == "within_county"]
     assert (w["scope"] == "within_county").all()
     rr = w.loc[(w["indicator"] == "report_rate") & (w["county"] == "梅江区")].iloc[0]
     assert rr["branches"] == 3 and rr["branches_below_target"] == 1 and approx(rr["share_below_target"], 1 / 3)
@@ -99,8 +101,7 @@ def test_within_county_share_below_target(inds):
     assert none["branches"] == 0 and pd.isna(none["share_below_target"])
 
 
-def test_equal_counties_have_no_best_or_worst(inds):
-    values, cm = _county_metrics(inds)
-    b = balance.across_counties(cm, inds)
+def test_equal_counties_have_no_best_or_worst(res):
+    b = res.balance
     r = b.loc[b["indicator"] == "discussion_coverage"].iloc[0]  # 1.0 in all three counties with data
     assert r["difference"] == 0 and pd.isna(r["best_county"]) and pd.isna(r["worst_county"])

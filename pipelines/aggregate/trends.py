@@ -11,14 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipelines.metrics.indicators import Indicator, Thresholds
+from pipelines.domain.indicators import Indicator
 
 COLUMNS = ("period", "county", "indicator", "value", "target", "pace_per_period", "projected_period", "reaches_target")
 
 
-def trends(county_metrics: pd.DataFrame, indicators: list[Indicator], thresholds: Thresholds) -> pd.DataFrame:
+def trends(county_metrics: pd.DataFrame, indicators: list[Indicator], window: int = 3) -> pd.DataFrame:
     """trends.parquet: one row per (period, county incl. 全市, indicator)."""
-    window = max(1, int(thresholds.trends.get("window", 3)))
+    window = max(1, int(window))
     frames = []
     for ind in indicators:
         f = county_metrics[["period", "county"]].copy()

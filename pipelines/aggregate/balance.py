@@ -5,8 +5,9 @@ mean difference from the best county, the index of disparity and the coefficient
 each unweighted and weighted by registry members, and the population attributable risk (PAR,
 how much the city would gain if every county did as well as the best) with its fraction (PAF).
 With two counties or fewer there is no distribution to summarise: the measures are null and
-``refused_reason`` says why. Within each county: the share of its branches below the target.
-Formulas: docs/metrics.md.
+``refused_reason`` says why. Within each county: the share of its branches below the target
+(from the sums the engine made in its one pass over the branches). Formulas: docs/metrics.md.
+Pandas on the county table, which is small at any scale (counties × periods).
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pipelines.aggregate.branches import BELOW, VALUED
 from pipelines.domain import load
-from pipelines.metrics import threads
-from pipelines.metrics.aggregate import period_county_codes
-from pipelines.metrics.indicators import Indicator
+from pipelines.domain.indicators import Indicator
 
 MIN_COUNTIES = 3
 MEASURES = (
@@ -144,50 +144,22 @@ def across_counties(county_metrics: pd.DataFrame, indicators: list[Indicator]) -
     return _typed(out)
 
 
-def branch_indicator_array(values: pd.DataFrame, ind: Indicator) -> np.ndarray:
-    """The indicator for each reporting branch as float64 (NaN when its denominator is 0 or blank)."""
-    den_col = "members_expected_reported" if ind.denominator == "members_expected" else ind.denominator
-    num, den = (values[c].to_numpy(dtype=float) if values[c].dtype == np.float64  # no copy: NaN is the blank
-                else values[c].to_numpy(dtype=float, na_value=np.nan) for c in (ind.numerator, den_col))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / den, np.nan)
+def within_county(county_metrics: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
+    """Per (period, county, indicator): branches with a value, and how many fall short of the target.
 
-
-def within_county(
-    values: pd.DataFrame, county_metrics: pd.DataFrame, indicators: list[Indicator],
-    codes: tuple[np.ndarray, pd.DataFrame] | None = None,
-) -> pd.DataFrame:
-    """Per (period, county, indicator): branches with a value, how many fall short of the target.
-
-    The report rate counts expected branches and the ones that did not report; every other
-    indicator is judged on the reporting branches' own values (one indicator per task on the
-    stage's threads). ``codes``: aggregate.period_county_codes(values), when known.
+    The report rate counts expected branches and the ones that did not report; a branch-counted
+    indicator's branch value is its 0/1 flag, so the county's own sums give the counts; every other
+    indicator uses the counts the engine summed (``valued_<id>``, ``below_<id>``).
     """
-    city_label = load.city_total_label()
-    flags = [i.numerator for i in indicators if i.denominator == "branches_reported"]
-    cm = county_metrics.loc[county_metrics["county"] != city_label, ["period", "county", "branches_expected",
-                                                                     "branches_reported", *flags]]
-    code, units = period_county_codes(values) if codes is None else codes
-    code3 = code * 3  # one bincount per indicator counts both: 3·unit + (has a value) + (below the target)
-
-    def branch_counts(ind: Indicator) -> np.ndarray:
-        v = branch_indicator_array(values, ind)
-        state = (~np.isnan(v)).view(np.int8) + (ind.sign * (v - ind.target) < -1e-12).view(np.int8)
-        return np.bincount(code3 + state, minlength=3 * len(units)).reshape(-1, 3)
-
-    own = [i for i in indicators if i.denominator not in ("branches_expected", "branches_reported")]
-    counted = dict(zip([i.id for i in own], threads.each(branch_counts, own)))
+    cm = county_metrics.loc[county_metrics["county"] != load.city_total_label()]
     frames = []
     for ind in indicators:
+        f = cm[["period", "county"]].copy()
         if ind.denominator == "branches_expected":
-            f = cm[["period", "county"]].copy()
             f["branches"] = cm["branches_expected"].astype("Int64")
-            short = cm["branches_expected"] - cm["branches_reported"]
-            meets = ind.sign * (0.0 - ind.target) >= 0  # a silent branch has value 0
-            f["branches_below_target"] = (short * (0 if meets else 1)).astype("Int64")
-        elif ind.denominator == "branches_reported":
-            # A branch's value is its 0/1 flag, so the counts are the county's own sums: no row pass.
-            f = cm[["period", "county"]].copy()
+            below = 0 if ind.sign * (0.0 - ind.target) >= 0 else 1  # a silent branch has value 0
+            f["branches_below_target"] = ((cm["branches_expected"] - cm["branches_reported"]) * below).astype("Int64")
+        elif ind.counts_branches:
             held = cm[ind.numerator].astype("Float64").fillna(0)
             reported = cm["branches_reported"].astype("Float64").fillna(0)
             one_below = ind.sign * (1.0 - ind.target) < -1e-12
@@ -195,14 +167,8 @@ def within_county(
             f["branches"] = reported.round().astype("Int64")
             f["branches_below_target"] = (held * one_below + (reported - held) * zero_below).round().astype("Int64")
         else:
-            counts = counted[ind.id]
-            agg = units.copy()
-            agg["has"] = counts[:, 1] + counts[:, 2]
-            agg["below"] = counts[:, 2]
-            f = cm[["period", "county"]].merge(agg, on=["period", "county"], how="left")
-            f = f.rename(columns={"has": "branches", "below": "branches_below_target"})
-            f["branches"] = f["branches"].fillna(0).astype("Int64")
-            f["branches_below_target"] = f["branches_below_target"].fillna(0).astype("Int64")
+            f["branches"] = cm[VALUED + ind.id].astype("Float64").fillna(0).round().astype("Int64")
+            f["branches_below_target"] = cm[BELOW + ind.id].astype("Float64").fillna(0).round().astype("Int64")
         f["indicator"] = ind.id
         frames.append(f)
     out = pd.concat(frames, ignore_index=True)
@@ -228,8 +194,7 @@ def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     return out[list(COLUMNS)]
 
 
-def balance(values: pd.DataFrame, county_metrics: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
+def balance(county_metrics: pd.DataFrame, indicators: list[Indicator]) -> pd.DataFrame:
     """balance.parquet: across-county rows then within-county rows."""
-    across = across_counties(county_metrics, indicators)
-    within = within_county(values, county_metrics, indicators)
-    return pd.concat([across, within], ignore_index=True)
+    return pd.concat([across_counties(county_metrics, indicators), within_county(county_metrics, indicators)],
+                     ignore_index=True)

@@ -1,0 +1,173 @@
+"""The engine the aggregate layer runs on: DuckDB embedded (default) or Spark, through Ibis.
+
+Every relational step of the chain is an Ibis expression, written once; ``connect`` picks the
+backend that executes it. DuckDB runs in-process with a memory limit and spills to a folder in
+the processed area; Spark runs ``local[*]`` unless given a master URL or a Spark Connect address.
+Both hand back pandas DataFrames for the small aggregated tables, and stream large ones to Parquet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipelines import config
+
+ENGINES = ("duckdb", "spark")
+
+
+class EngineError(RuntimeError):
+    """The engine could not start (no Java for Spark, a bad master URL, …): the message says why."""
+
+
+@dataclass
+class Engine:
+    """An Ibis connection and what the chain needs from it beyond plain expressions."""
+
+    name: str
+    con: Any  # ibis.BaseBackend
+    _owned: list[Any] = field(default_factory=list)
+    _cached: list[ibis.Table] = field(default_factory=list)
+    _tables: int = 0
+
+    def read_parquet(self, path: Path) -> ibis.Table:
+        """A Parquet file, a folder of Parquet files, or a period-partitioned dataset (``period=…/``)."""
+        path = Path(path)
+        if self.name == "duckdb":
+            source = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
+            return self.con.read_parquet(source, hive_partitioning=path.is_dir())
+        return _spark_periods(self.con.read_parquet(str(path)))
+
+    def cache(self, expr: ibis.Table) -> ibis.Table:
+        """``expr`` computed once and kept in the engine (a temp table, or Spark's cache) until close."""
+        cached = expr.cache()
+        self._cached.append(cached)
+        return cached
+
+    def table(self, frame: pd.DataFrame) -> ibis.Table:
+        """A small pandas frame (the registry, the periods) as a temporary table of this engine."""
+        self._tables += 1
+        name = f"rwb_frame_{id(self)}_{self._tables}"
+        if self.name == "spark":  # a named view: expressions cached in Spark can refer to it
+            return self.con.create_view(name, ibis.memtable(frame), overwrite=True)
+        return self.con.create_table(name, obj=frame, temp=True)
+
+    def frame(self, expr: ibis.Table) -> pd.DataFrame:
+        """Execute ``expr`` and return it as pandas (timestamps as datetime64[ns])."""
+        out = expr.to_pyarrow().to_pandas()
+        for col in out.columns:
+            if pd.api.types.is_datetime64_any_dtype(out[col]):
+                out[col] = out[col].dt.tz_localize(None) if getattr(out[col].dt, "tz", None) else out[col]
+                out[col] = out[col].astype("datetime64[ns]")
+        return out
+
+    def write_parquet(self, expr: ibis.Table, path: Path) -> Path:
+        """Stream ``expr`` into ``path`` batch by batch, never the whole table in memory (the caller
+        makes it atomic: pipelines.io.staged)."""
+        if self.name == "duckdb":  # DuckDB's own COPY … TO, streamed and multi-threaded
+            self.con.to_parquet(expr, str(path), compression="zstd")
+            return Path(path)
+        batches = expr.to_pyarrow_batches(chunk_size=1_000_000)
+        schema = _ns_schema(batches.schema)
+        with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+            for batch in batches:
+                writer.write_table(pa.Table.from_batches([batch]).cast(schema))
+        return Path(path)
+
+    def close(self) -> None:
+        for cached in self._cached:
+            with contextlib.suppress(Exception):
+                cached.release()
+        self._cached.clear()
+        for thing in self._owned:
+            with contextlib.suppress(Exception):
+                thing.stop()
+        with contextlib.suppress(Exception):
+            self.con.disconnect()
+
+
+def _ns_schema(schema: pa.Schema) -> pa.Schema:
+    """Timestamps as nanoseconds without a zone: the project's Parquet convention (datetime64[ns])."""
+    return pa.schema([
+        pa.field(f.name, pa.timestamp("ns")) if pa.types.is_timestamp(f.type) else f for f in schema
+    ])
+
+
+def _spark_periods(table: ibis.Table) -> ibis.Table:
+    """Spark reads a nanosecond timestamp as a long (see ``connect``): make it a timestamp again
+    (periods are dates at midnight, so whole seconds lose nothing)."""
+    fixes = {c: (table[c] // 1_000_000_000).as_timestamp("s") for c, t in table.schema().items()
+             if c == "period" and t.is_integer()}
+    return table.mutate(**fixes) if fixes else table
+
+
+def connect(
+    name: str = "duckdb",
+    *,
+    memory_limit: str | None = None,
+    temp_dir: Path | None = None,
+    threads: int | None = None,
+    spark_master: str | None = None,
+    spark_remote: str | None = None,
+) -> Engine:
+    """An engine to run the aggregate layer on.
+
+    duckdb: in-process; ``memory_limit`` such as ``"2GB"`` (DuckDB spills to ``temp_dir`` beyond
+    it, by default a folder in the processed area). spark: ``local[*]`` unless ``spark_master``
+    (e.g. ``spark://host:7077``) or ``spark_remote`` (Spark Connect, ``sc://host:15002``) is given.
+    """
+    if name not in ENGINES:
+        raise ValueError(f"engine {name!r} is not one of {', '.join(ENGINES)}")
+    if name == "duckdb":
+        settings: dict[str, Any] = {}
+        if memory_limit:
+            settings["memory_limit"] = memory_limit
+        if threads:
+            settings["threads"] = int(threads)
+        if temp_dir is not None:
+            Path(temp_dir).mkdir(parents=True, exist_ok=True)
+            settings["temp_directory"] = str(temp_dir)
+        return Engine("duckdb", ibis.duckdb.connect(**settings))
+    return _spark(spark_master, spark_remote, memory_limit)
+
+
+def _spark(master: str | None, remote: str | None, memory: str | None) -> Engine:
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:  # the optional extra is not installed
+        raise EngineError("the spark engine needs the optional extra: pip install 'returns-workbench[spark]'") from exc
+    builder = SparkSession.builder.appName("returns-workbench")
+    if remote:
+        builder = builder.remote(remote)
+    else:
+        builder = builder.master(master or "local[*]")
+        builder = builder.config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "8")
+        if memory:
+            builder = builder.config("spark.driver.memory", memory)
+    builder = (builder.config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.legacy.parquet.nanosAsLong", "true"))
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # Java missing, bad master URL, …
+        raise EngineError(f"Spark did not start: {str(exc).strip().splitlines()[0][:200]}") from exc
+    return Engine("spark", ibis.pyspark.connect(session), _owned=[])
+
+
+@contextlib.contextmanager
+def engine(name: str = "duckdb", processed: Path | None = None, **options: Any) -> Iterator[Engine]:
+    """``connect`` as a context manager; DuckDB spills into ``<processed>/.engine-tmp`` by default."""
+    if name == "duckdb" and options.get("temp_dir") is None:
+        options["temp_dir"] = Path(processed or config.PROCESSED_DIR) / ".engine-tmp"
+    eng = connect(name, **options)
+    try:
+        yield eng
+    finally:
+        eng.close()

@@ -1,0 +1,192 @@
+"""The judge layer's parameters: thresholds.yaml, a partial YAML file on top, dotted overrides last.
+
+Every key and value is checked against the defaults before anything runs: an unknown key, a
+text where a number belongs, a negative gap or an impossible date raises ``ValueError`` naming
+the key, so a misspelt ``--set`` or papermill override never runs silently with the defaults.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipelines import config
+
+SECTIONS = ("indicators", "weak_links", "findings", "quality", "trends")
+INDICATOR_KEYS = ("target", "warning", "due")
+
+Overrides = Mapping[str, Any] | Iterable[str] | str | None
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Every parameter of the rules and checks (the parsed, overridden thresholds.yaml)."""
+
+    indicators: dict[str, dict[str, Any]] = field(default_factory=dict)
+    weak_links: dict[str, Any] = field(default_factory=dict)
+    findings: dict[str, Any] = field(default_factory=dict)
+    quality: dict[str, Any] = field(default_factory=dict)
+    trends: dict[str, Any] = field(default_factory=dict)
+
+    def gap(self, rule: str, unit: str) -> float:
+        """A gap threshold of weak_links in the indicator's own unit (pp → share)."""
+        value = float(self.weak_links[rule][unit])
+        return value / 100.0 if unit == "share" else value
+
+    def as_record(self) -> dict[str, Any]:
+        """JSON-able form (dates as ISO text) for run records and the status table's provenance."""
+        return json.loads(json.dumps(self.__dict__, default=str))
+
+
+def defaults() -> dict[str, Any]:
+    with open(config.THRESHOLDS_FILE, encoding="utf-8") as fh:
+        return yaml.safe_load(fh) or {}
+
+
+def _scalar(text: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError):  # 2005-02-30 fails in YAML's date constructor: keep the text
+        return text
+
+
+def parse_overrides(overrides: Overrides) -> dict[str, Any]:
+    """Dotted overrides as a flat {key: value} dict.
+
+    Accepts a mapping (``{"indicators.avg_score.target": 98}`` or nested dicts), ``KEY=VALUE``
+    strings (the CLI's ``--set``), or one JSON/YAML object as text (papermill's ``-p overrides``).
+    """
+    if overrides is None or overrides == "" or overrides == {}:
+        return {}
+    if isinstance(overrides, str):
+        text = overrides.strip()
+        loaded = _scalar(text)
+        if isinstance(loaded, dict):
+            return parse_overrides(loaded)
+        return parse_overrides([text])
+    out: dict[str, Any] = {}
+    if isinstance(overrides, Mapping):
+        for key, value in overrides.items():
+            if isinstance(value, Mapping) and value:
+                for sub, v in parse_overrides(value).items():
+                    out[f"{key}.{sub}"] = v
+            else:
+                out[str(key).strip()] = _scalar(value) if isinstance(value, str) else value
+        return out
+    for item in overrides:
+        key, sep, value = str(item).partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"override {item!r} is not KEY=VALUE (e.g. indicators.avg_score.target=98)")
+        out[key.strip()] = _scalar(value.strip())
+    return out
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _check_value(key: str, default: Any, value: Any) -> Any:
+    if isinstance(default, dict):
+        if not isinstance(value, dict):
+            raise ValueError(f"threshold {key}: expected a mapping with keys {sorted(default)}, not {value!r}")
+        return {k: _check_value(f"{key}.{k}", _known(key, default, k), v) for k, v in value.items()}
+    if default is None:  # optional number (max_rows_per_rule)
+        if value is None or (_is_number(value) and value >= 1):
+            return value
+        raise ValueError(f"threshold {key}: expected null or a number ≥ 1, not {value!r}")
+    if _is_number(default):
+        if not _is_number(value):
+            raise ValueError(f"threshold {key}: expected a number, not {value!r}")
+        if value < 0:
+            raise ValueError(f"threshold {key}: must be ≥ 0, not {value!r}")
+        return value
+    return value
+
+
+def _known(key: str, default: dict[str, Any], sub: str) -> Any:
+    if sub not in default:
+        raise ValueError(f"unknown threshold {key}.{sub} (known under {key}: {', '.join(map(str, default))})")
+    return default[sub]
+
+
+def _check_indicator(key: str, value: Any) -> dict[str, Any]:
+    from pipelines.domain.indicators import parse_due
+
+    if not isinstance(value, dict):
+        raise ValueError(f"threshold {key}: expected a mapping of {', '.join(INDICATOR_KEYS)}, not {value!r}")
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        if k not in INDICATOR_KEYS:
+            raise ValueError(f"unknown threshold {key}.{k} (known: {', '.join(INDICATOR_KEYS)})")
+        if k == "due":
+            out[k] = parse_due(v, f"threshold {key}.due")
+        elif not _is_number(v):
+            raise ValueError(f"threshold {key}.{k}: expected a number, not {v!r}")
+        else:
+            out[k] = float(v)
+    return out
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in extra.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in flat.items():
+        node = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ValueError(f"override {key!r}: {part!r} is not a section")
+        node[parts[-1]] = value
+    return out
+
+
+def checked(data: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (a partial thresholds tree) checked against the defaults ``base``."""
+    out: dict[str, Any] = {}
+    for section, value in data.items():
+        if section not in SECTIONS:
+            raise ValueError(f"unknown threshold section {section!r} (known: {', '.join(SECTIONS)})")
+        if section == "indicators":
+            if value is None:
+                continue
+            if not isinstance(value, dict):
+                raise ValueError(f"threshold indicators: expected a mapping of indicator ids, not {value!r}")
+            out[section] = {ind: _check_indicator(f"indicators.{ind}", v) for ind, v in value.items()}
+        else:
+            out[section] = _check_value(section, base.get(section) or {}, value)
+    return out
+
+
+def load_thresholds(path: Path | str | None = None, overrides: Overrides = None) -> Thresholds:
+    """Defaults from pipelines/params/thresholds.yaml, then ``path`` (a partial file), then overrides.
+
+    Raises ``ValueError`` (naming the key) for an unknown key or a bad value, ``FileNotFoundError``
+    for a missing file. Indicator ids are checked by ``load_indicators``.
+    """
+    base = defaults()
+    data = copy.deepcopy(base)
+    data["indicators"] = checked({"indicators": base.get("indicators") or {}}, base)["indicators"]
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"thresholds file {path} does not exist")
+        with open(path, encoding="utf-8") as fh:
+            extra = yaml.safe_load(fh) or {}
+        if not isinstance(extra, dict):
+            raise ValueError(f"thresholds file {path} must hold a mapping")
+        data = _merge(data, checked(extra, base))
+    data = _merge(data, checked(_nest(parse_overrides(overrides)), base))
+    return Thresholds(**{s: dict(data.get(s) or {}) for s in SECTIONS})
