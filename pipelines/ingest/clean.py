@@ -7,7 +7,7 @@ Wiring only; each step lives in its own module:
 3. ``rows``: every file's rows parsed and judged (row rules, totals, hidden rows) — still per file;
 4. ``period_checks``: what spans files — registry matching, corrections, duplicates;
 5. ``outputs``: returns, registry, rejects, warnings and manifest, validated against
-   pipelines.schema, then written together (all or none, ``pipelines.io.staged_parquet``).
+   pipelines.schema, then written together (all or none, ``pipelines.io.staged``).
 
 Steps 2–3 make each file's rows, rejects and warnings a function of its bytes, its period, the
 domain data (including the registry's county list) and the code; only step 4 looks across files.
@@ -37,7 +37,7 @@ from pipelines.ingest.rows import judge_rows
 from pipelines.ingest.sheets import read_report
 from pipelines.ingest.tables import RawRows
 from pipelines.ingest.warning_codes import Warn
-from pipelines.io import staged_parquet
+from pipelines.io import staged
 
 OUTPUT_FILES = {"returns": config.RETURNS_FILE, "registry": config.REGISTRY_FILE, "rejects": config.REJECTS_FILE,
                 "warnings": config.WARNINGS_FILE, "manifest": config.MANIFEST_FILE}
@@ -171,7 +171,7 @@ def _clean(raw: Path, out: Path, *, counties_file: Path, headers_file: Path, wri
     }
     outputs: dict[str, Path] = {}
     if write:  # all validated above: written together, all or none
-        with staged_parquet() as stage:
+        with staged() as stage:
             for name, df in tables.items():
                 outputs[name] = stage(df, out / OUTPUT_FILES[name])
     errors = [r.error for r in all_reports if r.error is not None]
