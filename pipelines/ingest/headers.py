@@ -182,7 +182,7 @@ def find_header(
 ) -> HeaderMap | None:
     """Locate the header block (1–4 rows) in the first rows; None when the sheet has no table.
 
-    The header starts at the first row that, with the rows below it, holds at least three known
+    The header starts at the first row that, with the row below it, holds at least three known
     headers (or two, one of them the branch). It extends down over rows that hold known headers
     and no numbers, or that a merged header cell covers.
     """
@@ -198,8 +198,9 @@ def find_header(
     for r in range(len(scan)):
         if hit(r)[0] == 0:
             continue
-        below = sum(hit(i)[0] for i in range(r + 1, r + MAX_HEADER_ROWS))
-        if hit(r)[0] + below < 3 and not (hit(r)[1] and hit(r)[0] >= 2):
+        # two adjacent rows carry at least three known headers (a list of column names in a
+        # 填表说明, one per row, does not), or the row names the branch and one more column
+        if hit(r)[0] + hit(r + 1)[0] < 3 and not (hit(r)[1] and hit(r)[0] >= 2):
             continue
         end = r
         while end + 1 < min(len(grid), r + MAX_HEADER_ROWS):
