@@ -13,6 +13,7 @@ PIP       := $(PYTHON) -m pip install --disable-pip-version-check --progress-bar
 RAW       ?= data/raw
 PROCESSED ?= data/processed
 REPORTS   ?= reports
+PORT      ?= 8888
 PYTEST_ARGS ?=
 
 .PHONY: help venv venv-dev sample clean-data metrics report nightly lab test system bench lock
@@ -41,8 +42,7 @@ venv-dev: $(STAMP_DEV) ## venv plus the test tools and the Spark engine (require
 	@true
 
 sample: venv ## Write the seeded sample returns into data/raw when it holds no returns
-	@if ls $(RAW)/????-??-?? >/dev/null 2>&1; then echo "$(RAW) already holds returns; sample not written"; \
-	else $(PYTHON) -m pipelines sample --out $(RAW); fi
+	@$(PYTHON) -m pipelines sample --out $(RAW) --if-empty
 
 clean-data: venv ## Clean data/raw into Parquet tables in data/processed
 	$(PYTHON) -m pipelines clean --raw $(RAW) --out $(PROCESSED)
@@ -51,13 +51,14 @@ metrics: venv ## Compute county metrics, balance, weak links and data quality
 	$(PYTHON) -m pipelines metrics --processed $(PROCESSED)
 
 report: sample ## Set up, add the sample if data/raw is empty, run the whole chain, print the report's path
-	$(PYTHON) -m pipelines nightly --raw $(RAW) --processed $(PROCESSED) --reports $(REPORTS) --progress
+	$(PYTHON) -m pipelines nightly --raw $(RAW) --reports $(REPORTS) --progress
 
 nightly: venv ## The nightly run (cron and systemd call this): a dated run folder, `latest` on success
-	$(PYTHON) -m pipelines nightly --raw $(RAW) --processed $(PROCESSED) --reports $(REPORTS)
+	$(PYTHON) -m pipelines nightly --raw $(RAW) --reports $(REPORTS)
 
-lab: venv ## Start JupyterLab on 127.0.0.1 with the project kernel
-	cd notebooks && ../$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser
+lab: venv ## Start JupyterLab on 127.0.0.1, port PORT (default 8888), with the project kernel; own notebooks go in notebooks/scratch/
+	@mkdir -p notebooks/scratch
+	cd notebooks && ../$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --no-browser $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 system: ## Install the Debian packages the tests need when missing: Chromium, CJK fonts, poppler, Java, LibreOffice
 	@missing=""; \

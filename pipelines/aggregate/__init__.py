@@ -98,7 +98,7 @@ def aggregate(
     reg = branches.registry_frame(registry if known else _registry_from_returns(eng, returns))
     reg_t = eng.table(reg)
     periods_t = eng.table(reporting.periods_table(periods))
-    values = eng.cache(branches.branch_values(returns, reg_t, indicators))
+    values = eng.cache(branches.branch_values(returns, reg_t))
     levels = eng.frame(units.all_levels(units.unit_tables(values, reg_t, periods_t, indicators)))
     is_town = (levels.pop("level") == "township").to_numpy()
     county = _typed_units(levels.loc[~is_town].drop(columns=["township", "township_id"]), indicators,
@@ -106,7 +106,7 @@ def aggregate(
     township = _typed_units(levels.loc[is_town], indicators, township=True, known=known)
 
     record = reporting.reporting(values, reg_t, periods_t)
-    runs = eng.frame(reporting.missed_runs(record)) if known else pd.DataFrame(
+    runs = eng.frame(reporting.missed_runs(reporting.missed(values, reg_t, periods_t))) if known else pd.DataFrame(
         columns=["branch_id", "county", "county_idx", "township", "branch", "members", "first_missed",
                  "last_missed", "periods_missed"])
     names = eng.table(reg[["county", "county_idx"]].drop_duplicates())

@@ -24,11 +24,11 @@ OUTREACH_COLUMNS = ("delivered_study", "makeup_study")
 PEOPLE_COLUMNS = ("members", "studied", "test_takers", "sheets_returned")
 # Additive columns of a branch row (besides the branch flags of the indicators): every level sums these.
 MEASURES = (*PEOPLE_COLUMNS, "score_points", "score_takers", "special_members", "special_reached")
-LACKING = "lacking_"
-# Raw returns columns kept beside the measures for the data-quality checks (as ``raw_<name>``).
-RAW_COLUMNS = ("studied", "discussion_meetings", "deeds_reports", "situation_reports", "exchange_meetings",
-               "party_lectures", "test_takers", "sheets_returned", "delivered_study", "makeup_study", "avg_score",
-               "members")  # members of reporting branches without a flag: the members behind a coverage gap
+LACKING = "lacking_"  # members of reporting branches without a flag: the members behind a coverage gap
+# The returns columns a branch row keeps as they are: the measures are made from them when read,
+# and the data-quality windows compare the cumulative ones between periods.
+KEPT = (*PEOPLE_COLUMNS, "avg_score", *OUTREACH_COLUMNS, "discussion_meetings", "deeds_reports",
+        "situation_reports", "exchange_meetings", "party_lectures", "has_work_plan")
 
 
 def county_order(registry: pd.DataFrame) -> list[str]:
@@ -50,9 +50,8 @@ def registry_frame(registry: pd.DataFrame) -> pd.DataFrame:
     reg = reg.drop_duplicates(["county", "township", "branch"], keep="first").reset_index(drop=True)
     counties = county_order(reg)
     county_idx = pd.Index(counties).get_indexer(reg["county"])
-    towns = reg[["county", "township"]].assign(c=county_idx).drop_duplicates().sort_values(["c", "township"])
-    town_id = pd.MultiIndex.from_frame(towns[["county", "township"]]).get_indexer(
-        pd.MultiIndex.from_frame(reg[["county", "township"]]))
+    town_id = reg.groupby([county_idx, reg["township"]], sort=True).ngroup().to_numpy()  # in county order
+    name_key = pd.factorize(reg["county"] + "\x1f" + reg["branch"])[0]
     code = reg["county_code"].astype("str") if "county_code" in reg else pd.Series(pd.NA, index=reg.index, dtype="str")
     return pd.DataFrame({
         "branch_id": np.arange(len(reg), dtype=np.int64),
@@ -63,7 +62,7 @@ def registry_frame(registry: pd.DataFrame) -> pd.DataFrame:
         "township_id": town_id.astype(np.int64),
         "branch": reg["branch"].astype("str"),
         "members_expected": reg["members"].astype("Int64"),
-        "same_name": reg.groupby(["county", "branch"])["branch"].transform("size").astype(np.int64),
+        "same_name": np.bincount(name_key)[name_key].astype(np.int64),
     })
 
 
@@ -117,30 +116,32 @@ def flags(returns: ibis.Table, indicators: list[Indicator]) -> dict[str, ibis.Bo
     return out
 
 
-def branch_values(returns: ibis.Table, registry: ibis.Table, indicators: list[Indicator]) -> ibis.Table:
-    """One row per (period, registered branch that reported): ids, registry members, measures, flags."""
+def branch_values(returns: ibis.Table, registry: ibis.Table) -> ibis.Table:
+    """One row per (period, registered branch that reported): its ids, registry members and the
+    returns columns the measures are made of (``measures`` makes them when read). Kept lean because
+    the engine holds it (cached) for every pass that follows."""
     town = returns.township.fill_null("") if "township" in returns.columns else ibis.literal("")
     r = returns.mutate(_town=town)
     g = registry
     joined = r.join(g, [r.county == g.county, r.branch == g.branch, (r._town == g.township) | (g.same_name == 1)])
-    takers, score = joined.test_takers, joined.avg_score
+    return joined.select(
+        "period", "branch_id", "county_idx", "township_id", "members_expected",
+        *[c for c in KEPT if c in returns.columns],
+        special_members=_sum_or_null([joined[c] for c in SPECIAL_COLUMNS]),
+    )
+
+
+def measures(values: ibis.Table, indicators: list[Indicator]) -> ibis.Table:
+    """The branch values with every additive measure and branch flag the indicators read."""
+    takers, score = values.test_takers, values.avg_score
     scored = score.notnull() & takers.notnull()
     cols: dict[str, ibis.Value] = {
-        "period": joined.period,
-        "branch_id": joined.branch_id,
-        "county_idx": joined.county_idx,
-        "township_id": joined.township_id,
-        "members_expected": joined.members_expected,
-        **{c: joined[c] for c in PEOPLE_COLUMNS},
         "score_points": ibis.ifelse(scored, score * takers, ibis.null().cast("float64")),
         "score_takers": ibis.ifelse(scored, takers, ibis.null().cast("int64")),
-        "special_members": _sum_or_null([joined[c] for c in SPECIAL_COLUMNS]),
-        "special_reached": _sum_or_null([joined[c] for c in OUTREACH_COLUMNS]),
-        # raw columns the data-quality windows read (cumulative figures, copied values)
-        **{f"raw_{c}": joined[c] for c in RAW_COLUMNS},
+        "special_reached": _sum_or_null([values[c] for c in OUTREACH_COLUMNS]),
     }
-    cols.update(flags(joined, indicators))
-    return joined.select(**cols)
+    cols.update(flags(values, indicators))
+    return values.mutate(**cols)
 
 
 def row_counts(returns: ibis.Table, values: ibis.Table, counties: ibis.Table) -> ibis.Table:

@@ -127,7 +127,9 @@ def connect(
     if name not in ENGINES:
         raise ValueError(f"engine {name!r} is not one of {', '.join(ENGINES)}")
     if name == "duckdb":
-        settings: dict[str, Any] = {}
+        # Row order is never relied on (every table is sorted where it is read): DuckDB may then insert
+        # and write in parallel.
+        settings: dict[str, Any] = {"preserve_insertion_order": False}
         if memory_limit:
             settings["memory_limit"] = memory_limit
         if threads:

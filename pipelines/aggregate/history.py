@@ -25,6 +25,8 @@ CUMULATIVE = (
 )
 UNIFORM_COLUMNS = ("avg_score", "members")
 FILE_RULES = ("unreadable_file", "missing_required_column")
+# Rejects that are not an error in the county's figures: a row a later correction (补报, 更正) replaced.
+NOT_ERRORS = ("superseded",)
 TOTAL_MISMATCH = "total_mismatch"  # the clean stage's warning code for a total row that disagrees
 CHECKS = ("completeness", "rejected_rows", "unreadable_files", "totals_disagreed", "cumulative_fell",
           "outliers", "uniform_values", "unregistered_branches")
@@ -35,7 +37,7 @@ def fell_counts(matched: ibis.Table) -> ibis.Table:
     """(period, county_idx, fell, with_previous): branches whose cumulative figures fell since their
     previous return, among the branches that had one."""
     w = ibis.window(group_by=matched.branch_id, order_by=matched.period)
-    cols = [f"raw_{c}" for c in CUMULATIVE if f"raw_{c}" in matched.columns]
+    cols = [c for c in CUMULATIVE if c in matched.columns]
     first = ibis.row_number().over(w) == 0
     fell = ibis.literal(False)
     for c in cols:
@@ -50,8 +52,8 @@ def uniform_shares(matched: ibis.Table, min_branches: int) -> ibis.Table:
     avg_score (or members), where at least ``min_branches`` gave one."""
     parts = []
     for c in UNIFORM_COLUMNS:
-        t = matched.filter(matched[f"raw_{c}"].notnull())
-        counts = t.group_by(["period", "county_idx", f"raw_{c}"]).aggregate(n=t.count())
+        t = matched.filter(matched[c].notnull())
+        counts = t.group_by(["period", "county_idx", c]).aggregate(n=t.count())
         per = counts.group_by(["period", "county_idx"]).aggregate(mode=counts.n.max(), total=counts.n.sum())
         parts.append(per.mutate(share=ibis.ifelse(per.total >= min_branches,
                                                   per.mode.cast("float64") / per.total.cast("float64"),
@@ -147,7 +149,7 @@ def check_values(
     out["completeness"] = cm
 
     g = grid.copy()
-    bad = rejects.loc[~rejects["rule"].isin(FILE_RULES)] if len(rejects) else rejects
+    bad = rejects.loc[~rejects["rule"].isin((*FILE_RULES, *NOT_ERRORS))] if len(rejects) else rejects
     if len(bad):
         bad = bad.drop_duplicates(["source_file", "source_sheet", "source_row"])
         bad = bad.loc[bad["period"].notna() & bad["county"].notna()].assign(n=1)

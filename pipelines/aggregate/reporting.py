@@ -37,14 +37,22 @@ PUBLIC = ("period", "county", "township", "branch", "members", "reported")
 
 
 def public(record: ibis.Table) -> ibis.Table:
-    """reporting.parquet's columns (docs/contracts.md), in the county order, then township and branch."""
-    ordered = record.order_by(["period", "county_idx", "township", "branch_id"])
-    return ordered.select(*PUBLIC).mutate(period=ordered.period.cast(dt.Timestamp(scale=9)))
+    """reporting.parquet's columns (docs/contracts.md); rows in no particular order (sort to read)."""
+    return record.select(*PUBLIC).mutate(period=record.period.cast(dt.Timestamp(scale=9)))
 
 
-def missed_runs(record: ibis.Table) -> ibis.Table:
+def missed(values: ibis.Table, registry: ibis.Table, periods: ibis.Table) -> ibis.Table:
+    """The registry branches × periods without a return (an anti-join: never the whole grid)."""
+    grid = registry.cross_join(periods)
+    seen = values.select("period", "branch_id")
+    gone = grid.anti_join(seen, [grid.period == seen.period, grid.branch_id == seen.branch_id])
+    return gone.select("period", "period_idx", "branch_id", "county_idx", "county", "township", "branch",
+                       members="members_expected")
+
+
+def missed_runs(missed_rows: ibis.Table) -> ibis.Table:
     """One row per branch and run of consecutive missed periods (gaps and islands over the periods)."""
-    missed = record.filter(~record.reported)
+    missed = missed_rows
     runs = missed.mutate(run=missed.period_idx - ibis.row_number().over(group_by=missed.branch_id,
                                                                         order_by=missed.period_idx))
     return runs.group_by(["branch_id", "run"]).aggregate(

@@ -12,7 +12,9 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
-from pipelines.aggregate.branches import BELOW, LACKING, MEASURES, VALUED, distribution_sums, flag_indicators, rate
+from pipelines.aggregate.branches import (
+    BELOW, LACKING, MEASURES, VALUED, distribution_sums, flag_indicators, measures, rate,
+)
 from pipelines.domain import load
 from pipelines.domain.indicators import Indicator
 
@@ -33,6 +35,7 @@ def township_sums(values: ibis.Table, indicators: list[Indicator]) -> ibis.Table
     Branch-count sums (flags) are never null; people sums are null when every branch left them blank.
     """
     flags = [i.numerator for i in flag_indicators(indicators)]
+    values = measures(values, indicators)
     aggs: dict[str, ibis.Value] = {
         "branches_reported": values.count(),
         "members_expected_reported": values.members_expected.sum(),

@@ -57,19 +57,28 @@ def contributors(long: pd.DataFrame, child: str, parent: list[str], th: Threshol
 
 
 def merge_hits(long: pd.DataFrame, hits: list[pd.DataFrame]) -> pd.DataFrame:
-    """One row per flagged row of ``long``: its rules (in RULE_ORDER), critical if any rule is."""
+    """One row per flagged row of ``long``: its rules (in RULE_ORDER), critical if any rule is, and
+    the first non-null fact each rule brought (one pass over the hits sorted by row, no group-by)."""
     h = pd.concat([x for x in hits if x is not None and len(x)], ignore_index=True)
     for c in EXTRA:
         if c not in h:
             h[c] = None
     h["_r"] = h["rule"].map({r: i for i, r in enumerate(RULE_ORDER)})
-    h = h.sort_values(["row", "_r"], kind="stable")
-    g = h.groupby("row", sort=True)
-    out = long.loc[g.size().index].copy()
-    out["rules"] = g["rule"].agg(list).to_numpy()
-    out["critical"] = g["critical"].any().to_numpy()
-    for c in EXTRA:
-        out[c] = g[c].first().to_numpy()
+    h = h.sort_values(["row", "_r"], kind="stable").reset_index(drop=True)
+    row = h["row"].to_numpy()
+    start = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    bounds = np.r_[start, len(h)]
+    rule = h["rule"].to_numpy(dtype=object)
+    out = long.loc[row[start]].copy()
+    out["rules"] = [list(rule[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    out["critical"] = np.logical_or.reduceat(h["critical"].to_numpy(dtype=bool), start)
+    for c in EXTRA:  # the first non-null of the row's hits
+        col = h[c]
+        known = col.notna().to_numpy()
+        pos = np.where(known, np.arange(len(h)), len(h))
+        first = np.minimum.reduceat(pos, start)
+        values = col.to_numpy(dtype=object)
+        out[c] = np.where(first < np.r_[start[1:], len(h)], np.append(values, None)[first], None)
     return out
 
 

@@ -21,7 +21,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from pipelines.aggregate.branches import branch_rate
+from pipelines.aggregate.branches import branch_rate, measures
 from pipelines.domain.indicators import Indicator
 from pipelines.judge.funnel import beyond_limit
 from pipelines.params.thresholds import Thresholds
@@ -108,6 +108,20 @@ def county_rules(long: pd.DataFrame, across: pd.DataFrame, indicators: list[Indi
     return out
 
 
+def below_city_beyond_chance(v: np.ndarray, n: np.ndarray, cv: np.ndarray, sign: np.ndarray, lim: np.ndarray,
+                             th: Thresholds) -> np.ndarray:
+    """Past the gap threshold, with at least ``min_denominator`` people, and beyond the funnel limit."""
+    gap = np.nan_to_num(sign * (cv - v), nan=-1.0)
+    cand = (np.nan_to_num(n) >= float(th.weak_links["min_denominator"])) & (gap > lim + EPS)
+    flag = np.zeros(len(v), dtype=bool)
+    z = float(th.weak_links["funnel_z"])
+    for direction in (1.0, -1.0):  # the funnel's tail depends on the direction
+        c = cand & (sign == direction)
+        if c.any():
+            flag[c] = beyond_limit(v[c], n[c], cv[c], int(direction), z)
+    return flag
+
+
 def small_units(long: pd.DataFrame, level: str, indicators: list[Indicator], th: Thresholds) -> pd.DataFrame:
     """below_city for townships and branches: past the gap threshold AND beyond the funnel limit,
     with at least ``min_denominator`` people (or branches) behind the rate. The report rate of a
@@ -117,14 +131,8 @@ def small_units(long: pd.DataFrame, level: str, indicators: list[Indicator], th:
     if "first_missed" in long:
         at &= long["first_missed"].isna().to_numpy()
     v, cv, s, n = _arr(long, "value"), _arr(long, "city_value"), _arr(long, "sign"), _arr(long, "denominator")
+    flag = at & below_city_beyond_chance(v, n, cv, s, _arr(long, "lim_below_city"), th)
     gap = np.nan_to_num(s * (cv - v), nan=-1.0)
-    cand = at & (np.nan_to_num(n) >= float(th.weak_links["min_denominator"])) & (gap > _arr(long, "lim_below_city") + EPS)
-    flag = np.zeros(len(long), dtype=bool)
-    z = float(th.weak_links["funnel_z"])
-    for sign in (1.0, -1.0):  # the funnel's tail depends on the direction
-        c = cand & (s == sign)
-        if c.any():
-            flag[c] = beyond_limit(v[c], n[c], cv[c], int(sign), z)
     return _hits(long, flag, "below_city", gap > _arr(long, "lim_below_city_critical") + EPS)
 
 
@@ -154,7 +162,7 @@ def branch_candidates(values: ibis.Table, registry: ibis.Table, city: pd.DataFra
     wide = city.pivot_table(index="period", columns="indicator", values="value", aggfunc="first")
     wide = wide.reindex(columns=[i.id for i in inds]).astype("float64")
     wide.columns = [f"city_{c}" for c in wide.columns]
-    j = values.join(ibis.memtable(wide.reset_index()), "period")
+    j = measures(values, indicators).join(ibis.memtable(wide.reset_index()), "period")
     cond = ibis.literal(False)
     for ind in inds:
         gap = ind.sign * (j[f"city_{ind.id}"] - branch_rate(j, ind))

@@ -103,9 +103,23 @@ def add_city(long: pd.DataFrame, city: pd.DataFrame | None = None) -> pd.DataFra
 
 def branch_rows(candidates: pd.DataFrame, runs: pd.DataFrame, indicators: list[Indicator], th: Thresholds,
                 city: pd.DataFrame, people: list[Indicator]) -> pd.DataFrame:
-    """Branch rows for the branch rules: the engine's candidates (per people-counted indicator) and
-    the runs of missed periods (the report rate, value 0, at the run's last period)."""
-    parts = [_one(candidates, "branch", i) for i in people] if len(candidates) else []
+    """Branch rows for the branch rules: the engine's candidates that the below-city rule flags, per
+    people-counted indicator (hundreds of thousands of candidates never become rows), and the runs
+    of missed periods (the report rate, value 0, at the run's last period)."""
+    from pipelines.judge.rules import below_city_beyond_chance
+
+    parts = []
+    cv_of = city.set_index(["period", "indicator"])["value"]
+    for ind in people if len(candidates) else []:
+        num, den = _col(candidates, ind.numerator), _col(candidates, ind.denominator)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = np.where(den > 0, num / den, np.nan)
+        keys = pd.MultiIndex.from_arrays([candidates["period"], np.full(len(candidates), ind.id)])
+        cv = cv_of.reindex(keys).to_numpy(dtype=float)
+        hit = below_city_beyond_chance(v, den, cv, np.full(len(v), float(ind.sign)),
+                                       np.full(len(v), th.gap("below_city", ind.unit)), th)
+        if hit.any():
+            parts.append(_one(candidates.loc[hit], "branch", ind))
     report = next((i for i in indicators if i.numerator == "branches_reported"), None)
     if report is not None and len(runs):
         r = runs.rename(columns={"last_missed": "period"})

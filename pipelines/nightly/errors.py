@@ -9,16 +9,25 @@ from __future__ import annotations
 import enum
 from pathlib import Path
 
+#: Longest line the command prints (cron mails it; systemd's journal shows it): the detail is in nightly.log.
+MAX_LINE = 300
+
+
+def clamp(line: str, limit: int = MAX_LINE) -> str:
+    """One line of at most ``limit`` characters; what is cut ends in "…" (the log keeps it whole)."""
+    line = " ".join(str(line).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
 
 class ExitStatus(enum.IntEnum):
     """Every status `python -m pipelines nightly` exits with (documented in docs/nightly.md)."""
 
     OK = 0  # a run succeeded and `latest` points to it, or nothing changed since the last good run
     FAILED = 1  # a notebook raised, the kernel died, rendering crashed: run folder kept, latest untouched
-    USAGE = 2  # bad command line or nightly.yaml: unknown parameter, missing raw folder (no run folder)
-    INCOMPLETE = 3  # the report was produced but at least one input file could not be read
+    USAGE = 2  # a parameter, option or nightly.yaml value refused, modified code, missing raw folder (no run folder)
+    INCOMPLETE = 3  # the report was produced but an input file could not be read or the PDF could not be printed
     LOCKED = 4  # another nightly run holds reports/.nightly.lock; this one did nothing
-    INTERRUPTED = 130  # SIGINT/SIGTERM during the run: run folder kept as failed, latest untouched
+    INTERRUPTED = 130  # SIGINT/SIGTERM during the run: run folder kept as interrupted, latest untouched
 
 
 class NightlyError(Exception):
@@ -34,7 +43,19 @@ class UsageError(NightlyError):
 
 
 class ParameterError(UsageError, ValueError):
-    """A parameter no notebook declares, a malformed ``key=value``, or a bad nightly.yaml."""
+    """A parameter no notebook declares, a value not allowed, a malformed ``key=value``, or a bad nightly.yaml."""
+
+
+class ModifiedCodeError(UsageError):
+    """Tracked files under notebooks/ or pipelines/ differ from HEAD and --allow-dirty was not given."""
+
+    def __init__(self, files: list[str], commit: str | None) -> None:
+        self.files = files
+        shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+        super().__init__(
+            f"nightly: the code differs from the last commit{f' ({commit[:10]})' if commit else ''} in {shown};"
+            " commit or stash it, or run with --allow-dirty (the report then says it was made from modified code)"
+        )
 
 
 class LockBusyError(NightlyError):
@@ -91,9 +112,8 @@ class StepFailedError(NightlyError):
             if any(detail):
                 where += f" ({': '.join(d for d in detail if d)})"
         line = f"nightly: {self.verb} at {where}: {self.message}"
-        if self.notebook is not None:
-            line += f" — see {self.notebook}"
-        return " ".join(line.split())
+        see = f" — see {self.notebook}" if self.notebook is not None else ""
+        return clamp(line, MAX_LINE - len(see)) + see
 
 
 class RunInterrupted(StepFailedError):

@@ -91,16 +91,20 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def notebook_code(nb: Mapping[str, Any]) -> list:
+    """What of a notebook is code: its kernel and each cell's type, source and tags (not outputs or counts)."""
+    cells = [
+        [c.get("cell_type"), "".join(c.get("source", "")), sorted(c.get("metadata", {}).get("tags", []))]
+        for c in nb.get("cells", [])
+    ]
+    return [nb.get("metadata", {}).get("kernelspec", {}).get("name"), cells]
+
+
 def notebook_sha256(path: Path) -> str:
     """Hash a notebook's sources and tags only: outputs, counts and widget state are not code."""
     try:
-        nb = json.loads(path.read_text(encoding="utf-8"))
-        cells = [
-            [c.get("cell_type"), "".join(c.get("source", "")), sorted(c.get("metadata", {}).get("tags", []))]
-            for c in nb.get("cells", [])
-        ]
-        kernel = nb.get("metadata", {}).get("kernelspec", {}).get("name")
-        return hashlib.sha256(json.dumps([kernel, cells], ensure_ascii=False).encode()).hexdigest()
+        code = notebook_code(json.loads(path.read_text(encoding="utf-8")))
+        return hashlib.sha256(json.dumps(code, ensure_ascii=False).encode()).hexdigest()
     except (OSError, ValueError, AttributeError, TypeError):
         return file_sha256(path)
 

@@ -2,10 +2,11 @@
 
 Two kinds of names live here. Runner *settings* (timeouts, retention, PDF) steer this package;
 notebook *parameters* go to every notebook whose ``parameters`` cell declares the name
-(``-p 03_report.language=en`` targets one notebook). The folder parameters (``raw_dir``,
-``processed_dir``) always come from --raw/--processed so that a run and its record agree.
-A name that is neither a setting nor declared by a notebook is refused before anything runs
-(papermill itself only warns): see :func:`check_against_notebooks`.
+(``-p 03_report.language=en`` targets one notebook). The runner's own parameters (``raw_dir``
+from --raw, ``processed_dir`` = the run's own tables folder, ``modified_code`` from the code state)
+cannot be set with -p, so that a run and its record agree. A name that is neither a setting nor
+declared by a notebook is refused before anything runs (papermill itself only warns): see
+:func:`check_against_notebooks`; what each value may be is checked by pipelines/params/rules.py.
 
 Only PyYAML is imported here: the "nothing changed" path goes through this module.
 """
@@ -23,28 +24,35 @@ import yaml
 from pipelines import config
 from pipelines.nightly.errors import ParameterError
 
-#: Runner settings and their defaults (nightly.yaml may override any of them).
+#: Runner settings and their defaults (nightly.yaml may override any; pipelines/params/rules.py checks them).
 DEFAULT_SETTINGS: dict[str, Any] = {
     "kernel": config.KERNEL_NAME,
     "execution_timeout": 600,  # seconds per cell (papermill execution_timeout)
     "start_timeout": 60,  # seconds for the kernel to start
     "keep_runs": 30,  # run folders kept; the one `latest` points to is never deleted
-    "pdf": True,  # print report.pdf through Chromium when it is installed
+    "pdf": True,  # print report.pdf through Chromium; a run that cannot is incomplete
     "promote_incomplete": True,  # an incomplete run (report marked so) still becomes `latest`
-    "preload": [],  # modules each kernel imports silently while it waits for its step
 }
 
-#: Parameters the runner fills from its own options; overriding them with -p is refused.
-FOLDER_PARAMETERS: dict[str, str] = {"raw_dir": "--raw", "processed_dir": "--processed"}
-
+#: Parameters the runner fills itself (what sets them); overriding them with -p is refused.
+RUNNER_PARAMETERS: dict[str, str] = {
+    "raw_dir": "--raw",
+    "processed_dir": "the runner (each run keeps its own tables in its folder)",
+    "modified_code": "the runner (--allow-dirty)",
+}
 
 @dataclasses.dataclass(frozen=True)
 class NightlyParams:
-    """Settings plus notebook parameters, global and per-notebook."""
+    """Settings plus notebook parameters, global and per-notebook.
+
+    ``configured`` holds the settings as nightly.yaml (and the defaults) gave them, before ``-p``:
+    a run that turns the PDF off by hand is then not promoted over the configured kind of report.
+    """
 
     settings: dict[str, Any]
     parameters: dict[str, Any]
     per_notebook: dict[str, dict[str, Any]]
+    configured: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def as_record(self) -> dict[str, Any]:
         """JSON-able form, written to run.json and hashed into the fingerprint."""
@@ -71,8 +79,8 @@ def parse_assignment(text: str) -> tuple[str, Any]:
         raise ParameterError(f"nightly: parameter {text!r} is not key=value")
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
+    except (yaml.YAMLError, ValueError):  # 2005-02-30 looks like a YAML date and fails as one
+        value = raw.strip()
     return key, _plain(value)
 
 
@@ -121,17 +129,17 @@ def load_params(
                 " notebook parameters go under `parameters:`)"
             )
 
+    configured = dict(settings)
     items = overrides.items() if isinstance(overrides, Mapping) else (parse_assignment(o) for o in overrides or ())
     for key, value in items:
         _assign(key, value, settings, parameters, per_notebook)
-    _check_settings(settings)
-    return NightlyParams(settings=settings, parameters=parameters, per_notebook=per_notebook)
+    return NightlyParams(settings=settings, parameters=parameters, per_notebook=per_notebook, configured=configured)
 
 
 def _assign(key: str, value: Any, settings: dict, parameters: dict, per_notebook: dict) -> None:
-    if key in FOLDER_PARAMETERS or key.rpartition(".")[2] in FOLDER_PARAMETERS:
+    if key in RUNNER_PARAMETERS or key.rpartition(".")[2] in RUNNER_PARAMETERS:
         name = key.rpartition(".")[2]
-        raise ParameterError(f"nightly: parameter {name!r} is set by {FOLDER_PARAMETERS[name]}, not by -p")
+        raise ParameterError(f"nightly: parameter {name!r} is set by {RUNNER_PARAMETERS[name]}, not by -p")
     if key in settings:
         settings[key] = value
     elif "." in key:
@@ -139,18 +147,6 @@ def _assign(key: str, value: Any, settings: dict, parameters: dict, per_notebook
         per_notebook.setdefault(step, {})[name] = value
     else:
         parameters[key] = value
-
-
-def _check_settings(settings: dict[str, Any]) -> None:
-    preload = settings["preload"]
-    if preload is None:
-        settings["preload"] = []
-    elif not isinstance(preload, list) or not all(isinstance(m, str) for m in preload):
-        raise ParameterError(f"nightly: setting 'preload' must be a list of module names, not {preload!r}")
-    for name in ("execution_timeout", "start_timeout", "keep_runs"):
-        value = settings[name]
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-            raise ParameterError(f"nightly: setting {name!r} must be a whole number ≥ 0, not {value!r}")
 
 
 def check_against_notebooks(params: NightlyParams, declared: Mapping[str, Iterable[str]]) -> None:
@@ -169,7 +165,7 @@ def check_against_notebooks(params: NightlyParams, declared: Mapping[str, Iterab
             if name not in declared[step]:
                 problems.append(f"{step}.{name} (not in {step}'s parameters cell)")
     if problems:
-        known = ", ".join(sorted(everywhere - set(FOLDER_PARAMETERS)))
+        known = ", ".join(sorted(everywhere - set(RUNNER_PARAMETERS)))
         raise ParameterError(
             f"nightly: unknown parameter {'; '.join(problems)}. Known: {known};"
             f" settings: {', '.join(sorted(params.settings))}"

@@ -1,9 +1,9 @@
-"""Facts for run.json that are not produced by a step: git commit, package versions, row counts, manifest."""
+"""Facts for run.json that are not produced by a step: package versions and the manifest's verdicts.
+
+The code state is in gitstate.py, the tables' hashes and row counts in store.py."""
 
 from __future__ import annotations
 
-import hashlib
-import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -26,42 +26,6 @@ def versions() -> dict[str, str | None]:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = None
-    return out
-
-
-def git_state(root: Path = config.PROJECT_ROOT) -> dict[str, Any]:
-    """HEAD, whether tracked files differ from it, and a hash of that diff (None outside a git tree)."""
-
-    def git(*args: str) -> str | None:
-        try:
-            done = subprocess.run(
-                ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10, check=True
-            )
-        except (OSError, subprocess.SubprocessError):
-            return None
-        return done.stdout
-
-    head = git("rev-parse", "HEAD")
-    if head is None:
-        return {"commit": None, "dirty": None, "diff_sha256": None}
-    diff = git("diff", "HEAD", "--", "pipelines", "notebooks") or ""
-    return {
-        "commit": head.strip(),
-        "dirty": bool(diff),
-        "diff_sha256": hashlib.sha256(diff.encode()).hexdigest() if diff else None,
-    }
-
-
-def row_counts(processed: Path) -> dict[str, int]:
-    """Rows of every Parquet table in the processed folder, from the footers (no data read)."""
-    import pyarrow.parquet as pq
-
-    out: dict[str, int] = {}
-    for path in sorted(processed.glob("*.parquet")):
-        try:
-            out[path.name] = pq.read_metadata(path).num_rows
-        except Exception:  # noqa: BLE001 - a broken table is reported, not fatal here
-            out[path.name] = -1
     return out
 
 

@@ -4,6 +4,10 @@ The report stage owns rendering (``pipelines.report.render``: code hidden, offli
 this module only calls it, adds a one-line "incomplete input" banner above the report when a
 file could not be read (the report's own caveats then give the details), and falls back to
 nbconvert's stock exporter while that module is not installed.
+
+A PDF that cannot be printed (no Chromium, or one that fails to start) does not fail the run:
+the HTML is there, so the run is recorded ``incomplete`` with a short reason (``pdf_error``)
+and the whole error goes to nightly.log, not to the console.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import html
 import json
+import logging
 import os
 import time
 from collections.abc import Sequence
@@ -33,6 +38,8 @@ BANNER_HTML = (
     'background:#fdecea;color:#7b1d12;padding:8px 12px;margin:0 0 12px 0;">{text}</div>'
 )
 BANNER_TAG = "nightly-incomplete-banner"
+NO_CHROMIUM = "Chromium not found (install chromium, or set pdf: false in nightly.yaml)"
+log = logging.getLogger("pipelines.nightly")
 
 
 def banner_text(incomplete: Sequence[dict[str, Any]], language: str, named_by_report: bool = False) -> str:
@@ -74,7 +81,8 @@ def render_report(
     language: str = "zh",
 ) -> dict[str, Any]:
     """report.html (+ report.pdf when Chromium is there); returns what run.json records."""
-    out: dict[str, Any] = {"html": None, "pdf": None, "warnings": [], "incomplete_banner": bool(incomplete)}
+    out: dict[str, Any] = {"html": None, "pdf": None, "pdf_error": None, "warnings": [],
+                           "incomplete_banner": bool(incomplete)}
     source = executed
     tmp: Path | None = None
     if incomplete:
@@ -95,12 +103,11 @@ def render_report(
         t0 = time.perf_counter()
         html_file = render_html(source, run_dir / "report.html")
         out["html"], out["html_s"] = str(html_file), round(time.perf_counter() - t0, 3)
+        log.info("render html: ok in %.1f s (%s)", out["html_s"], out["renderer"])
         if pdf:
-            t0 = time.perf_counter()
-            result = render_pdf(Path(html_file), run_dir / "report.pdf") if render_pdf else None
-            out["pdf"], out["pdf_s"] = (str(result) if result else None), round(time.perf_counter() - t0, 3)
-            if result is None:
-                out["warnings"].append("report.pdf not written (Chromium not available)")
+            out.update(_print_pdf(render_pdf, Path(html_file), run_dir / "report.pdf"))
+        else:
+            log.info("render pdf: off (pdf: false)")
         for key in ("html", "pdf"):
             if out[key]:
                 _readable(Path(out[key]))
@@ -109,6 +116,30 @@ def render_report(
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
     return out
+
+
+def _print_pdf(render_pdf: Any, html_file: Path, pdf_file: Path) -> dict[str, Any]:
+    """report.pdf, or ``pdf_error``: a short reason (the full error is logged)."""
+    t0 = time.perf_counter()
+    try:
+        result = render_pdf(html_file, pdf_file) if render_pdf else None
+        error = None if result is not None else NO_CHROMIUM
+    except Exception as exc:  # noqa: BLE001 - any failure to print leaves the HTML report standing
+        log.error("render pdf: failed after %.1f s", time.perf_counter() - t0, exc_info=exc)
+        result, error = None, short_error(exc)
+    seconds = round(time.perf_counter() - t0, 3)
+    if error is None:
+        log.info("render pdf: ok in %.1f s", seconds)
+    elif error == NO_CHROMIUM:
+        log.warning("render pdf: not printed: %s", error)
+    return {"pdf": str(result) if result else None, "pdf_s": seconds, "pdf_error": error}
+
+
+def short_error(exc: BaseException, limit: int = 160) -> str:
+    """``Kind: first line`` of an exception; playwright's carry the browser's whole log after it."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    text = f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _readable(path: Path) -> None:
@@ -120,9 +151,6 @@ def _readable(path: Path) -> None:
 
 
 def _fallback_html(executed: Path, html_path: Path) -> Path:
-    from pipelines.nightly.fastimport import skip_slow_imports
-
-    skip_slow_imports()
     import nbformat
     from nbconvert import HTMLExporter
 

@@ -1,6 +1,7 @@
 """The run folders: reports/runs/<YYYY-MM-DDTHHMMSS>/, run.json, `latest`, and retention.
 
-A run folder is written once and never changed afterwards (immutable); `latest` is a relative
+A run folder is written once and never changed afterwards (immutable; its tables are hard links
+into the store, see store.py); `latest` is a relative
 symlink, created under a temporary name and renamed over the old one with ``os.replace`` so a
 reader always finds either the previous good run or the new one, never nothing.
 
@@ -102,17 +103,34 @@ def prune(reports: Path, keep: int, current: Path | None = None) -> list[Path]:
     for path in folders[: max(0, len(folders) - keep)]:
         if path.resolve() in protected:
             continue
+        unseal(path)
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)
     return removed
 
 
 def seal(run_dir: Path) -> None:
-    """Drop the write bits of a finished run's files: immutable by convention, and now by mode too.
+    """Drop the write bits of a finished run's files and folders: immutable by convention, and by mode.
 
-    Retention can still delete the folder (that needs the folder's write bit, which stays).
+    Nothing can then be added to, replaced in or removed from the run folder (a what-if pointed at
+    it by mistake fails) without first giving the bits back, as retention does (:func:`unseal`).
+    A table is the store's file under another name (a hard link), so it is sealed there too.
+    Open handles (the log of the run being closed) can still append.
     """
-    for path in run_dir.iterdir():
-        if path.is_file() and not path.is_symlink():
+    paths = sorted(run_dir.rglob("*"), key=lambda p: len(p.parts), reverse=True) + [run_dir]
+    for path in paths:  # files and inner folders first, the run folder last
+        if not path.is_symlink():
             with contextlib.suppress(OSError):
                 path.chmod(path.stat().st_mode & ~0o222)
+
+
+def is_sealed(run_dir: Path) -> bool:
+    return not run_dir.stat().st_mode & 0o200
+
+
+def unseal(run_dir: Path) -> None:
+    """Give a sealed run folder's folders their owner write bit back (to delete it)."""
+    for path in [run_dir, *run_dir.rglob("*")]:
+        if path.is_dir() and not path.is_symlink():
+            with contextlib.suppress(OSError):
+                path.chmod(path.stat().st_mode | 0o200)

@@ -1,8 +1,9 @@
-"""The three notebooks and how one is executed with papermill (heavy imports live here).
+"""The three notebooks and how one is executed with papermill (imported only when a step runs).
 
-Each step runs on the project's named kernel with a per-cell timeout; whatever goes wrong
-(a cell raising, a timeout, the kernel dying) comes back as one :class:`StepFailedError` that
-names the step and the cell, while the executed notebook stays in the run folder to show it.
+Each step runs on a fresh kernel of the project's named kernelspec with a per-cell timeout;
+whatever goes wrong (a cell raising, a timeout, the kernel dying) comes back as one
+:class:`StepFailedError` that names the step and the cell, while the executed notebook stays in
+the run folder to show it.
 """
 
 from __future__ import annotations
@@ -14,13 +15,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pipelines.nightly.errors import StepFailedError
-from pipelines.nightly.fastimport import skip_slow_imports
-
-skip_slow_imports()
-
-import papermill  # noqa: E402
-from papermill.exceptions import PapermillExecutionError  # noqa: E402
+from pipelines import params as parameters
+from pipelines.nightly.errors import StepFailedError, UsageError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,13 +45,16 @@ class StepRecord:
 
 
 def declared_parameters(notebooks_dir: Path, steps: Iterable[Step] = STEPS) -> dict[str, list[str]]:
-    """step → names in its ``parameters`` cell (papermill's own inspection)."""
+    """step → names in its ``parameters`` cell (read as text: this runs before the skip decision)."""
     out: dict[str, list[str]] = {}
     for step in steps:
         path = notebooks_dir / step.notebook
         if not path.is_file():
-            raise StepFailedError(step.name, f"notebook {path} does not exist")
-        out[step.name] = list(papermill.inspect_notebook(str(path)))
+            raise UsageError(f"nightly: notebook {path} does not exist")
+        try:
+            out[step.name] = parameters.declared_names(path)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"nightly: notebook {path} cannot be read: {exc}") from exc
     return out
 
 
@@ -63,21 +62,19 @@ def execute(
     step: Step,
     notebooks_dir: Path,
     output: Path,
-    parameters: Mapping[str, Any],
+    values: Mapping[str, Any],
     settings: Mapping[str, Any],
-    km: Any = None,
 ) -> int:
-    """Run one notebook into ``output``; return its number of cells or raise StepFailedError.
+    """Run one notebook into ``output`` on a fresh kernel; return its number of cells or raise StepFailedError."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
 
-    ``km`` is a kernel manager already started (see kernels.py); without it papermill starts one.
-    """
     timeout = settings.get("execution_timeout") or None
-    engine_kwargs = {"km": km} if km is not None else {}
     try:
         nb = papermill.execute_notebook(
             str(notebooks_dir / step.notebook),
             str(output),
-            parameters=dict(parameters),
+            parameters=dict(values),
             kernel_name=settings["kernel"],
             cwd=str(notebooks_dir),
             progress_bar=False,
@@ -85,7 +82,6 @@ def execute(
             request_save_on_cell_execute=True,  # a timeout or dead kernel still leaves the notebook
             execution_timeout=timeout,
             start_timeout=settings.get("start_timeout") or 60,
-            **engine_kwargs,
         )
     except PapermillExecutionError as exc:
         cell, _count, code = failed_cell(output)

@@ -8,7 +8,6 @@ import pytest
 import metrics_frames as mf
 from pipelines.aggregate import branches
 from pipelines.aggregate.engine import connect
-from pipelines.metrics import load_indicators, load_thresholds
 
 
 def _registry() -> pd.DataFrame:
@@ -35,14 +34,14 @@ def engine():
 def _ids(engine, rows: list[tuple]) -> list[int]:
     """The registry branch each returns row is matched to (−1: none), through the engine's join.
 
-    The row's position travels in its ``studied`` count, which the branch values keep as raw_studied.
+    The row's position travels in its ``studied`` count, which the branch values keep.
     """
     base = next(r for r in mf.returns_rows() if r["branch"] == "a2")
     frame = mf.returns([dict(base, county=c, township=t, branch=b, studied=i) for i, (c, t, b) in enumerate(rows)])
     reg = branches.registry_frame(_registry())
-    values = branches.branch_values(engine.table(frame), engine.table(reg), load_indicators(load_thresholds()))
-    got = engine.frame(values.select("branch_id", "raw_studied"))
-    by_row = dict(zip(got["raw_studied"], got["branch_id"]))
+    values = branches.branch_values(engine.table(frame), engine.table(reg))
+    got = engine.frame(values.select("branch_id", "studied"))
+    by_row = dict(zip(got["studied"], got["branch_id"]))
     assert len(by_row) == len(got)  # one registry branch per matched row
     return [int(by_row.get(i, -1)) for i in range(len(rows))]
 

@@ -35,7 +35,7 @@ def standins(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def tree(tmp_path: Path, standins: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """raw (two returns files), processed, reports and a params file with PDF off (speed).
+    """raw (two returns files), reports and a params file with PDF off (speed).
 
     The code part of the fingerprint is narrowed to the stand-in notebooks: the live pipelines/
     tree may be edited by someone else while the suite runs, which must not break "unchanged".
@@ -50,8 +50,7 @@ def tree(tmp_path: Path, standins: Path, monkeypatch: pytest.MonkeyPatch) -> dic
     params = tmp_path / "nightly.yaml"
     params.write_text("pdf: false\nexecution_timeout: 60\nkeep_runs: 5\nparameters:\n  language: zh\n",
                       encoding="utf-8")
-    return {"raw": raw, "processed": tmp_path / "processed", "reports": tmp_path / "reports",
-            "notebooks": standins, "params": params, "root": tmp_path}
+    return {"raw": raw, "reports": tmp_path / "reports", "notebooks": standins, "params": params, "root": tmp_path}
 
 
 @pytest.fixture
@@ -60,7 +59,7 @@ def run(tree: dict[str, Path]) -> Callable:
     from pipelines.nightly import run_nightly
 
     def _run(params=None, force=False, **kw):
-        return run_nightly(tree["raw"], tree["processed"], tree["reports"], params, force,
+        return run_nightly(tree["raw"], tree["reports"], params, force,
                            params_file=tree["params"], notebooks_dir=tree["notebooks"], **kw)
 
     return _run
@@ -68,6 +67,5 @@ def run(tree: dict[str, Path]) -> Callable:
 
 @pytest.fixture
 def cli_argv(tree: dict[str, Path]) -> list[str]:
-    return ["nightly", "--raw", str(tree["raw"]), "--processed", str(tree["processed"]),
-            "--reports", str(tree["reports"]), "--params-file", str(tree["params"]),
-            "--notebooks", str(tree["notebooks"])]
+    return ["nightly", "--raw", str(tree["raw"]), "--reports", str(tree["reports"]),
+            "--params-file", str(tree["params"]), "--notebooks", str(tree["notebooks"])]

@@ -54,21 +54,98 @@ pq.write_table(pa.Table.from_pylist(rows or [{"path": "", "county": "", "status"
 pq.write_table(pa.table({"n": list(range(len(rows)))}), out / "returns.parquet")
 print("clean:", len(rows), "files")
 '''
-METRICS_PARAMS = "processed_dir = None\nthresholds_file = None\noverrides = None"
+METRICS_PARAMS = "processed_dir = None\nthresholds_file = None\noverrides = {}"
 METRICS_BODY = '''
 from pathlib import Path
 import pyarrow.parquet as pq
 t = pq.read_table(Path(processed_dir) / "returns.parquet")
 pq.write_table(t, Path(processed_dir) / "county_metrics.parquet")
 '''
-REPORT_PARAMS = 'processed_dir = None\nperiod = None\nlanguage = "zh"\nthresholds_file = None'
+REPORT_PARAMS = 'processed_dir = None\nperiod = None\nlanguage = "zh"\nthresholds_file = None\nmodified_code = []'
 REPORT_BODY = '''
 from IPython.display import Markdown, display
+from pipelines.report import banner
+banner.show(modified_code, language)
 display(Markdown(f"# Stand-in report ({language})\\n\\nReport body for period {period}."))
 '''
+
+
+#: ``python -m pipelines`` with the code part of the fingerprint and of the modified-code check narrowed
+#: to the stand-in notebooks, as the fixtures do in-process: the worktree's own pipelines/ may hold
+#: uncommitted edits while the suite runs, which must not stop (or re-run) a test's nightly.
+NARROWED_MAIN = """
+import sys
+from pipelines.nightly import fingerprint
+fingerprint.code_roots = lambda notebooks_dir: [notebooks_dir]
+from pipelines.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def nightly_command(argv: list[str]) -> list[str]:
+    """The command line of a nightly run in its own process (argv from the ``cli_argv`` fixture)."""
+    import sys
+
+    return [sys.executable, "-c", NARROWED_MAIN, *argv]
 
 
 def subprocess_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
     return env
+
+
+class CellStarted:
+    """An event a notebook cell sets when it starts: it connects to a Unix socket the test listens on.
+
+    ``cell()`` is the code to put in the cell; :meth:`wait` blocks until a cell connects (no polling,
+    no sleeps), failing early when the watched process has already ended.
+    """
+
+    def __init__(self) -> None:
+        import socket
+        import tempfile
+
+        self.folder = tempfile.mkdtemp(prefix="rwb-ev-", dir="/tmp")  # short: AF_UNIX paths ≤ 107 bytes
+        self.path = os.path.join(self.folder, "s")
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(self.path)
+        self.server.listen(4)
+
+    def cell(self, before: str = "", then: str = "import time\ntime.sleep(120)", hold: bool = False) -> str:
+        """Code that runs ``before``, sets the event, then runs ``then`` (by default: waits two minutes).
+
+        With ``hold`` the cell waits after setting the event until the test calls :meth:`release`.
+        """
+        wait = "_s.recv(2)\n" if hold else ""
+        return (f"{before}\nimport socket\n_s = socket.socket(socket.AF_UNIX)\n_s.connect({self.path!r})\n"
+                f"_s.sendall(b'started')\n{wait}_s.close()\n{then}")
+
+    def wait(self, proc=None, timeout: float = 120) -> None:
+        import time
+
+        deadline = time.monotonic() + timeout
+        self.server.settimeout(1.0)
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except TimeoutError:
+                if proc is not None and proc.poll() is not None:
+                    raise AssertionError(f"process ended before the cell started: {proc.communicate()}") from None
+                if time.monotonic() > deadline:
+                    raise AssertionError("the cell never started") from None
+                continue
+            self.conn = conn
+            return
+
+    def release(self) -> None:
+        """Let a cell written with ``hold=True`` go on."""
+        self.conn.sendall(b"go")
+
+    def close(self) -> None:
+        import shutil
+
+        if getattr(self, "conn", None) is not None:
+            self.conn.close()
+        self.server.close()
+        shutil.rmtree(self.folder, ignore_errors=True)

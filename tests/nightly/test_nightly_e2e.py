@@ -1,7 +1,9 @@
 """One end-to-end run of the real notebooks on the seeded sample (shared by the tests below).
 
 The sample is written once per module; the full run (PDF included when Chromium is there) is
-shared, then an unchanged rerun and one incomplete input (a county file replaced by garbage).
+shared, then an unchanged rerun, one incomplete input (a county file replaced by garbage) made
+from code reported as modified, and the real notebooks run standalone under papermill's own
+command line on a copy of the run's tables.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pipelines import config
@@ -35,8 +37,9 @@ def sample_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def narrowed_code():
-    """Code fingerprint = the notebooks only, so a colleague editing pipelines/ meanwhile does not
-    turn the "unchanged" rerun into a real one (the skip logic itself is tested with stand-ins)."""
+    """Code fingerprint and modified-code check = the notebooks only, so a colleague editing pipelines/
+    meanwhile does not turn the "unchanged" rerun into a real one (the skip logic itself is tested
+    with stand-ins); the runs pass allow_dirty, as a developer's notebooks may be edited."""
     from pipelines.nightly import fingerprint
 
     with pytest.MonkeyPatch.context() as mp:
@@ -46,22 +49,25 @@ def narrowed_code():
 
 @pytest.fixture(scope="module")
 def real_run(sample_raw: Path, tmp_path_factory: pytest.TempPathFactory, narrowed_code):
-    """The full real run, done once: (result, reports folder, processed folder, pdf)."""
+    """The full real run, done once: (result, reports folder, pdf)."""
     base = tmp_path_factory.mktemp("e2e")
-    reports, processed = base / "reports", base / "processed"
+    reports = base / "reports"
     pdf = shutil.which("chromium") is not None or Path("/usr/bin/chromium").exists()
-    result = run_nightly(sample_raw, processed, reports, [f"pdf={str(pdf).lower()}"])
-    return result, reports, processed, pdf
+    result = run_nightly(sample_raw, reports, [f"pdf={str(pdf).lower()}"], allow_dirty=True)
+    return result, reports, pdf
 
 
 def test_real_run_on_the_sample(real_run, sample_raw):
-    result, reports, processed, pdf = real_run
+    result, reports, pdf = real_run
     assert result.status == "ok" and result.exit_status == ExitStatus.OK, result.message
     assert (reports / "latest").resolve() == result.run_dir
     rec = json.loads((result.run_dir / "run.json").read_text(encoding="utf-8"))
     assert [s["status"] for s in rec["steps"]] == ["ok", "ok", "ok"]
     assert rec["rows"]["returns.parquet"] > 0 and rec["rows"]["county_metrics.parquet"] > 0
     assert rec["manifest"]["files"] > 0 and rec["inputs"]
+    assert set(rec["tables"]) == {p.name for p in (result.run_dir / "tables").glob("*.parquet")}
+    assert {"returns.parquet", "manifest.parquet", "county_metrics.parquet"} <= set(rec["tables"])
+    assert all(t["linked"] for t in rec["tables"].values())
     html = (result.run_dir / "report.html").read_text(encoding="utf-8")
     assert "学习培训情况汇报" in html and "本期数据不完整" not in html
     if pdf:
@@ -69,22 +75,82 @@ def test_real_run_on_the_sample(real_run, sample_raw):
     for step in STEPS:
         assert (result.run_dir / f"{step}.ipynb").exists()
 
-    t0 = time.perf_counter()
-    again = run_nightly(sample_raw, processed, reports, [f"pdf={str(pdf).lower()}"])
-    assert again.skipped and time.perf_counter() - t0 < 1.0
+    again = run_nightly(sample_raw, reports, [f"pdf={str(pdf).lower()}"], allow_dirty=True)
+    assert again.skipped and again.run_dir == result.run_dir
 
 
-def test_real_incomplete_input(real_run, sample_raw, tmp_path):
-    result, *_ = real_run
-    assert result.status == "ok"
+def test_real_incomplete_input_from_modified_code(sample_raw, narrowed_code, tmp_path, monkeypatch):
+    """Both first-page lines: the input was incomplete, and the code was not as committed."""
+    from pipelines.nightly import checks
+    from pipelines.nightly.gitstate import CodeState
+
     raw = tmp_path / "raw"
     shutil.copytree(sample_raw, raw)
     victim = sorted(p for p in raw.glob("????-??-??/*.xls*"))[-1]
     victim.write_bytes(b"this is not a spreadsheet")
-    incomplete = run_nightly(raw, tmp_path / "processed", tmp_path / "reports", ["pdf=false"])
+    modified = CodeState("0" * 40, ["notebooks/02_metrics.ipynb"], [], "1" * 64)
+    monkeypatch.setattr(checks, "code_state", lambda paths: modified)
+    incomplete = run_nightly(raw, tmp_path / "reports", ["pdf=false"], allow_dirty=True)
     assert incomplete.status == "incomplete" and incomplete.exit_status == ExitStatus.INCOMPLETE, incomplete.message
     rec = incomplete.record
     assert [f["path"] for f in rec["incomplete_files"]] == [victim.relative_to(raw).as_posix()]
     html = (incomplete.run_dir / "report.html").read_text(encoding="utf-8")
     assert "本期数据不完整" in html and victim.name in html
     assert html.index("本期数据不完整") < html.index("rwb-title")  # above the report's own title
+    assert "非正式版本" in html and html.index("非正式版本") < html.index("rwb-title")
+
+
+def _papermill(notebook: str, out: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "papermill", str(config.NOTEBOOKS_DIR / notebook), str(out),
+                           "--cwd", str(config.NOTEBOOKS_DIR), *args],
+                          capture_output=True, text=True, timeout=600, cwd=config.PROJECT_ROOT)
+
+
+def test_real_notebooks_check_their_parameters_standalone_under_papermill(sample_raw, tmp_path):
+    """papermill's own command line, as an analyst runs it: overrides as JSON text work; a misspelled
+    name or an impossible date stops the notebook in its validation cell, before anything is read."""
+    processed = tmp_path / "processed"
+    clean = _papermill("01_clean.ipynb", tmp_path / "01.ipynb", "-p", "raw_dir", str(sample_raw),
+                       "-p", "processed_dir", str(processed))
+    assert clean.returncode == 0, clean.stderr[-2000:]
+    overrides = '{"indicators.avg_score.target": 98}'
+    done = _papermill("02_metrics.ipynb", tmp_path / "02.ipynb", "-p", "processed_dir", str(processed),
+                      "-p", "overrides", overrides)
+    assert done.returncode == 0, done.stderr[-2000:]
+    injected = json.loads((tmp_path / "02.ipynb").read_text(encoding="utf-8"))["metadata"]["papermill"]
+    assert injected["parameters"]["overrides"] == overrides  # papermill passed it as text
+
+    typo = _papermill("02_metrics.ipynb", tmp_path / "typo.ipynb", "-p", "processed_dir", str(processed),
+                      "-p", "thresholds_flie", "/tmp/t.yaml")
+    assert typo.returncode != 0
+    assert "ParameterError: parameter thresholds_flie='/tmp/t.yaml': 02_metrics has no such parameter;" \
+           " did you mean thresholds_file?" in typo.stderr
+    bad_date = _papermill("03_report.ipynb", tmp_path / "date.ipynb", "-p", "processed_dir", str(processed),
+                          "-p", "period", "2005-02-30")
+    assert bad_date.returncode != 0
+    assert "parameter period='2005-02-30': not a real date" in bad_date.stderr
+    executed = json.loads((tmp_path / "date.ipynb").read_text(encoding="utf-8"))
+    failed = [c for c in executed["cells"] if c.get("metadata", {}).get("papermill", {}).get("exception")]
+    assert failed and "validation" in failed[0]["metadata"]["tags"]
+
+
+def test_an_override_given_to_the_nightly_reaches_status_findings_and_report(sample_raw, tmp_path, narrowed_code):
+    """``-p overrides`` (the third way, after --set and --thresholds; see tests/metrics and tests/report):
+    return_rate's target 0.99 with the city at 98.8% changes status.parquet, the findings' target
+    and gap, and the report's colour of the city's answer-sheet rate, all from the run's own tables."""
+    from pipelines.report.tables import load_report_data
+
+    result = run_nightly(sample_raw, tmp_path / "reports", ['overrides={"indicators.return_rate.target": 0.99}',
+                                                            "pdf=false"], allow_dirty=True)
+    assert result.exit_status in (ExitStatus.OK, ExitStatus.INCOMPLETE), result.message
+    tables = result.run_dir / "tables"
+    status = pd.read_parquet(tables / config.STATUS_FILE)
+    city = status.loc[(status["level"] == "city") & (status["indicator"] == "return_rate")
+                      & (status["period"] == status["period"].max())].iloc[0]
+    assert city["target"] == 0.99 and city["status"] == "watch"
+    f = pd.read_parquet(tables / config.FINDINGS_FILE)
+    rr = f.loc[f["indicator"] == "return_rate"]
+    assert len(rr) and (rr["target"] == 0.99).all()
+    data = load_report_data(tables)
+    assert data.status_of("全市", "return_rate") == "watch"
+    assert "全市尚有629份答卷未回收" in (result.run_dir / "report.html").read_text(encoding="utf-8")
