@@ -44,7 +44,8 @@ class IndicatorCard(Indicator):
     def __repr__(self) -> str:
         lines = [
             f"{self.id} · {self.short_zh} · {self.zh} · {self.en}",
-            f"  formula   {self.formula}  ({self.formula_zh})" + (f"; {self.note}" if self.note else ""),
+            f"  formula   {self.formula}" + (f"  ({self.formula_zh})" if self.formula_zh != self.formula else "")
+            + (f"; {self.note}" if self.note else ""),
             f"  unit      {UNIT_WORDS[self.unit]}, {self.direction} is better; a shortfall counts {self.count_unit}",
             f"  target    {self.show(self.target)}, warning below {self.show(self.warning)}"
             + (f", due {self.due}" if self.due else "") + ("" if self.judged else "; shown, not judged"),

@@ -220,8 +220,8 @@ class Tables:
         """An indicator across periods for the city, a county or a township, with its status:
         ``t.series("大埔县", "四会一课")``, ``t.series("湖寮镇", "送学补学", county="大埔县")``.
 
-        Columns: period, county, township (a township), value, numerator, denominator, target,
-        warning, status (null for an indicator shown but not judged, such as 四会一课).
+        Columns: period, county, township (a township), indicator, value, numerator, denominator,
+        target, warning, status (null for an indicator shown but not judged, such as 四会一课).
         """
         ind = indicator(name)
         level, county_name, township = self._place(place, county)
@@ -230,8 +230,7 @@ class Tables:
         rows = frame.loc[frame["county"] == county_name]
         if township is not None:
             rows = rows.loc[rows["township"] == township]
-        out = rows[["period", *keys, ind.numerator, ind.denominator, ind.id]].rename(
-            columns={ind.id: "value", ind.numerator: "numerator", ind.denominator: "denominator"})
+        out = _values(rows, keys, ind)
         st = self.status
         st = st.loc[(st["level"] == level) & (st["county"] == county_name) & (st["indicator"] == ind.id)]
         if township is not None:
@@ -256,12 +255,14 @@ class Tables:
         near = difflib.get_close_matches(place, [*domain.county_order(), *towns["township"].astype(str)], n=3)
         raise KeyError(f"no county or township {place!r}" + (f"; did you mean {', '.join(near)}?" if near else ""))
 
-    def lowest(self, level: str, name: str, n: int = 10, period: Any = None, county: str | None = None) -> pd.DataFrame:
+    def lowest(self, level: str, name: str, n: int | None = 10, period: Any = None,
+               county: str | None = None) -> pd.DataFrame:
         """The ``n`` counties or townships with the lowest value of an indicator at the latest period
         (or ``period``), with the counts behind it and the status: ``t.lowest("township", "送学补学", n=10)``;
-        ``county="大埔县"`` ranks that county's townships only.
+        ``county="大埔县"`` ranks that county's townships only; ``n=None`` keeps them all.
 
-        Units without a value (a zero denominator) are left out; ties go in the city's order.
+        Columns: period, county, township, indicator, value, numerator, denominator, status. Units
+        without a value (a zero denominator) are left out; ties go in the city's order.
         """
         if level not in ("county", "township"):
             raise ValueError(f"level must be 'county' or 'township', not {level!r}")
@@ -272,10 +273,11 @@ class Tables:
         keep = frame[ind.id].notna() & (frame["county"] != domain.city_total_label())
         if county is not None:
             keep &= frame["county"] == self._place(county, None)[1]
-        rows = frame.loc[keep, ["period", *keys, ind.numerator, ind.denominator, ind.id]].rename(columns={ind.id: "value"})
+        rows = _values(frame.loc[keep], keys, ind)
         st = at.status.loc[(at.status["level"] == level) & (at.status["indicator"] == ind.id)]
         rows = rows.merge(st[["period", *keys, "status"]], on=["period", *keys], how="left")
-        return rows.sort_values(["value", *keys], kind="stable").head(n).reset_index(drop=True)
+        rows = rows.sort_values(["value", *keys], kind="stable")
+        return (rows if n is None else rows.head(n)).reset_index(drop=True)
 
     def never_reported(self, until: Any = None) -> pd.DataFrame:
         """Registry branches with no return in any period of these tables, or in any period up to
@@ -307,6 +309,13 @@ class Tables:
                             f"this frame has columns {', '.join(map(str, frame.columns))}")
         return pd.Series([say(row, lang) for row in frame.to_dict("records")], index=frame.index, dtype="str",
                          name="sentence")
+
+
+def _values(frame: pd.DataFrame, keys: list[str], ind: IndicatorCard) -> pd.DataFrame:
+    """The place, the indicator's value and the counts behind it, under names that do not depend on it."""
+    out = frame[["period", *keys]].assign(indicator=ind.id, value=frame[ind.id], numerator=frame[ind.numerator],
+                                          denominator=frame[ind.denominator])
+    return out
 
 
 def _dataset(path: Path) -> ds.Dataset:

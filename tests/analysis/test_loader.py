@@ -177,7 +177,8 @@ def test_lowest_townships_on_special_members_reached_are_all_in_wuhua(sample_pro
     assert low["township"].tolist() == want["township"].tolist()
     assert low["value"].is_monotonic_increasing and set(low["county"]) == {"五华县"}
     first = low.iloc[0]
-    assert (first["township"], first["special_reached"], first["special_members"]) == ("岐岭镇", 20, 32)
+    assert (first["township"], first["numerator"], first["denominator"]) == ("岐岭镇", 20, 32)
+    assert first["indicator"] == "special_reached_rate"
     assert first["value"] == pytest.approx(0.625) and set(low["status"]) == {"alert"}
     by_id = t.lowest("township", "special_reached_rate", n=10)
     pd.testing.assert_frame_equal(by_id, t.lowest("township", "Special members reached", n=10))
