@@ -42,8 +42,7 @@ venv-dev: $(STAMP_DEV) ## venv plus the test tools and the Spark engine (require
 	@true
 
 sample: venv ## Write the seeded sample returns into data/raw when it holds no returns
-	@if ls $(RAW)/????-??-?? >/dev/null 2>&1; then echo "$(RAW) already holds returns; sample not written"; \
-	else $(PYTHON) -m pipelines sample --out $(RAW); fi
+	@$(PYTHON) -m pipelines sample --out $(RAW) --if-empty
 
 clean-data: venv ## Clean data/raw into Parquet tables in data/processed
 	$(PYTHON) -m pipelines clean --raw $(RAW) --out $(PROCESSED)

@@ -16,7 +16,18 @@ child process: the maximum resident set size, in MiB) and the ratio clean / bare
 them); the ratio is the median of the pairs' CPU ratios, so that a drift in the machine's speed
 between runs (a shared host) does not land on one side only. Best-of times are printed too.
 
-Usage: python benchmarks/ingest.py [--files 120] [--rows 250000] [--repeat 5] [--rebuild] [--check]
+Then three single-file cases, each cleaned alone in a fresh child (time and peak memory):
+
+- one county file of 200,000 branch rows (``--big-rows``), and its bare calamine read;
+- the same file with what calamine does not tell — the score column formatted as percentages
+  (0.995 shown as 99.5%) and every 1000th row hidden — so that the sheet gets the second look
+  (pipelines/ingest/xlsx_look.py): the difference is what the second look costs at its worst,
+  every row of a big sheet carrying a percentage cell;
+- a small file with one value at the far corner (XFD1048576): the bare calamine read is not run
+  (it would ask for a dense grid of 17 billion cells and abort the process); the clean reads it
+  sparsely and names the cell.
+
+Usage: python benchmarks/ingest.py [--files 120] [--rows 250000] [--big-rows 200000] [--repeat 5] [--rebuild] [--check]
 """
 
 from __future__ import annotations
@@ -89,6 +100,44 @@ def write_registry(reg, path: Path) -> None:  # noqa: ANN001
     wb.close()
 
 
+BIG_HEADER = ["县(市、区)", "乡镇", "党支部", "党员数", "参加学习人数", "参考人数", "回收答卷数", "平均成绩"]
+
+
+def build_big(path: Path, n_rows: int, seen: bool) -> None:
+    """One county file of ``n_rows`` branches; ``seen``: scores as percentages, every 1000th row hidden."""
+    import xlsxwriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    ws = wb.add_worksheet("Sheet1")
+    pct = wb.add_format({"num_format": "0.0%"})
+    ws.write_row(0, 0, BIG_HEADER)
+    for r in range(1, n_rows + 1):
+        members = 10 + r % 40
+        if seen and r % 1000 == 0:
+            ws.set_row(r, None, None, {"hidden": True})
+        ws.write_row(r, 0, ["兴宁市", f"第{r // 500 + 1:03d}镇", f"第{r:06d}党支部", members, members, members, members])
+        if seen:
+            ws.write_number(r, 7, 0.995, pct)
+        else:
+            ws.write_number(r, 7, 99.5)
+    wb.close()
+
+
+def build_far(path: Path) -> None:
+    """A return of 1000 branches with one stray value typed at XFD1048576."""
+    import xlsxwriter
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Sheet1")
+    ws.write_row(0, 0, BIG_HEADER[:4])
+    for r in range(1, 1001):
+        ws.write_row(r, 0, ["兴宁市", "甲镇", f"第{r:04d}党支部", 30])
+    ws.write(1048575, 16383, "x")
+    wb.close()
+
+
 def input_files(raw: Path) -> list[Path]:
     """The files the clean reads: the registry and every county return."""
     return sorted((raw / "registry").glob("*.xlsx")) + sorted((raw / PERIOD).glob("*.xlsx"))
@@ -97,7 +146,7 @@ def input_files(raw: Path) -> list[Path]:
 def _bare_read(raw: str, queue: mp.Queue) -> None:
     from python_calamine import CalamineWorkbook
 
-    files = input_files(Path(raw))
+    files = input_files(Path(raw)) if Path(raw).is_dir() else [Path(raw)]
     t0, c0 = time.perf_counter(), time.process_time()
     cells = 0
     for f in files:
@@ -110,6 +159,17 @@ def _bare_read(raw: str, queue: mp.Queue) -> None:
     queue.put({"seconds": elapsed, "cpu": cpu, "cells": cells, "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
 
+def _look_only(raw: str, queue: mp.Queue) -> None:
+    """The look into every .xlsx alone (extent check and the scans that decide the second look)."""
+    from pipelines.ingest.xlsx_look import look_into
+
+    files = input_files(Path(raw))
+    c0 = time.process_time()
+    needing = sum(1 for f in files for lk in look_into(f).values()
+                  if lk.hidden_rows or lk.hidden_cols or lk.percent or lk.errors or lk.formulas or not lk.fits)
+    queue.put({"cpu": time.process_time() - c0, "needing": needing})
+
+
 def _clean(raw: str, out: str, queue: mp.Queue) -> None:
     from pipelines.ingest import clean  # imported before the clock: library import is not cleaning
 
@@ -119,7 +179,9 @@ def _clean(raw: str, out: str, queue: mp.Queue) -> None:
     t0, c0 = time.perf_counter(), time.process_time()
     result = clean(Path(raw), Path(out))
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    codes = result.warnings["code"].value_counts().to_dict()
     queue.put({
+        "warnings": {str(k): int(v) for k, v in codes.items()},
         "seconds": elapsed,
         "cpu": cpu,
         "rows": int(result.manifest.loc[~result.manifest["path"].str.startswith("registry/"), "rows_read"].sum()),
@@ -148,6 +210,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--files", type=int, default=120)
     ap.add_argument("--rows", type=int, default=250_000)
+    ap.add_argument("--big-rows", type=int, default=200_000)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--check", action="store_true", help="exit 1 when the CPU ratio is above 1.5")
@@ -186,7 +249,41 @@ def main() -> int:
     print(f"ratio clean / bare read: {ratio:.2f}x on CPU time (median of {args.repeat} interleaved pairs: "
           f"{', '.join(f'{x:.2f}' for x in pairs)}; target <= 1.5); best of each: {best_ratio:.2f}x CPU, "
           f"{wall_ratio:.2f}x wall [clean wall: {_secs(full)} s; bare wall: {_secs(bare)} s]")
+    look = _run(_look_only, str(raw))
+    print(f"of which the look into each .xlsx (extent, and whether a sheet needs the second look): "
+          f"{look['cpu']:.2f} s CPU = {look['cpu'] / b['cpu']:.0%} of the bare read; sheets needing the second "
+          f"look: {look['needing']}")
+    singles(args.big_rows, args.rebuild)
     return 1 if args.check and ratio > 1.5 else 0
+
+
+def singles(big_rows: int, rebuild: bool) -> None:
+    """The 200,000-row file (plain, and with the second look), and the far-corner file."""
+    cases = {"plain": OUT / "big" / "plain" / PERIOD / "兴宁市.xlsx", "seen": OUT / "big" / "seen" / PERIOD / "兴宁市.xlsx",
+             "far": OUT / "far" / PERIOD / "兴宁市.xlsx"}
+    stamp = OUT / "big" / ".built"
+    if rebuild or not stamp.exists() or stamp.read_text() != str(big_rows):
+        print(f"building the {big_rows:,}-row files …", file=sys.stderr)
+        build_big(cases["plain"], big_rows, seen=False)
+        build_big(cases["seen"], big_rows, seen=True)
+        stamp.write_text(str(big_rows))
+    if not cases["far"].exists():
+        build_far(cases["far"])
+    bare = _run(_bare_read, str(cases["plain"]))
+    bare_seen = _run(_bare_read, str(cases["seen"]))
+    runs = {k: _run(_clean, str(p.parents[1]), str(OUT / "single-out" / k)) for k, p in cases.items()}
+    mib = {k: p.stat().st_size / 2**20 for k, p in cases.items()}
+    p, s_, f = runs["plain"], runs["seen"], runs["far"]
+    print(f"{big_rows:,}-row file ({mib['plain']:.1f} MiB): bare calamine read {bare['cpu']:.2f} s CPU, peak RSS "
+          f"{bare['maxrss_mib']:.0f} MiB; clean {p['cpu']:.2f} s CPU ({p['seconds']:.2f} s wall), peak RSS "
+          f"{p['maxrss_mib']:.0f} MiB, ratio {p['cpu'] / bare['cpu']:.2f}x; {p['kept']:,} rows kept")
+    print(f"same file with percent-formatted scores and every 1000th row hidden ({mib['seen']:.1f} MiB): bare read "
+          f"{bare_seen['cpu']:.2f} s CPU; clean {s_['cpu']:.2f} s CPU, peak RSS {s_['maxrss_mib']:.0f} MiB, ratio "
+          f"{s_['cpu'] / bare_seen['cpu']:.2f}x; the second look costs {s_['cpu'] - p['cpu']:+.2f} s CPU "
+          f"({(s_['cpu'] - p['cpu']) / p['cpu']:+.0%} of the plain clean); warnings {s_['warnings']}")
+    print(f"far-corner file ({mib['far'] * 1024:.0f} KiB, a value at XFD1048576): bare calamine read not run (a dense "
+          f"grid of 17,179,869,184 cells aborts the process); clean {f['cpu']:.2f} s CPU, peak RSS "
+          f"{f['maxrss_mib']:.0f} MiB, {f['kept']:,} rows kept; warnings {f['warnings']}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The four tables the cleaning stage writes, declared once (pandera) and enforced on the way out.
+"""The five tables the cleaning stage writes, declared once (pandera) and enforced on the way out.
 
 Every later stage can trust these columns, dtypes and invariants: counts are nullable Int64
 (a blank stays <NA>, distinct from 0), ``avg_score`` Float64 in 0–100, ``has_work_plan``
@@ -58,9 +58,15 @@ REJECTS_COLUMNS = (
     "period", "county", "branch",
 )
 MANIFEST_COLUMNS = (
-    "path", "sha256", "size", "county", "period", "sheets", "rows_read", "rows_kept", "rows_rejected",
-    "status", "warnings", "unmatched_branches",
+    "path", "sha256", "size", "format", "county", "period", "sheets", "rows_read", "rows_kept", "rows_rejected",
+    "hidden_rows", "status", "warnings", "warning_counts", "unmatched_branches",
 )
+WARNINGS_COLUMNS = (
+    "period", "county", "source_file", "source_sheet", "source_row", "column", "code", "level", "params",
+    "message_zh", "message_en",
+)
+FORMATS = ("xlsx", "xlsb", "xls", "ods", "html", "utf16", "text", "docx", "word", "encrypted", "pdf", "image",
+           "zip", "ole", "binary")  # pipelines.ingest.formats.KINDS
 STATUSES = ("ok", "warning", "unreadable", "missing_required_column")
 
 
@@ -147,14 +153,17 @@ MANIFEST = pa.DataFrameSchema(
         "path": pa.Column("str", unique=True),
         "sha256": pa.Column("str", pa.Check.str_matches(r"^[0-9a-f]{64}$"), nullable=True),
         "size": pa.Column("Int64", pa.Check.ge(0), nullable=True),
+        "format": pa.Column("str", pa.Check.isin(FORMATS), nullable=True),
         "county": pa.Column("str", nullable=True),
         "period": pa.Column(PERIOD_DTYPE, nullable=True),
         "sheets": pa.Column("str"),
         "rows_read": pa.Column("Int64", pa.Check.ge(0)),
         "rows_kept": pa.Column("Int64", pa.Check.ge(0)),
         "rows_rejected": pa.Column("Int64", pa.Check.ge(0)),
+        "hidden_rows": pa.Column("Int64", pa.Check.ge(0)),
         "status": pa.Column("str", pa.Check.isin(STATUSES)),
         "warnings": pa.Column("str"),
+        "warning_counts": pa.Column("str", pa.Check.str_startswith("{")),
         "unmatched_branches": pa.Column("Int64", pa.Check.ge(0), nullable=True),
     },
     checks=[
@@ -169,7 +178,36 @@ MANIFEST = pa.DataFrameSchema(
     name="manifest",
 )
 
-SCHEMAS: dict[str, pa.DataFrameSchema] = {"returns": RETURNS, "registry": REGISTRY, "rejects": REJECTS, "manifest": MANIFEST}
+
+
+def _warning_codes() -> list[str]:
+    from pipelines.ingest.warning_codes import codes
+
+    return list(codes())
+
+
+WARNINGS = pa.DataFrameSchema(
+    {
+        "period": pa.Column(PERIOD_DTYPE, nullable=True),
+        "county": pa.Column("str", nullable=True),
+        "source_file": pa.Column("str", nullable=True),  # null only for run-level codes (no_registry)
+        "source_sheet": pa.Column("str", nullable=True),
+        "source_row": pa.Column("Int64", pa.Check.ge(1), nullable=True),
+        "column": pa.Column("str", nullable=True),
+        "code": pa.Column("str", pa.Check(lambda s: s.isin(_warning_codes()), name="code_in_closed_list")),
+        "level": pa.Column("str", pa.Check.isin(["note", "warning"])),
+        "params": pa.Column("str", pa.Check.str_startswith("{")),
+        "message_zh": pa.Column("str", pa.Check.str_length(min_value=1)),
+        "message_en": pa.Column("str", pa.Check.str_length(min_value=1)),
+    },
+    strict=True,
+    ordered=True,
+    name="warnings",
+)
+
+SCHEMAS: dict[str, pa.DataFrameSchema] = {
+    "returns": RETURNS, "registry": REGISTRY, "rejects": REJECTS, "manifest": MANIFEST, "warnings": WARNINGS,
+}
 
 
 def empty(name: str) -> pd.DataFrame:

@@ -25,6 +25,8 @@ CUMULATIVE = (
 )
 UNIFORM_COLUMNS = ("avg_score", "members")
 FILE_RULES = ("unreadable_file", "missing_required_column")
+# Rejects that are not an error in the county's figures: a row a later correction (补报, 更正) replaced.
+NOT_ERRORS = ("superseded",)
 TOTAL_MISMATCH = "total_mismatch"  # the clean stage's warning code for a total row that disagrees
 CHECKS = ("completeness", "rejected_rows", "unreadable_files", "totals_disagreed", "cumulative_fell",
           "outliers", "uniform_values", "unregistered_branches")
@@ -147,7 +149,7 @@ def check_values(
     out["completeness"] = cm
 
     g = grid.copy()
-    bad = rejects.loc[~rejects["rule"].isin(FILE_RULES)] if len(rejects) else rejects
+    bad = rejects.loc[~rejects["rule"].isin((*FILE_RULES, *NOT_ERRORS))] if len(rejects) else rejects
     if len(bad):
         bad = bad.drop_duplicates(["source_file", "source_sheet", "source_row"])
         bad = bad.loc[bad["period"].notna() & bad["county"].notna()].assign(n=1)

@@ -1,4 +1,4 @@
-"""Cleaning stage: raw county returns (xlsx/xls/csv) → validated Parquet tables.
+"""Cleaning stage: raw county returns (workbooks, HTML tables, text) → validated Parquet tables.
 
 The one entry point is :func:`clean`; the CLI (``python -m pipelines clean``) and
 notebooks/01_clean.ipynb both call it. (``clean`` here is the function; the module that

@@ -2,6 +2,8 @@
 
 Exit status 0 when every file was read; 1 when any file could not be read or lacks a
 required column (each named on stderr with the reason); the outputs are written for the rest.
+Every message is printed with control and format characters escaped and long values cut
+(pipelines.ingest.safe): a cell cannot drive the terminal.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import sys
 from pathlib import Path
 
 from pipelines import config
+
+MAX_WARNINGS_SHOWN = 50
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -24,22 +28,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipelines.ingest.clean import clean
     from pipelines.ingest.errors import IngestError
+    from pipelines.ingest.safe import safe
 
     try:
         result = clean(args.raw, args.out, counties_file=args.counties, headers_file=args.headers)
     except IngestError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {safe(exc, 500)}", file=sys.stderr)
         return 1
     for err in result.errors:
-        print(f"error [{err.rule}] {err}", file=sys.stderr)
+        print(f"error [{err.rule}] {safe(err, 500)}", file=sys.stderr)
     if not args.quiet:
+        w = result.warnings
+        shown = w[w["level"] == "warning"]
+        for msg in shown["message_en"].head(MAX_WARNINGS_SHOWN):
+            print(f"warning {msg}", file=sys.stderr)  # already escaped when it was made
+        if len(shown) > MAX_WARNINGS_SHOWN:
+            print(f"… and {len(shown) - MAX_WARNINGS_SHOWN} more warnings (warnings.parquet)", file=sys.stderr)
         m = result.manifest
-        warned = m[m["status"] == "warning"]
-        for row in warned.itertuples(index=False):
-            print(f"warning {row.path}: {row.warnings}", file=sys.stderr)
         print(
             f"{len(m)} files ({int((m['status'].isin(['ok', 'warning'])).sum())} read, {len(result.errors)} failed); "
             f"{len(result.returns)} branch rows kept, {int(m['rows_rejected'].sum())} rejected; "
-            f"{len(result.registry)} registry rows; {len(result.unmatched)} branches not in the registry → {args.out}"
+            f"{len(result.registry)} registry rows; {len(result.unmatched)} branches not in the registry; "
+            f"{len(w)} warnings ({len(shown)} to look at) → {safe(args.out, 200)}"
         )
     return result.exit_status

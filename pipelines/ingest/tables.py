@@ -1,7 +1,9 @@
-"""One sheet's grid → its raw cells under canonical column names, plus what the title says.
+"""One sheet's grid → its raw cells under canonical column names; every sheet's rows stacked.
 
 Nothing is parsed here: cells stay as read (factorized, not converted), so that a reject can
-show the value the county typed. Title rows give the county and the 统计截止 date when there is one.
+show the value the county typed. Title rows give the county and the 统计截止 date when there is
+one. :class:`RawRows` stacks the sheets of many files into one set of columns, so that parsing
+and checking run once over all rows; every computation on it stays within a file's own rows.
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import chain
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from pipelines.ingest.headers import HeaderMap
 from pipelines.ingest.values import Encoded, factorize_cells
@@ -24,17 +27,6 @@ _PERIOD_RE = re.compile(
 _ANY_DATE_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 
 META = ("_file", "_sheet", "_row", "_first")
-
-
-@dataclass
-class SheetTable:
-    """The raw cells of one sheet's data rows (object columns named by canonical name)."""
-
-    sheet: str
-    frame: pd.DataFrame
-    header: HeaderMap
-    title: str
-    title_period: dt.date | None
 
 
 def title_text(grid: list[list[Any]], header_row: int) -> str:
@@ -138,3 +130,56 @@ def stack_sheets(sheets: list[SheetCells]) -> dict[str, Encoded]:
                  for s, m in zip(sheets, maps)]
         out[name] = Encoded(np.concatenate(parts) if parts else np.empty(0, dtype=np.int64), uniques)
     return out
+
+
+@dataclass(frozen=True)
+class SheetBlock:
+    """One table sheet's cells and what every one of its rows shares (file, sheet, hints)."""
+
+    cells: SheetCells
+    file_id: int
+    sheet_no: int
+    sheet: str | None
+    county_hint: str | None
+    township_hint: str | None
+    hidden: frozenset[int] = field(default_factory=frozenset)  # rows (as a person sees them) that are hidden
+
+
+class RawRows:
+    """Every sheet's rows stacked: meta columns as arrays, raw cells as Encoded columns."""
+
+    def __init__(self, blocks: list[SheetBlock]) -> None:
+        lengths = [b.cells.n for b in blocks]
+        self.n = sum(lengths)
+        self.index = pd.RangeIndex(self.n)
+        block_of_row = np.repeat(np.arange(len(blocks)), lengths)
+
+        def per_block(values: list, dtype: type | str) -> np.ndarray | pd.api.extensions.ExtensionArray:
+            """One value per sheet → one per row (text gathered in Arrow, no string per row)."""
+            if dtype == "str":
+                return pd.array(values, dtype=dtype).take(block_of_row)
+            return np.array(values, dtype=dtype)[block_of_row]
+
+        self.data: dict[str, object] = {
+            "_row": np.concatenate([b.cells.rows for b in blocks]) if blocks else np.empty(0, dtype=np.int64),
+            "_file": per_block([b.file_id for b in blocks], np.int64),
+            "_sheet_no": per_block([b.sheet_no for b in blocks], np.int64),
+            "_sheet": per_block([b.sheet for b in blocks], "str"),
+            "_county_hint": per_block([b.county_hint for b in blocks], "str"),
+            "_township_hint": per_block([b.township_hint for b in blocks], "str"),
+            **stack_sheets([b.cells for b in blocks]),
+        }
+        hidden = np.zeros(self.n, dtype=bool)
+        start = 0
+        for b, n in zip(blocks, lengths):
+            if b.hidden:
+                hidden[start:start + n] = np.isin(b.cells.rows, list(b.hidden))
+            start += n
+        self.data["_hidden"] = hidden
+        self.columns = frozenset(self.data)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, name: str):  # noqa: ANN204
+        return self.data[name]

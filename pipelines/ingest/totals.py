@@ -39,8 +39,10 @@ def _block_starts(kind: np.ndarray, totals: np.ndarray, sheet_key: np.ndarray) -
 
 def check_totals(
     df: pd.DataFrame, columns: list[str], township: pd.Series | None = None
-) -> list[tuple[int, str, str]]:
-    """[(file id, warning zh, warning en)] for every total row that disagrees with its rows.
+) -> list[tuple[int, str | None, int, dict]]:
+    """[(file id, sheet, row, params)] for every total row that disagrees with its rows.
+
+    params: ``{"label": "小计" | "合计", "diffs": [{"column", "stated", "sum"}, …]}``.
 
     ``df``: all data rows of all sheets in sheet order, with typed ``columns``, ``_total``
     (0 none, 1 小计, 2 合计/总计), ``_branch_row`` (a branch row), ``_sheet_key``, ``_file``,
@@ -89,16 +91,9 @@ def check_totals(
             alt = town_sums.get((key, town))
             if alt is not None and not ((alt != stated[j]) & given[j]).any():
                 continue
-        diffs = [(c, int(stated[j, n]), int(block[n])) for n, c in enumerate(cols) if given[j, n] and stated[j, n] != block[n]]
-        label = "小计" if small else "合计"
-        zh = "; ".join(f"{c} 填报 {s} 而各行合计 {t}" for c, s, t in diffs)
-        en = "; ".join(f"{c} stated {s} but its rows sum to {t}" for c, s, t in diffs)
+        diffs = [{"column": c, "stated": int(stated[j, n]), "sum": int(block[n])}
+                 for n, c in enumerate(cols) if given[j, n] and stated[j, n] != block[n]]
         sheet = sheets[i]
-        where_zh = f"工作表「{sheet}」" if isinstance(sheet, str) and sheet else ""
-        where_en = f"sheet {sheet}, " if isinstance(sheet, str) and sheet else ""
-        out.append((
-            int(files[i]),
-            f"{where_zh}第{int(rows[i])}行{label}与所列支部数据不符:{zh}",
-            f"{where_en}row {int(rows[i])}: {label} row disagrees with its branch rows: {en}",
-        ))
+        out.append((int(files[i]), sheet if isinstance(sheet, str) and sheet else None, int(rows[i]),
+                    {"label": "小计" if small else "合计", "diffs": diffs}))
     return out

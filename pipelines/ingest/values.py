@@ -21,9 +21,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pipelines.ingest.identity import normalize_name as _identity_name
+
 _STR_DTYPE = pd.StringDtype(na_value=np.nan)  # pandas' default "str"
 _BLANK = object()  # parser result for a blank cell
 _BAD = object()  # parser result for an unreadable cell
+_PERCENT = object()  # a count given as a percentage (typed "35%", or a cell formatted as one)
+_ERROR = object()  # a cached Excel error (#DIV/0!, #REF!)
+_FORMULA = object()  # a formula saved without its result
+# why a cell could not be read, per cell: 0 read (or blank), then one code per reason
+REASONS = {_BAD: 1, _PERCENT: 2, _ERROR: 3, _FORMULA: 4}
+REASON_RULES = {1: "unparseable_value", 2: "percent_count", 3: "excel_error", 4: "uncached_formula"}
+EXCEL_ERRORS = frozenset({"#DIV/0!", "#REF!", "#N/A", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#UNKNOWN!", "#CONNECT!", "#BUSY!"})
 
 ZERO_TOKENS = frozenset({"-", "--", "---", "—", "——", "–", "−", "一一", "无", "没有", "〇", "零"})
 BLANK_TOKENS = frozenset({"", "/", "\\", "／"})
@@ -106,6 +116,10 @@ def parse_number(value: Any) -> tuple[Any, bool]:
     text = _SPACE_RE.sub("", unicodedata.normalize("NFKC", str(value)))
     if text in BLANK_TOKENS:
         return _BLANK, False
+    if text.upper() in EXCEL_ERRORS:
+        return _ERROR, False
+    if text.startswith("="):
+        return _FORMULA, False
     if text in ZERO_TOKENS:
         return 0.0, False
     percent = text.endswith("%")
@@ -126,9 +140,11 @@ def parse_number(value: Any) -> tuple[Any, bool]:
 def parse_count(value: Any) -> Any:
     """A count: a whole number (negative kept so the rule can reject it); % is not a count."""
     number, percent = parse_number(value)
-    if number is _BLANK or number is _BAD:
+    if number in REASONS or number is _BLANK:
         return number
-    if percent or not float(number).is_integer():
+    if percent:
+        return _PERCENT
+    if not float(number).is_integer():
         return _BAD
     return int(number)
 
@@ -150,6 +166,10 @@ def parse_yes_no(value: Any) -> Any:
     text = _SPACE_RE.sub("", unicodedata.normalize("NFKC", str(value))).lower() if value is not None else ""
     if text in {"", "/"}:
         return _BLANK
+    if text.upper() in EXCEL_ERRORS:
+        return _ERROR
+    if text.startswith("="):
+        return _FORMULA
     if text in YES_TOKENS:
         return True
     if text in NO_TOKENS:
@@ -251,12 +271,14 @@ def _typed(values: pd.Series | Encoded, parser: Callable[[Any], Any], dtype: str
     np_type, array_type = _NUMPY_OF[dtype]
     data = np.zeros(n + 1, dtype=np_type)
     missing = np.ones(n + 1, dtype=bool)  # slot n: code -1 (a missing cell)
-    bad = np.zeros(n + 1, dtype=bool)
+    bad = np.zeros(n + 1, dtype=np.int8)
     for i in todo.tolist():
         p = parser(uniques[i])
-        if p is _BAD:
-            bad[i] = True
-        elif p is not _BLANK:
+        if p is _BLANK:
+            continue
+        if type(p) is object:  # one of the REASONS sentinels
+            bad[i] = REASONS[p]
+        else:
             data[i] = p
             missing[i] = False
     index, name = _index_name(values)
@@ -265,7 +287,7 @@ def _typed(values: pd.Series | Encoded, parser: Callable[[Any], Any], dtype: str
 
 
 def to_counts(values: pd.Series | Encoded) -> tuple[pd.Series, pd.Series]:
-    """Raw cells → (Int64 counts, mask of unreadable cells)."""
+    """Raw cells → (Int64 counts, why each cell could not be read: 0 read, else a REASONS code)."""
     return _typed(values, parse_count, "Int64", None)
 
 
@@ -315,7 +337,7 @@ def _marker_hits(texts: pa.Array, how: str, markers: tuple[str, ...]) -> np.ndar
     if not markers or not len(texts):
         return np.zeros(len(texts), dtype=bool)
     pattern = "|".join(_re2_literal(m) for m in markers)
-    pattern = f"^(?:{pattern})" if how == "startswith" else pattern
+    pattern = {"startswith": f"^(?:{pattern})", "endswith": f"(?:{pattern})$"}.get(how, pattern)
     return pc.fill_null(pc.match_substring_regex(texts, pattern=pattern), False).to_numpy(zero_copy_only=False)
 
 
@@ -352,17 +374,9 @@ def to_text(values: pd.Series | Encoded) -> pd.Series:
     return _gather_text(values, normalize_text)
 
 
-_CJK_SPACE_RE = re.compile(r"\s*(?=[^\x00-\x7f])|(?<=[^\x00-\x7f])\s*")
-
-
 def normalize_name(value: Any) -> str:
-    """A branch/township name for matching: NFKC, no spaces around CJK, single spaces elsewhere."""
-    if isinstance(value, str) and unicodedata.is_normalized("NFKC", value):
-        parts = value.split()
-        if len(parts) == 1 and parts[0] == value:  # the common case: nothing to do
-            return value
-    text = _SPACE_RE.sub(" ", normalize_text(value))
-    return _CJK_SPACE_RE.sub("", text).strip()
+    """A branch/township/county name: NFKC, every space, control and format character removed."""
+    return _identity_name(value)
 
 
 def to_names(values: pd.Series | Encoded) -> pd.Series:

@@ -11,6 +11,7 @@ the ones that did.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -68,6 +69,9 @@ def run_log(path: Path) -> Iterator[logging.Handler]:
     try:
         yield handler
     finally:
+        # A stopped kernel's cell task is collected later and asyncio logs "Task exception was never
+        # retrieved" when it is: collect now, so that line goes to the log and not to cron's mail.
+        gc.collect()
         sys.stderr.flush()
         os.dup2(saved_fd, 2)  # closes the pipe's last write end this process holds: the reader sees EOF
         os.close(saved_fd)

@@ -163,6 +163,26 @@ def _name(name: str, value: Any, ctx: Context) -> str:
     return value
 
 
+def _engine(name: str, value: Any, ctx: Context) -> str | None:
+    from pipelines.aggregate.engine import ENGINES  # a tuple of names: no engine is imported
+
+    if value is not None and value not in ENGINES:
+        raise ParameterError(name, value, "not an engine of the aggregate layer", " or ".join(ENGINES))
+    return value
+
+
+def _memory(name: str, value: Any, ctx: Context) -> str | None:
+    if value is not None and not (isinstance(value, str) and re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", value.strip())):
+        raise ParameterError(name, value, "not a memory size", NOTEBOOK_PARAMETERS[name].allowed)
+    return value
+
+
+def _spark_url(name: str, value: Any, ctx: Context) -> str | None:
+    if value is not None and not (isinstance(value, str) and re.fullmatch(r"(local(\[[\d*]+\])?|[a-z]+://\S+)", value)):
+        raise ParameterError(name, value, "not a Spark master or Spark Connect address", NOTEBOOK_PARAMETERS[name].allowed)
+    return value
+
+
 def short_list(items: list[str], most: int = 6) -> str:
     if not items:
         return "(none found)"
@@ -186,6 +206,10 @@ NOTEBOOK_PARAMETERS: dict[str, Spec] = {
                      _language),
     "modified_code": Spec("a list of file paths (the nightly sets it with --allow-dirty; [] elsewhere)",
                           _file_list),
+    "engine": Spec("null (config.ENGINE: duckdb unless RWB_ENGINE says otherwise), duckdb or spark", _engine),
+    "memory_limit": Spec("null or a memory size such as 2GB (DuckDB's limit; Spark's driver memory)", _memory),
+    "spark_master": Spec("null (local[*]), local[N], a spark:// master URL or a Spark Connect sc:// address",
+                         _spark_url),
 }
 
 #: Nightly runner settings (pipelines/params/nightly.yaml, top level).

@@ -8,6 +8,7 @@ the key, so a misspelt ``--set`` or papermill override never runs silently with 
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -99,35 +100,52 @@ def _check_value(key: str, default: Any, value: Any) -> Any:
     if default is None:  # optional number (max_rows_per_rule)
         if value is None or (_is_number(value) and value >= 1):
             return value
-        raise ValueError(f"threshold {key}: expected null or a number ≥ 1, not {value!r}")
+        raise ValueError(f"threshold {key}: {value!r} is not null or a number ≥ 1")
     if _is_number(default):
         if not _is_number(value):
-            raise ValueError(f"threshold {key}: expected a number, not {value!r}")
+            raise ValueError(f"threshold {key}: {value!r} is not a number")
         if value < 0:
-            raise ValueError(f"threshold {key}: must be ≥ 0, not {value!r}")
+            raise ValueError(f"threshold {key}: {value!r} is below 0")
         return value
     return value
 
 
+def _unknown(key: str, known: list[str]) -> ValueError:
+    *parent, last = key.split(".")
+    near = difflib.get_close_matches(last, known, n=1)
+    hint = f"did you mean {'.'.join([*parent, near[0]])}?" if near else f"known: {', '.join(known)}"
+    return ValueError(f"unknown threshold {key} ({hint})")
+
+
 def _known(key: str, default: dict[str, Any], sub: str) -> Any:
     if sub not in default:
-        raise ValueError(f"unknown threshold {key}.{sub} (known under {key}: {', '.join(map(str, default))})")
+        raise _unknown(f"{key}.{sub}", [str(k) for k in default])
     return default[sub]
 
 
 def _check_indicator(key: str, value: Any) -> dict[str, Any]:
+    from pipelines.domain import load
     from pipelines.domain.indicators import parse_due
 
+    units = {r["id"]: r["unit"] for r in load.indicators()}
+    ind = key.split(".", 1)[1]
+    if ind not in units:
+        near = difflib.get_close_matches(ind, list(units), n=1)
+        hint = f"did you mean indicators.{near[0]}?" if near else f"indicators: {', '.join(units)}"
+        raise ValueError(f"unknown indicator {key} ({hint})")
     if not isinstance(value, dict):
         raise ValueError(f"threshold {key}: expected a mapping of {', '.join(INDICATOR_KEYS)}, not {value!r}")
+    top = 1.0 if units[ind] == "share" else 100.0
     out: dict[str, Any] = {}
     for k, v in value.items():
         if k not in INDICATOR_KEYS:
-            raise ValueError(f"unknown threshold {key}.{k} (known: {', '.join(INDICATOR_KEYS)})")
+            raise _unknown(f"{key}.{k}", list(INDICATOR_KEYS))
         if k == "due":
             out[k] = parse_due(v, f"threshold {key}.due")
         elif not _is_number(v):
-            raise ValueError(f"threshold {key}.{k}: expected a number, not {v!r}")
+            raise ValueError(f"threshold {key}.{k}: {v!r} is not a number")
+        elif not 0 <= v <= top:
+            raise ValueError(f"threshold {key}.{k}: {v!r} is out of range (0 to {top:g} for a {units[ind]})")
         else:
             out[k] = float(v)
     return out
@@ -158,7 +176,7 @@ def checked(data: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for section, value in data.items():
         if section not in SECTIONS:
-            raise ValueError(f"unknown threshold section {section!r} (known: {', '.join(SECTIONS)})")
+            raise _unknown(section, list(SECTIONS))
         if section == "indicators":
             if value is None:
                 continue

@@ -17,12 +17,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: the reports folder)")
     parser.add_argument("--period", default=None, help="YYYY-MM-DD (default: the latest period)")
     parser.add_argument("--language", choices=["zh", "en"], default="zh")
-    parser.add_argument("--thresholds", type=Path, default=None, help="thresholds YAML (default: pipelines.config)")
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF")
 
 
-def execute(out: Path, processed: Path | None, period: str | None, language: str,
-            thresholds: Path | None) -> Path:
+def execute(out: Path, processed: Path | None, period: str | None, language: str) -> Path:
     """Run the notebook under papermill (cwd notebooks/, project kernel); return the executed copy."""
     import papermill as pm
 
@@ -34,7 +32,6 @@ def execute(out: Path, processed: Path | None, period: str | None, language: str
             parameters={
                 "processed_dir": str(Path(processed).resolve()) if processed else None,
                 "period": period, "language": language,
-                "thresholds_file": str(Path(thresholds).resolve()) if thresholds else None,
             },
             kernel_name=config.KERNEL_NAME, cwd=str(config.NOTEBOOKS_DIR), progress_bar=False,
         )
@@ -48,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else config.REPORTS_DIR
     out.mkdir(parents=True, exist_ok=True)
     suffix = "" if args.language == "zh" else f".{args.language}"
-    executed = execute(out, args.processed, args.period, args.language, args.thresholds)
+    executed = execute(out, args.processed, args.period, args.language)
     html = render_html(executed, out / f"report{suffix}.html")
     print(html)
     if not args.no_pdf:

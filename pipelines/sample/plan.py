@@ -48,8 +48,9 @@ STYLE_BY_NAME: dict[str, Style] = {s.name: s for s in STYLES}
 LAST_PERIOD_STYLE = ("xlsx_report", "xls_legacy", "csv_gbk", "xlsx_plain", "csv_utf8", "xlsx_blankrows",
                      "xls_text", "csv_utf8_bom", "xlsx_multisheet")
 DERIVED_RATE_COUNTY = "丰顺县"
-# The 补报 (late) file of a county's period, when it sent one.
-LATE_STYLE = replace(STYLE_BY_NAME["xlsx_plain"], name="xlsx_late", filename="{county}补报{mmdd}.xlsx",
+# The 续报 (late, continued) file of a county's period, when it sent one. Not a correction (补报,
+# 更正 …, which would supersede the rows it repeats): the row it repeats stays a duplicate reject.
+LATE_STYLE = replace(STYLE_BY_NAME["xlsx_plain"], name="xlsx_late", filename="{county}续报{mmdd}.xlsx",
                      numbers_as_text=False, units=0.0, spaced_branches=0)
 
 

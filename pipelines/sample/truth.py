@@ -83,7 +83,7 @@ class SampleData:
     returns: the clean table a perfect cleaner produces (returns.parquet without source_*).
     bad_rows: the deliberate rule breaks written to the raw files (see module docstring).
     written: the rows as the counties wrote them, bad rows included; ``part`` names the file
-        of a county's period when it sent two (``main`` or ``late``, the 补报 file).
+        of a county's period when it sent two (``main`` or ``late``, the 续报 file).
     """
 
     registry: pd.DataFrame
@@ -296,7 +296,7 @@ def _inject_bad_rows(truth: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.
         period = PERIODS[p]
         here = written.index[(written["period"] == period) & (written["county"] == county)]
         if rule == "duplicate_branch":
-            # The county sent a 补报 (late) file: its last township plus one row it had already sent.
+            # The county sent a 续报 (late) file: its last township plus one row it had already sent.
             last_town = written.loc[here, "township"].iloc[-1]
             late = here[written.loc[here, "township"].to_numpy() == last_town]
             written.loc[late, "part"] = "late"

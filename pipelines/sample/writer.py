@@ -5,7 +5,6 @@ Also the reusable single-file writer the ingest benchmark calls to fake a large 
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines.domain import load
+from pipelines.ingest.periods import period_folders
 from pipelines.sample import plan as planning
 from pipelines.sample.layout import SheetSpec, layout_sheet
 from pipelines.sample.messiness import Style
@@ -22,7 +22,6 @@ from pipelines.sample.write_xls import write_xls
 from pipelines.sample.write_xlsx import write_xlsx
 
 REGISTRY_NAME = "梅州市党组织名册.xlsx"
-PERIOD_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 WRONG_TOTAL_DELTA = 10
 INSTRUCTIONS = (
     "填表说明",
@@ -111,7 +110,8 @@ def write_county_xlsx(frame: pd.DataFrame, path: Path, style: str | Style = "xls
 
 
 def existing_periods(out: Path) -> list[Path]:
-    return sorted(p for p in Path(out).iterdir() if p.is_dir() and PERIOD_DIR.match(p.name)) if Path(out).is_dir() else []
+    """Period folders already under ``out``, in any date spelling the clean step reads (one parser)."""
+    return period_folders(Path(out))
 
 
 def write_sample(out: Path, seed: int = 2005, *, force: bool = False) -> list[Path]:

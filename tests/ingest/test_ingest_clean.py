@@ -6,6 +6,7 @@ behaviour of the issue.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -114,7 +115,7 @@ def _r(result, branch):
 
 
 def test_outputs_written(result):
-    assert set(result.outputs) == {"returns", "registry", "rejects", "manifest"}
+    assert set(result.outputs) == {"returns", "registry", "rejects", "warnings", "manifest"}
     for path in result.outputs.values():
         assert path.exists()
     back = pd.read_parquet(result.outputs["returns"])
@@ -190,7 +191,11 @@ def test_registry_names_a_county_beyond_counties_yaml(result):
 def test_unmatched_branches_are_listed_not_rejected(result):
     assert _r(result, "新村党支部").members == 5
     m = _m(result, f"{P}/潮安县.csv")
-    assert m.unmatched_branches == 1 and "not in the registry: 新村党支部" in m.warnings
+    assert m.unmatched_branches == 1 and "'新村党支部' is not in the registry for 潮安县" in m.warnings
+    w = result.warnings[(result.warnings["source_file"] == f"{P}/潮安县.csv")
+                        & (result.warnings["code"] == "unregistered_branch")]
+    assert len(w) == 1 and w.iloc[0].source_row == 3 and w.iloc[0].county == "潮安县"
+    assert json.loads(w.iloc[0].params)["branch"] == "新村党支部"
     assert "新村党支部" in set(result.unmatched["branch"])
     assert "新村党支部" not in set(result.rejects["branch"].dropna())
 

@@ -39,9 +39,9 @@ def test_every_alias_in_headers_yaml_is_reachable():
 def test_two_row_merged_header_under_title_rows(tmp_path):
     grid = [["某县统计表"], ["统计截止：2005年2月25日"], *TWO_ROW_HEADER, ["甲镇", "一支部", 30]]
     path = write_xlsx(tmp_path / "a.xlsx", [("S", grid, [(0, 0, 0, 5), *header_merges(2)])])
-    sheet = read_file(path)[0]
+    sheet = read_file(path).sheets[0]
     assert sheet.grid[2][5] == ""  # calamine: merged cells are blank except the top-left
-    hm = find_header(sheet.grid, alias_table())
+    hm = find_header(sheet.grid, alias_table(), sheet.merges)
     assert hm.header_row == 2 and hm.data_start == 4
     assert hm.columns["branch"] == 1 and hm.columns["members"] == 2
     assert [hm.columns[c] for c in ("discussion_meetings", "deeds_reports", "situation_reports",
@@ -70,3 +70,15 @@ def test_missing_members_is_reported():
     grid = [["乡镇", "党支部", "参加学习人数", "参考人数"], ["甲", "x", 1, 1]]
     hm = find_header(grid, alias_table())
     assert hm.missing() == ["members"]
+
+
+def test_instructions_listing_the_columns_one_per_row_are_not_a_header():
+    grid = [["填表说明"], ["栏目", "填写要求"], ["党支部", "填写党支部全称"], ["党员数", "本支部党员总数"],
+            ["参加学习人数", "累计参加学习的党员人数"], ["参考人数", "参加百题测试的人数"]]
+    assert find_header(grid, alias_table()) is None
+
+
+def test_a_group_row_on_top_of_the_columns_starts_the_header():
+    grid = [["学习培训情况", "", ""], ["党支部", "党员数", "参加学习人数"], ["甲支部", 3, 3]]
+    hm = find_header(grid, alias_table())
+    assert hm.header_row == 1 and hm.data_start == 2 and hm.columns == {"branch": 0, "members": 1, "studied": 2}

@@ -14,27 +14,33 @@ ROWS = [["党支部", "党员数"], ["一支部", 35], ["二支部", "２８"]]
 
 def test_xlsx_all_sheets(tmp_path):
     path = write_xlsx(tmp_path / "a.xlsx", [("甲", ROWS, []), ("填表说明", [["说明"]], [])])
-    sheets = read_file(path)
+    sheets = read_file(path).sheets
     assert [s.name for s in sheets] == ["甲", "填表说明"]
     assert sheets[0].grid[1] == ["一支部", 35.0] and sheets[0].row_number(1) == 2
 
 
+def test_a_read_file_unpacks_as_its_sheets(tmp_path):
+    path = write_xlsx(tmp_path / "a.xlsx", [("甲", ROWS, []), ("填表说明", [["说明"]], [])])
+    (first, *others) = read_file(path)
+    assert first.name == "甲" and [s.name for s in others] == ["填表说明"] and len(read_file(path)) == 2
+
+
 def test_xls_legacy(tmp_path):
     path = write_xls(tmp_path / "a.xls", [("甲", ROWS, [])])
-    (sheet,) = read_file(path)
+    (sheet,) = read_file(path).sheets
     assert sheet.grid[2][0] == "二支部" and sheet.grid[2][1] == "２８"
 
 
 def test_xlsx_rows_keep_their_spreadsheet_numbers_when_the_top_is_empty(tmp_path):
     path = write_xlsx(tmp_path / "a.xlsx", [("甲", [[None], [None], [None, "党支部"]], [])])
-    (sheet,) = read_file(path)
+    (sheet,) = read_file(path).sheets
     assert sheet.grid[2][1] == "党支部"  # row 3, column B: the empty top rows are not skipped
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
 def test_csv_encodings(tmp_path, encoding):
     path = write_csv(tmp_path / "a.csv", ROWS, encoding=encoding)
-    (sheet,) = read_file(path)
+    (sheet,) = read_file(path).sheets
     assert sheet.grid[0] == ["党支部", "党员数"]  # no BOM left on the first header
     assert sheet.grid[2] == ["二支部", "２８"]
 
@@ -42,7 +48,7 @@ def test_csv_encodings(tmp_path, encoding):
 def test_csv_line_numbers_count_blank_lines_and_quoted_line_breaks(tmp_path):
     path = tmp_path / "a.csv"
     path.write_text('党支部,党员数\n\n"一\n支部",3\n二支部,4\n', encoding="utf-8")
-    (sheet,) = read_file(path)
+    (sheet,) = read_file(path).sheets
     assert sheet.grid[3] == ["二支部", "4"] and sheet.row_number(3) == 5
     assert sheet.row_number(2) == 3  # the record starts on line 3
 

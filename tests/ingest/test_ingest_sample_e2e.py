@@ -3,6 +3,8 @@ the cleaned returns equal the sample's truth, and its deliberate bad rows land i
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -59,9 +61,21 @@ def test_deliberate_bad_rows_land_in_rejects(sample_run):
     assert set(rej["rule"]) == row_rules  # and nothing else was rejected
 
 
-def test_the_wrong_subtotal_is_a_manifest_warning(sample_run):
+def test_the_wrong_subtotal_is_the_one_total_mismatch(sample_run):
     result, truth = sample_run
     bad = truth.bad_rows[truth.bad_rows["rule"] == "subtotal_mismatch"].iloc[0]
-    m = result.manifest[(result.manifest["period"] == bad.period)]
-    hits = m[m["warnings"].str.contains(f"members stated {bad.raw_value} but its rows sum to {bad.intended}", regex=False)]
-    assert len(hits) == 1 and bad.county in hits.iloc[0]["county"]
+    w = result.warnings[result.warnings["code"] == "total_mismatch"]
+    assert len(w) == 1  # and no other total row of the sample disagrees
+    row = w.iloc[0]
+    assert row.period == bad.period and row.county == bad.county and row.column == "members"
+    assert json.loads(row.params) == {"label": "小计", "diffs": [
+        {"column": "members", "stated": int(bad.raw_value), "sum": int(bad.intended)}]}
+    m = result.manifest.set_index("path").loc[row.source_file]
+    assert json.loads(m.warning_counts) == {"total_mismatch": 1} and m.status == "warning"
+    assert f"members stated {bad.raw_value} but its rows sum to {bad.intended}" in m.warnings
+
+
+def test_the_sample_has_no_other_warning(sample_run):
+    result, _ = sample_run
+    assert set(result.warnings["code"]) == {"total_mismatch"}
+    assert (result.manifest["hidden_rows"] == 0).all() and set(result.manifest["format"]) == {"xlsx", "xls", "text"}

@@ -20,9 +20,19 @@ def test_counts_read_as_typed(raw, expected):
     assert V.parse_count(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["abc", "35.5", 35.5, "98%", "三十三x", "1.2.3", True])
+@pytest.mark.parametrize("raw", ["abc", "35.5", 35.5, "三十三x", "1.2.3", True])
 def test_counts_that_cannot_be_read_are_bad_not_null(raw):
     assert V.parse_count(raw) is V._BAD
+
+
+@pytest.mark.parametrize(("raw", "reason"), [("98%", "percent_count"), ("#DIV/0!", "excel_error"),
+                                             ("#REF!", "excel_error"), ("=SUM(B2:B4)", "uncached_formula")])
+def test_counts_that_cannot_be_read_say_why(raw, reason):
+    import pandas as pd
+
+    values, why = V.to_counts(pd.Series([raw, "3"], dtype=object))
+    assert V.REASON_RULES[int(why.iloc[0])] == reason and pd.isna(values.iloc[0])
+    assert int(why.iloc[1]) == 0 and values.iloc[1] == 3
 
 
 @pytest.mark.parametrize("raw", ["", None, "  ", "/", float("nan")])
@@ -68,7 +78,8 @@ def test_vectorised_parsing_keeps_the_index():
 
 def test_names_are_nfkc_and_spaces_removed_around_cjk():
     assert V.normalize_name(" 南口镇　机关  党支部 ") == "南口镇机关党支部"
-    assert V.normalize_name("Ｐａｒｔｙ  Branch") == "Party Branch"
+    assert V.normalize_name("Ｐａｒｔｙ  Branch") == "PartyBranch"  # every Unicode space goes
+    assert V.normalize_name("大丰\u200b村党支部\u202e") == "大丰村党支部"  # and every format character
     names = V.to_names(pd.Series([" 甲村\u3000党支部", None, ""], dtype=object))
     assert names.iloc[0] == "甲村党支部" and names.iloc[1:].isna().all()
 

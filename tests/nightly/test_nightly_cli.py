@@ -204,8 +204,9 @@ def test_parameter_error_is_structured():
     assert params.settings["keep_runs"] == 3 and params.parameters["language"] == "en"
     assert params.per_notebook == {"03_report": {"period": "2005-02-25"}}
     assert params.configured["keep_runs"] == 30  # nightly.yaml's, before -p
-    declared = {"01_clean": ["raw_dir", "processed_dir"], "02_metrics": ["processed_dir", "thresholds_file"],
-                "03_report": ["processed_dir", "period", "language", "thresholds_file"]}
+    declared = {"01_clean": ["raw_dir", "processed_dir"],
+                "02_metrics": ["processed_dir", "thresholds_file", "engine", "memory_limit", "spark_master"],
+                "03_report": ["processed_dir", "period", "language"]}
     check_against_notebooks(params, declared)
     with pytest.raises(ParameterError) as info:
         check_against_notebooks(load_params(None, ["colour=red"]), declared)

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pipelines import config
@@ -131,3 +132,25 @@ def test_real_notebooks_check_their_parameters_standalone_under_papermill(sample
     executed = json.loads((tmp_path / "date.ipynb").read_text(encoding="utf-8"))
     failed = [c for c in executed["cells"] if c.get("metadata", {}).get("papermill", {}).get("exception")]
     assert failed and "validation" in failed[0]["metadata"]["tags"]
+
+
+def test_an_override_given_to_the_nightly_reaches_status_findings_and_report(sample_raw, tmp_path, narrowed_code):
+    """``-p overrides`` (the third way, after --set and --thresholds; see tests/metrics and tests/report):
+    return_rate's target 0.99 with the city at 98.8% changes status.parquet, the findings' target
+    and gap, and the report's colour of the city's answer-sheet rate, all from the run's own tables."""
+    from pipelines.report.tables import load_report_data
+
+    result = run_nightly(sample_raw, tmp_path / "reports", ['overrides={"indicators.return_rate.target": 0.99}',
+                                                            "pdf=false"], allow_dirty=True)
+    assert result.exit_status in (ExitStatus.OK, ExitStatus.INCOMPLETE), result.message
+    tables = result.run_dir / "tables"
+    status = pd.read_parquet(tables / config.STATUS_FILE)
+    city = status.loc[(status["level"] == "city") & (status["indicator"] == "return_rate")
+                      & (status["period"] == status["period"].max())].iloc[0]
+    assert city["target"] == 0.99 and city["status"] == "watch"
+    f = pd.read_parquet(tables / config.FINDINGS_FILE)
+    rr = f.loc[f["indicator"] == "return_rate"]
+    assert len(rr) and (rr["target"] == 0.99).all()
+    data = load_report_data(tables)
+    assert data.status_of("全市", "return_rate") == "watch"
+    assert "全市尚有629份答卷未回收" in (result.run_dir / "report.html").read_text(encoding="utf-8")

@@ -59,7 +59,7 @@ def rendered_report(sample_tree: Tree) -> Rendered:
     from pipelines.report.render import render_html, render_pdf
 
     out = sample_tree.reports
-    executed = execute(out, sample_tree.processed, None, "zh", None)
+    executed = execute(out, sample_tree.processed, None, "zh")
     html = render_html(executed, out / "report.html")
     pdf = render_pdf(html, out / "report.pdf")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ import pandas as pd
 import python_calamine
 
 from pipelines.domain import load
+from pipelines.ingest.periods import parse_period, period_folders
 
 CN = {c: i for i, c in enumerate("零一二三四五六七八九")}
 ZERO = {"-", "—", "无"}
@@ -177,10 +178,11 @@ def parse_sheet(sheet: Sheet, period: pd.Timestamp) -> tuple[list[dict[str, obje
 def read_raw(raw: Path) -> tuple[pd.DataFrame, list[dict[str, object]]]:
     rows: list[dict[str, object]] = []
     totals: list[dict[str, object]] = []
-    for folder in sorted(p for p in raw.iterdir() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", p.name)):
+    for folder in period_folders(raw):  # the one period parser (pipelines.ingest.periods)
+        period = parse_period(folder.name)
         for f in sorted(folder.iterdir()):
             for sh in read_sheets(f):
-                r, t = parse_sheet(sh, pd.Timestamp(folder.name))
+                r, t = parse_sheet(sh, pd.Timestamp(period.date))
                 rows += r
                 totals += [dict(x, period=folder.name) for x in t]
     return pd.DataFrame(rows), totals
