@@ -71,12 +71,15 @@ def injected_values() -> dict[str, Any]:
 
 
 def data_periods(processed_dir: str | Path | None) -> tuple[list[str] | None, str]:
-    """The periods the processed folder holds (its manifest.parquet), else config.RAW_DIR's period folders.
+    """The periods the processed folder (or a nightly run folder's tables/) holds (its manifest.parquet),
+    else config.RAW_DIR's period folders.
 
     For a notebook run alone; None when neither holds any (the period is then checked as a date only).
     """
     processed = Path(processed_dir).expanduser() if processed_dir else config.PROCESSED_DIR
     manifest = processed / config.MANIFEST_FILE
+    if not manifest.is_file() and (processed / "tables" / config.MANIFEST_FILE).is_file():  # a nightly run folder
+        manifest = processed / "tables" / config.MANIFEST_FILE
     if manifest.is_file():
         import pyarrow.parquet as pq
 

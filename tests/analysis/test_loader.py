@@ -1,0 +1,278 @@
+"""pipelines.load() on the real sample chain: lazy typed tables, period filters, run folders, the one
+reader on a period-partitioned folder, the one-line answers, and pipelines.indicator()."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pytest
+
+import pipelines
+from pipelines import config
+from pipelines.domain import load as domain
+from pipelines.loader import TABLES, read_table
+
+LATEST = pd.Timestamp("2005-02-25")
+PERIODS = [pd.Timestamp(p) for p in ("2005-02-04", "2005-02-11", "2005-02-18", "2005-02-25")]
+CITY_ORDER = [*domain.county_order(), "全市"]
+
+
+def raw(folder: Path, name: str) -> pd.DataFrame:
+    """A table as pandas reads it, untouched: what the loader's answers are checked against."""
+    return pd.read_parquet(folder / TABLES[name])
+
+
+# --- the package stays light -----------------------------------------------------------------------
+
+def test_import_pipelines_reads_no_pandas_until_load_is_used(sample_processed: Path) -> None:
+    code = ("import sys, pipelines; light = 'pandas' not in sys.modules and 'pyarrow' not in sys.modules; "
+            f"t = pipelines.load({str(sample_processed)!r}); print(light, 'pandas' in sys.modules, len(t.registry))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "True", "2394"]
+
+
+# --- tables: lazy, typed ---------------------------------------------------------------------------
+
+def test_every_table_of_the_folder_is_an_attribute_with_the_contract_values(sample_processed: Path) -> None:
+    t = pipelines.load(sample_processed)
+    for name in TABLES:
+        if not (sample_processed / TABLES[name]).exists():
+            continue  # warnings.parquet: not written by this clean stage yet
+        got, want = getattr(t, name), raw(sample_processed, name)
+        assert list(got.columns) == list(want.columns), name
+        for col in ("county", "best_county", "worst_county"):
+            if col in got:
+                got = got.assign(**{col: got[col].astype("str")})
+                want = want.assign(**{col: want[col].astype("str")})
+        pd.testing.assert_frame_equal(got, want, check_dtype=False, obj=name)
+    assert getattr(t, "returns") is t.returns  # read once, then kept
+
+
+def test_periods_are_dates_and_counties_ordered_in_the_citys_order(sample_processed: Path) -> None:
+    t = pipelines.load(sample_processed)
+    assert t.periods == PERIODS and t.period == LATEST
+    for name in ("returns", "county_metrics", "findings", "status", "reporting", "manifest"):
+        frame = getattr(t, name)
+        assert frame["period"].dtype == "datetime64[ns]", name
+        assert isinstance(frame["county"].dtype, pd.CategoricalDtype) and frame["county"].cat.ordered, name
+    assert t.findings["due"].dtype == "datetime64[ns]"
+    assert list(t.county_metrics["county"].cat.categories) == CITY_ORDER
+    city_order = t.latest.county_metrics.sort_values("county")["county"].astype(str).tolist()
+    assert city_order == CITY_ORDER  # sorting follows counties.yaml, 全市 last
+    # a county the city does not list (the manifest's registry row names them all) comes before 全市
+    manifest = t.manifest["county"].cat.categories.tolist()
+    assert manifest[:9] == CITY_ORDER[:9] and manifest[-1] == "全市" and len(manifest) == 11
+
+
+def test_a_table_is_read_only_when_asked_for(processed_copy: Path) -> None:
+    (processed_copy / config.BALANCE_FILE).write_bytes(b"not parquet")
+    t = pipelines.load(processed_copy)
+    assert len(t.county_metrics) == 40 and len(t.latest.findings) == 36
+    with pytest.raises(pa.ArrowInvalid):
+        t.balance
+
+
+def test_a_missing_table_names_the_file_and_the_command_that_makes_it(processed_copy: Path) -> None:
+    (processed_copy / config.FINDINGS_FILE).unlink()
+    (processed_copy / config.REJECTS_FILE).unlink()
+    t = pipelines.load(processed_copy)
+    with pytest.raises(FileNotFoundError, match=r"findings\.parquet is missing: `python -m pipelines metrics "
+                                                r"--processed .*processed` makes it"):
+        t.weak_links
+    with pytest.raises(FileNotFoundError, match=r"rejects\.parquet is missing: `python -m pipelines clean"):
+        t.rejects
+    with pytest.raises(AttributeError, match="no table 'retrns'; did you mean returns"):
+        t.retrns
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        pipelines.load(processed_copy / "nowhere")
+
+
+# --- periods --------------------------------------------------------------------------------------
+
+def test_latest_and_the_period_filters_read_those_periods_only(sample_processed: Path) -> None:
+    t = pipelines.load(sample_processed)
+    returns = raw(sample_processed, "returns")
+    assert len(t.latest.returns) == (returns["period"] == LATEST).sum() == 2394
+    assert set(t.latest.status["period"]) == {LATEST}
+    assert len(t.latest.registry) == 2394  # a table without periods is whole in every slice
+    week = pipelines.load(sample_processed, period="2005-02-18")
+    assert week.periods == [PERIODS[2]] and week.latest is week
+    assert len(week.returns) == (returns["period"] == PERIODS[2]).sum() == 2331
+    two = pipelines.load(sample_processed, periods=["2005-02-04", dt.date(2005, 2, 11)])
+    assert sorted(set(two.county_metrics["period"])) == PERIODS[:2] and two.period == PERIODS[1]
+    assert t.at("2005-02-11").returns["period"].unique().tolist() == [PERIODS[1]]
+    with pytest.raises(ValueError, match="no period 2005-02-26 .* its periods are 2005-02-04, 2005-02-11"):
+        pipelines.load(sample_processed, period="2005-02-26")
+    with pytest.raises(ValueError, match="20050225.*not an ISO date"):
+        pipelines.load(sample_processed, period="20050225")
+    with pytest.raises(ValueError, match="not both"):
+        pipelines.load(sample_processed, period="2005-02-25", periods=["2005-02-18"])
+
+
+def test_a_run_folder_is_read_from_its_tables(sample_processed: Path, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    run = reports / "runs" / "2026-11-28T023000"
+    shutil.copytree(sample_processed, run / "tables", ignore=shutil.ignore_patterns(".*", "findings.parquet"))
+    os.symlink("runs/2026-11-28T023000", reports / "latest")
+    for source in (reports / "latest", reports, run):
+        t = pipelines.load(source)
+        assert t.run and t.folder.name == "tables" and len(t.latest.county_metrics) == 10
+    with pytest.raises(FileNotFoundError, match="this nightly run did not keep findings .*02_metrics"):
+        pipelines.load(reports / "latest").findings
+
+
+# --- the one reader: a file, or a folder partitioned by period --------------------------------------
+
+def _partitioned(source: Path, target: Path, day_type: pa.DataType) -> Path:
+    """The same table as a hive dataset, one folder per period, its files without the period column."""
+    table = pa.Table.from_pandas(pd.read_parquet(source), preserve_index=False)
+    table = table.set_column(table.schema.get_field_index("period"), "period", table["period"].cast(day_type))
+    partitioning = ds.partitioning(pa.schema([("period", day_type)]), flavor="hive")
+    ds.write_dataset(table, target, format="parquet", partitioning=partitioning)
+    return target
+
+
+def test_the_reader_takes_a_folder_partitioned_by_period_and_prunes_the_others(sample_processed: Path,
+                                                                               tmp_path: Path) -> None:
+    folder = tmp_path / "processed"
+    shutil.copytree(sample_processed, folder, ignore=shutil.ignore_patterns(".*", "findings.parquet", "returns.parquet"))
+    findings = _partitioned(sample_processed / config.FINDINGS_FILE, folder / config.FINDINGS_FILE, pa.date32())
+    returns = _partitioned(sample_processed / config.RETURNS_FILE, folder / config.RETURNS_FILE, pa.timestamp("ns"))
+    assert sorted(p.name for p in findings.iterdir())[0] == "period=2005-02-04"
+    file = read_table(sample_processed / config.FINDINGS_FILE)
+    whole = read_table(findings)
+    assert whole["period"].dtype == "datetime64[ns]" and isinstance(whole["county"].dtype, pd.CategoricalDtype)
+    key = ["period", "rank"]
+    pd.testing.assert_frame_equal(whole.sort_values(key).reset_index(drop=True)[file.columns],
+                                  file.sort_values(key).reset_index(drop=True))
+    week = read_table(returns, periods=[LATEST])
+    assert set(week["period"]) == {LATEST} and len(week) == 2394
+    # The filter is pushed down: a broken file in another period's folder is never read (the schema
+    # comes from the first folder).
+    next(returns.glob("period=2005-02-18*/*.parquet")).write_bytes(b"broken")  # 2005-02-18%2000%3A00…
+    assert len(read_table(returns, periods=[LATEST])) == 2394
+    with pytest.raises(pa.ArrowInvalid):
+        read_table(returns)
+    # The loader reads such a folder like a file.
+    t = pipelines.load(folder)
+    assert t.periods == PERIODS and len(t.latest.weak_links) == 26 and len(t.latest.returns) == 2394
+
+
+# --- one-line answers -----------------------------------------------------------------------------
+
+def test_lowest_townships_on_special_members_reached_are_all_in_wuhua(sample_processed: Path) -> None:
+    t = pipelines.load(sample_processed)
+    low = t.lowest("township", "送学补学", n=10)
+    tm = raw(sample_processed, "township_metrics")
+    tm = tm.loc[(tm["period"] == LATEST) & tm["special_reached_rate"].notna()]
+    want = tm.sort_values("special_reached_rate").head(10)
+    assert low["township"].tolist() == want["township"].tolist()
+    assert low["value"].is_monotonic_increasing and set(low["county"]) == {"五华县"}
+    first = low.iloc[0]
+    assert (first["township"], first["numerator"], first["denominator"]) == ("岐岭镇", 20, 32)
+    assert first["indicator"] == "special_reached_rate"
+    assert first["value"] == pytest.approx(0.625) and set(low["status"]) == {"alert"}
+    by_id = t.lowest("township", "special_reached_rate", n=10)
+    pd.testing.assert_frame_equal(by_id, t.lowest("township", "Special members reached", n=10))
+    assert by_id["township"].tolist() == low["township"].tolist()
+    counties = t.lowest("county", "送学补学", n=3)
+    assert counties["county"].astype(str).tolist() == ["五华县", "梅江区", "市直单位"]
+    dabu = t.lowest("township", "应开展项目", n=3, county="大埔")
+    assert dabu["township"].tolist() == ["光德镇", "青溪镇", "大东镇"] and set(dabu["county"]) == {"大埔县"}
+    earlier = t.lowest("township", "送学补学", n=1, period="2005-02-04")
+    assert set(earlier["period"]) == {PERIODS[0]}
+
+
+def test_series_of_dabu_across_periods_with_status(sample_processed: Path) -> None:
+    t = pipelines.load(sample_processed)
+    s = t.series("大埔县", "四会一课")
+    cm = raw(sample_processed, "county_metrics")
+    cm = cm.loc[cm["county"] == "大埔县"].sort_values("period")
+    assert s["period"].tolist() == PERIODS
+    assert s["value"].tolist() == pytest.approx(cm["all_activities_rate"].tolist())
+    assert s["numerator"].tolist() == [0, 0, 6, 21] and s["denominator"].tolist() == cm["branches_reported"].tolist()
+    assert s["status"].isna().all()  # 四会一课 is shown, not judged
+    due = t.series("大埔", "应开展项目")
+    st = raw(sample_processed, "status")
+    st = st.loc[(st["level"] == "county") & (st["county"] == "大埔县") & (st["indicator"] == "due_activities_rate")]
+    assert due["status"].tolist() == st.sort_values("period")["status"].tolist() and due["status"].iloc[-1] == "alert"
+    city = t.series("全市", "送学补学")
+    assert city["numerator"].iloc[-1] == 4249 and city["status"].tolist() == ["alert", "alert", "alert", "watch"]
+    town = t.series("光德镇", "应开展项目")
+    assert set(town["county"]) == {"大埔县"} and town["value"].iloc[-1] == pytest.approx(3 / 28)
+    with pytest.raises(KeyError, match="县直机关工委.* is in 梅县, 平远县.*give county="):
+        t.series("县直机关工委", "送学补学")
+    assert len(t.series("县直机关工委", "送学补学", county="五华县")) == 4
+    with pytest.raises(KeyError, match="no county or township '光得镇'; did you mean 光德镇"):
+        t.series("光得镇", "送学补学")
+
+
+def test_never_reported_from_the_reporting_record(sample_processed: Path) -> None:
+    t = pipelines.load(sample_processed)
+    assert t.never_reported().empty  # by 2005-02-25 every registry branch had sent a return
+    registry, returns = raw(sample_processed, "registry"), raw(sample_processed, "returns")
+    sent = set(map(tuple, returns.loc[returns["period"] == PERIODS[0], ["county", "branch"]].to_numpy()))
+    silent = registry.loc[[k not in sent for k in map(tuple, registry[["county", "branch"]].to_numpy())]]
+    first = t.never_reported(until="2005-02-04")
+    assert len(first) == len(silent) == 590
+    assert set(zip(first["county"].astype(str), first["branch"])) == set(zip(silent["county"], silent["branch"]))
+    assert first["members"].sum() == silent["members"].sum() and set(first["periods"]) == {1}
+    by_county = first.groupby("county", observed=True).size()
+    assert by_county.index.tolist()[:2] == ["梅江区", "梅县"] and by_county["五华县"] == 126
+    # the same through a period filter: only the periods loaded count
+    assert len(t.at(*PERIODS[:3]).never_reported()) == len(t.never_reported(until=PERIODS[2])) == 62
+
+
+def test_sentences_word_findings_actions_and_checks_as_the_report_does(sample_processed: Path) -> None:
+    t = pipelines.load(sample_processed)
+    weak = t.latest.weak_links
+    assert len(weak) == 26
+    said = weak.assign(sentence=t.sentences)["sentence"]
+    assert said.index.equals(weak.index)
+    assert said.iloc[0].startswith("大埔县“四会一课”应开展项目全部开展率为67.7%") and "光德镇" in said.iloc[0]
+    actions = t.sentences(t.latest.actions)
+    assert actions.iloc[1].startswith("全市尚有267名特殊群体党员未送学补学，五华县尤为突出")
+    dq = t.data_quality
+    failed = dq.loc[dq["passed"].eq(False) & (dq["county"] == "五华县") & (dq["period"] == PERIODS[2])]
+    assert t.sentences(failed).tolist() == ["五华县报表完整率94.8%（应不低于95%）。", "五华县数据质量得分68.4分（应不低于80分）。"]
+    assert t.sentences(t.actions, lang="en").iloc[0].startswith("Across the city")
+    with pytest.raises(TypeError, match="findings, actions or data_quality"):
+        t.sentences(t.registry)
+
+
+# --- indicators -----------------------------------------------------------------------------------
+
+def test_indicator_by_any_name_with_its_formula_and_thresholds() -> None:
+    card = pipelines.indicator("送学补学")
+    for name in ("special_reached_rate", "特殊群体党员送学补学覆盖率", "special members REACHED", "Special members reached"):
+        assert pipelines.indicator(name) == card
+    assert (card.formula, card.unit, card.direction, card.count_unit) == (
+        "special_reached / special_members", "share", "higher", "members")
+    assert (card.target, card.warning, card.due) == (1.0, 0.9, None)
+    assert "特殊群体党员" in card.formula_zh and "target    100.0%, warning below 90.0%" in repr(card)
+    exchange = pipelines.indicator("交流会")
+    assert exchange.due == dt.date(2005, 3, 4) and exchange.count_unit == "branches"
+    assert "shown, not judged" in repr(pipelines.indicator("四会一课"))
+    with pytest.raises(KeyError, match=r"no indicator '送学'; did you mean 送学补学 \(special_reached_rate\)\? "
+                                       r"known: 上报率 = report_rate"):
+        pipelines.indicator("送学")
+    table = pipelines.indicators()
+    assert len(table) == 15 and table.loc["avg_score", "target"] == 95.0
+
+
+def test_the_tables_indicator_carries_the_target_they_were_judged_by(processed_copy: Path) -> None:
+    status = pd.read_parquet(processed_copy / config.STATUS_FILE)
+    mine = status["indicator"] == "special_reached_rate"
+    status.loc[mine, "target"], status.loc[mine, "warning"] = 0.95, 0.85  # as after --set indicators.…
+    status.to_parquet(processed_copy / config.STATUS_FILE, index=False)
+    t = pipelines.load(processed_copy)
+    assert (t.indicator("送学补学").target, t.indicator("送学补学").warning) == (0.95, 0.85)
+    assert pipelines.indicator("送学补学").target == 1.0
