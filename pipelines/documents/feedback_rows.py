@@ -182,7 +182,9 @@ def summary(rows: CountyRows, tables: dict[str, Sheet]) -> dict[str, Any]:
     w = words()
     notes = int((rows.warnings["level"] != "warning").sum())
     conclusion = None
-    if not rows.to_fix:
+    if not rows.to_fix and not rows.received:
+        conclusion = w["nothing_received"].format(county=rows.county)
+    elif not rows.to_fix:
         conclusion = w["nothing_to_fix"].format(county=rows.county) + (w["notes_only"].format(n=notes) if notes else "")
     lines = []
     for key in SECTIONS:
@@ -195,6 +197,8 @@ def summary(rows: CountyRows, tables: dict[str, Sheet]) -> dict[str, Any]:
                                  w["sections"][key]["ask"] if n else "", linked=n > 0))
     return {
         "name": w["summary_sheet"], "period_line": w["period_line"].format(date=fmt.day(rows.period)),
-        "about": w["about" if rows.to_fix else "about_nothing"].format(county=rows.county), "conclusion": conclusion,
+        "about": w["about" if rows.to_fix else "about_nothing" if rows.received else "about_none"].format(
+            county=rows.county),
+        "conclusion": conclusion,
         "header": list(w["summary_header"]), "lines": lines,
     }

@@ -59,6 +59,7 @@ class Tables:
     findings: pd.DataFrame  # the weak links of the counties, their townships and branches, by rank; `finding` its key
     registry: pd.DataFrame
     unattributed: int  # reject and warning rows that name no county, nor does their file
+    received: frozenset[str]  # counties that sent rows for this period (reported branches, rejects, warnings)
 
     def of(self, county: str) -> CountyRows:
         def cut(df: pd.DataFrame) -> pd.DataFrame:
@@ -70,7 +71,7 @@ class Tables:
             county=county, period=self.period, rejects=cut(self.rejects),
             warnings=warns.loc[~unregistered].reset_index(drop=True),
             unregistered=warns.loc[unregistered].reset_index(drop=True),
-            unreported=cut(self.unreported), findings=cut(self.findings),
+            unreported=cut(self.unreported), findings=cut(self.findings), received=county in self.received,
         )
 
 
@@ -85,6 +86,7 @@ class CountyRows:
     unregistered: pd.DataFrame  # warnings coded unregistered_branch
     unreported: pd.DataFrame
     findings: pd.DataFrame
+    received: bool  # it sent rows for this period (a county with nothing to fix may have sent nothing)
 
     @property
     def to_fix(self) -> bool:
@@ -181,6 +183,8 @@ def read_tables(processed: Path | None = None, period: str | dt.date | pd.Timest
     when = _choose(periods, period, processed)
     registry = _read(processed, config.REGISTRY_FILE)
     missing = _read(processed, config.REPORTING_FILE, filters=[("period", "<=", when), ("reported", "==", False)])
+    reported = _read(processed, config.REPORTING_FILE, columns=["county"],
+                     filters=[("period", "==", when), ("reported", "==", True)])
     rejects = _this_period(_read(processed, config.REJECTS_FILE), when)
     rejects = rejects.loc[~rejects["rule"].isin(NOT_TO_FIX)]
     warnings = _this_period(_read(processed, config.WARNINGS_FILE), when)
@@ -195,10 +199,11 @@ def read_tables(processed: Path | None = None, period: str | dt.date | pd.Timest
     rejects, warnings = _attribute(rejects, file_county), _attribute(warnings, file_county)
     unattributed = int(rejects["county"].isna().sum() + warnings["county"].isna().sum())
     unreported = missed_in_a_row(missing, periods, when)
+    received = set(reported["county"].dropna()) | set(rejects["county"].dropna()) | set(warnings["county"].dropna())
     return Tables(
         processed=processed, period=when, periods=periods,
         counties=_counties(registry, rejects, warnings, findings, unreported),
         rejects=rejects.reset_index(drop=True), warnings=warnings.reset_index(drop=True),
         unreported=unreported, findings=findings.reset_index(drop=True), registry=registry,
-        unattributed=unattributed,
+        unattributed=unattributed, received=frozenset(received),
     )

@@ -376,6 +376,14 @@ def test_notes_are_marked_and_alone_leave_nothing_to_fix(small_tree, tmp_path):
     assert WORDS["notes_only"].format(n=len(notes)) in text
 
 
+def test_a_county_that_sent_nothing_and_has_no_registry_branch_is_not_told_all_is_well(small_tree, tmp_path):
+    book = write_feedback(small_tree, tmp_path, counties=["大埔县"]).books[0]
+    assert not book.to_fix and openpyxl.load_workbook(book.path).sheetnames == [WORDS["summary_sheet"]]
+    text = summary_text(book.path)
+    assert WORDS["nothing_received"].format(county="大埔县") in text
+    assert WORDS["nothing_to_fix"].format(county="大埔县") not in text
+
+
 def test_tables_missing_or_a_period_unknown_name_the_file_and_the_command(small_tree, tmp_path):
     partial = tmp_path / "partial"
     shutil.copytree(small_tree, partial)
