@@ -264,6 +264,12 @@ def test_table_sheets_have_a_frozen_header_an_autofilter_fitting_widths_and_an_a
                     assert cell.alignment.wrap_text, (name, header, cell.value)
                     lines = layout.lines_needed(str(cell.value), width)
                     assert ws.row_dimensions[row].height >= layout.row_height(lines), (name, row)
+    # the 说明 sheet names every kind of problem; the ones with rows link to their sheet
+    summary = wb[WORDS["summary_sheet"]]
+    named = {c.value: c for row in summary.iter_rows() for c in row if c.value in SHEET.values()}
+    assert set(named) == set(SHEET.values())
+    for name, cell in named.items():
+        assert (cell.hyperlink.location if cell.hyperlink else None) == (f"'{name}'!A1" if name in tables else None)
     # a short column stays narrow, a long text column wraps at a readable width
     widths = {wb[SHEET["findings"]].cell(2, c).value: wb[SHEET["findings"]].column_dimensions[get_column_letter(c)].width
               for c in range(1, wb[SHEET["findings"]].max_column + 1)}
