@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("pipelines.report.cli", "execute the report notebook and render offline HTML/PDF"),
     "nightly": ("pipelines.nightly.cli", "run the whole chain into a dated run folder"),
     "template": ("pipelines.documents.cli", "write the return form a county fills in (.xlsx)"),
+    "feedback": ("pipelines.documents.feedback_cli", "write a feedback workbook per county (.xlsx)"),
 }
 
 

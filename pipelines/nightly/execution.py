@@ -21,6 +21,7 @@ from pipelines.nightly import record as rec
 from pipelines.nightly import runfolder, store
 from pipelines.nightly import steps as st
 from pipelines.nightly.errors import ExitStatus, RunInterrupted, StepFailedError, clamp
+from pipelines.nightly.feedback_step import write_run_feedback
 from pipelines.nightly.fingerprint import Fingerprint
 from pipelines.nightly.gitstate import CodeState
 from pipelines.nightly.logfile import run_log
@@ -79,11 +80,12 @@ def _new_record(ctx: RunContext, run_dir: Path, started: dt.datetime, tables: Pa
         "timings_s": {"fingerprint": round(ctx.fingerprint_s, 3)},
         "steps": [],
         "render": {},
+        "feedback": {},
         "tables": {},
         "rows": {},
         "manifest": {},
         "incomplete_files": [],
-        "incomplete": {"input": False, "pdf": None},
+        "incomplete": {"input": False, "pdf": None, "feedback": None},
         "warnings": [],
         "error": None,
         "latest": False,
@@ -153,6 +155,8 @@ def _execute(pending_log: Path, ctx: RunContext) -> NightlyResult:
         record["incomplete"] = {"input": bool(record["incomplete_files"]), "pdf": record["render"].get("pdf_error")}
         say(f"[{n}/{n}] render {'ok' if not record['incomplete']['pdf'] else 'incomplete (no PDF)'}"
             f" ({record['render']['duration_s']:.1f} s)")
+        record["feedback"] = write_run_feedback(run_dir, tables, step_records[-1].parameters.get("period"))
+        record["incomplete"]["feedback"] = record["feedback"]["error"]
         status = "incomplete" if any(record["incomplete"].values()) else "ok"
     except StepFailedError as err:
         status, error = "failed", err
@@ -256,6 +260,8 @@ def _result(ctx: RunContext, run_dir: Path, record: dict[str, Any], error: StepF
             parts.append(f"input not usable: {files}")
         if record["incomplete"]["pdf"]:
             parts.append(f"report.pdf not printed: {record['incomplete']['pdf']}")
+        if record["incomplete"].get("feedback"):
+            parts.append(f"feedback workbooks not written: {record['incomplete']['feedback']}")
         see = f" — see {run_dir / LOG_NAME}"
         message = clamp(f"nightly: INCOMPLETE, {'; '.join(parts)}; {latest}", 300 - len(see)) + see
     else:

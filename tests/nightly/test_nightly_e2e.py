@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -74,6 +75,11 @@ def test_real_run_on_the_sample(real_run, sample_raw):
         assert (result.run_dir / "report.pdf").stat().st_size > 10_000
     for step in STEPS:
         assert (result.run_dir / f"{step}.ipynb").exists()
+    feedback = rec["feedback"]  # a workbook per county, for the report's period
+    assert feedback["error"] is None and feedback["period"] == "2005-02-25"
+    assert sorted(feedback["files"].values()) == sorted(
+        p.relative_to(result.run_dir).as_posix() for p in (result.run_dir / "feedback").glob("*.xlsx"))
+    assert "薄弱环节" in openpyxl.load_workbook(result.run_dir / feedback["files"]["大埔县"]).sheetnames
 
     again = run_nightly(sample_raw, reports, [f"pdf={str(pdf).lower()}"], allow_dirty=True)
     assert again.skipped and again.run_dir == result.run_dir
