@@ -67,3 +67,11 @@ def test_rows_that_match_nothing(engine):
         (None, "金山街道", "a1"),            # blank county
         ("梅江区", "金山街道", None),        # blank name
     ]) == [-1] * 7
+
+
+def test_a_memory_limit_reaches_spark_in_the_jvms_spelling():
+    """DuckDB's spelling (checked by params: 2GB, 512 MiB) is what users give; the JVM wants 2097152k."""
+    from pipelines.aggregate.engine import _spark_size
+
+    assert _spark_size("2GB") == _spark_size("2 GiB") == "2097152k"
+    assert _spark_size("512MB") == "524288k" and _spark_size("1.5GB") == "1572864k"
