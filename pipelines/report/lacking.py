@@ -58,7 +58,7 @@ def _evaluate(returns: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
     reg = agg.registry_frame(registry)
     con = ibis.duckdb.connect()
     try:
-        values = agg.branch_values(ibis.memtable(returns), ibis.memtable(reg), indicators)
+        values = agg.measures(agg.branch_values(ibis.memtable(returns), ibis.memtable(reg)), indicators)
         frame = con.execute(values.select("branch_id", "members", *[i.numerator for i in acts]))
     finally:
         con.disconnect()
