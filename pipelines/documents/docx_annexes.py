@@ -16,13 +16,12 @@ from typing import Any
 
 from docx.document import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from docx.table import _Cell
 
-from pipelines.documents import docx_style
-from pipelines.documents.docx_style import CAPTION, NOTE, SUMMARY, TABLE_HEAD, TABLE_SMALL, TABLE_TEXT, Layout
+from pipelines.documents import docx_style, docx_table
+from pipelines.documents.docx_style import (CAPTION, NOTE, SUMMARY, TABLE_HEAD, TABLE_SMALL, TABLE_SMALL_HEAD, TABLE_TEXT,
+                                            Layout)
 from pipelines.domain import load
 from pipelines.report.palette import STATUS_COLOURS
 
@@ -70,37 +69,31 @@ def annex_heading(doc: Document, h: dict[str, str], *, new_page: bool = True) ->
 
 def status_edge(cell: _Cell, status: str) -> None:
     """The HTML's status bar: a thick left border in the status colour."""
-    colour = MET_EDGE if status == "met" else STATUS_COLOURS.get(status, STATUS_COLOURS["no_data"])
-    tcpr = cell._tc.get_or_add_tcPr()  # noqa: SLF001 - cell borders have no python-docx API
-    borders = OxmlElement("w:tcBorders")
-    left = OxmlElement("w:left")
-    for attr, value in (("w:val", "single"), ("w:sz", "36"), ("w:space", "0"), ("w:color", colour.lstrip("#"))):
-        left.set(qn(attr), value)
-    borders.append(left)
-    tcpr.insert_element_before(borders, *docx_style.TCPR_AFTER_BORDERS)
+    docx_table.edge(cell, MET_EDGE if status == "met" else STATUS_COLOURS.get(status, STATUS_COLOURS["no_data"]))
 
 
-def header_row(t: Any, labels: list[str]) -> None:
+def header_row(t: Any, labels: list[str], style: str = TABLE_HEAD) -> None:
+    """The first row: the column labels, shaded, repeated at the top of every page the table runs onto."""
     row = t.rows[0]
     for cell, label in zip(row.cells, labels, strict=True):
-        docx_style.cell_text(cell, [(label, TABLE_HEAD)])
-        docx_style.shade(cell, CITY_FILL)
-    docx_style.repeat_header(row)
+        docx_table.cell_text(cell, [(label, style)])
+        docx_table.shade(cell, CITY_FILL)
+    docx_table.repeat_header(row)
 
 
-def ranking(doc: Document, r: dict[str, Any], lang: str) -> None:
+def ranking(doc: Document, r: dict[str, Any], lang: str, lay: Layout) -> None:
     """附表1: per group, the counties and the city × indicators: value, rank and change, the counts."""
     w = words(lang)
     annex_heading(doc, r)
     for g in r["groups"]:
         docx_style.para(doc, g["title"], CAPTION)
-        first = 27.0 if lang == "zh" else 28.0
+        first = fitted([w["unit"]], [[u["label"]] for u in g["rows"]], lay.table, lay.table, total=50)[0]
         rest = (docx_style.TEXT_WIDTH.mm - first) / len(g["columns"])
-        t = docx_style.table(doc, len(g["rows"]) + 1, [first] + [rest] * len(g["columns"]))
+        t = docx_table.table(doc, len(g["rows"]) + 1, [first] + [rest] * len(g["columns"]))
         header_row(t, [w["unit"], *[c["label"] for c in g["columns"]]])
         for row, unit in zip(t.rows[1:], g["rows"], strict=True):
-            docx_style.keep_row(row)
-            docx_style.cell_text(row.cells[0], [(unit["label"], TABLE_HEAD if unit["is_city"] else TABLE_TEXT)])
+            docx_table.keep_row(row)
+            docx_table.cell_text(row.cells[0], [(unit["label"], TABLE_HEAD if unit["is_city"] else TABLE_TEXT)])
             for cell, c in zip(row.cells[1:], unit["cells"], strict=True):
                 rank = w["rank_of"].format(n=c["rank"]) if c["rank"] != "" else ""
                 change = f"{c['arrow']}{c['change'] if c['arrow'] != '—' else ''}" if c["arrow"] else ""
@@ -109,11 +102,11 @@ def ranking(doc: Document, r: dict[str, Any], lang: str) -> None:
                     lines.append((" ".join(x for x in (rank, change) if x), TABLE_SMALL))
                 if c["counts"]:
                     lines.append((c["counts"], TABLE_SMALL))
-                docx_style.cell_text(cell, lines)
+                docx_table.cell_text(cell, lines)
                 status_edge(cell, c["status"])
             if unit["is_city"]:
                 for cell in row.cells:
-                    docx_style.shade(cell, CITY_FILL)
+                    docx_table.shade(cell, CITY_FILL)
     if r.get("equal"):
         docx_style.para(doc, r["equal"]["text"], NOTE)
 
@@ -140,7 +133,7 @@ def figures(doc: Document, head: dict[str, Any], items: list[Figure]) -> None:
             docx_style.para(doc, fig.after, NOTE)
 
 
-def checklists(doc: Document, c: dict[str, Any], model: dict[str, Any]) -> None:
+def checklists(doc: Document, c: dict[str, Any], model: dict[str, Any], lay: Layout) -> None:
     """附件: one county a page — its figures against the city, its weak links, the activities its
     townships have not held, the branches still missing one, the branches that sent no return."""
     lang = model["lang"]
@@ -154,14 +147,15 @@ def checklists(doc: Document, c: dict[str, Any], model: dict[str, Any]) -> None:
         sub = docx_style.para(doc, model["subtitle"], "Subtitle")
         sub.paragraph_format.space_after = Pt(0)
         docx_style.heading(doc, w["figures"], 3)
-        t = docx_style.table(doc, len(pg["figures"]) + 1, [52, 22, 22, 18, 18, 24])
-        header_row(t, [w["indicator"], pg["label"], w["city"], w["rank"], w["change"], w["status"]])
-        for row, f in zip(t.rows[1:], pg["figures"], strict=True):
-            docx_style.keep_row(row)
-            change = f"{f['arrow']}{f['change'] if f['arrow'] != '—' else ''}" if f["arrow"] else ""
-            for cell, text in zip(row.cells, [f["label"], f["value"], f["city"], f["rank"], change, f["status_label"]],
-                                  strict=True):
-                docx_style.cell_text(cell, [(str(text), TABLE_TEXT)])
+        labels = [w["indicator"], pg["label"], w["city"], w["rank"], w["change"], w["status"]]
+        body = [[f["label"], f["value"], f["city"], str(f["rank"]), _change(f), f["status_label"]]
+                for f in pg["figures"]]
+        t = docx_table.table(doc, len(body) + 1, fitted(labels, body, lay.table, lay.table))
+        header_row(t, labels)
+        for row, f, texts in zip(t.rows[1:], pg["figures"], body, strict=True):
+            docx_table.keep_row(row)
+            for cell, text in zip(row.cells, texts, strict=True):
+                docx_table.cell_text(cell, [(text, TABLE_TEXT)])
             row.cells[0].paragraphs[0].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
             status_edge(row.cells[1], f["status"])
         docx_style.heading(doc, w["weak"], 3)
@@ -171,7 +165,7 @@ def checklists(doc: Document, c: dict[str, Any], model: dict[str, Any]) -> None:
             docx_style.para(doc, text, SUMMARY)
         docx_style.heading(doc, w["missing"], 3)
         if pg["towns"]:
-            towns(doc, pg, w)
+            towns(doc, pg, w, lay)
         else:
             docx_style.para(doc, w["none_missing"], SUMMARY)
         for s in pg["scheduled"]:
@@ -179,7 +173,8 @@ def checklists(doc: Document, c: dict[str, Any], model: dict[str, Any]) -> None:
         if pg["branches"]:
             docx_style.heading(doc, w["branches"], 3)
             for b in pg["branches"]:
-                entries = w["sep"].join(f"{i['branch']}（{('、' if lang == 'zh' else ', ').join(i['missing'])}）"
+                open_, close = ("（", "）") if lang == "zh" else (" (", ")")
+                entries = w["sep"].join(f"{i['branch']}{open_}{('、' if lang == 'zh' else ', ').join(i['missing'])}{close}"
                                         for i in b["entries"])
                 listing(doc, b["town"], w["colon"], entries)
         if pg["not_reported"]:
@@ -195,25 +190,36 @@ def listing(doc: Document, town: str, colon: str, text: str) -> None:
     p.add_run(text)
 
 
-def towns(doc: Document, pg: dict[str, Any], w: dict[str, str]) -> None:
+def towns(doc: Document, pg: dict[str, Any], w: dict[str, str], lay: Layout) -> None:
     """Per township, how many branches have not held each activity (* not due yet) or sent no return."""
     labels = [w["township"], *[c["label"] + ("" if c["due"] else "*") for c in pg["columns"]], pg["no_return_label"]]
-    first = 36.0
+    body = [[str(x) for x in (town["name"], *town["counts"], town["no_return"])] for town in pg["towns"]]
+    first = fitted(labels[:1], [r[:1] for r in body], lay.table, lay.table, total=60)[0]
     rest = (docx_style.TEXT_WIDTH.mm - first) / (len(labels) - 1)
-    t = docx_style.table(doc, len(pg["towns"]) + 1, [first] + [rest] * (len(labels) - 1))
+    t = docx_table.table(doc, len(body) + 1, [first] + [rest] * (len(labels) - 1))
     header_row(t, labels)
-    for row, town in zip(t.rows[1:], pg["towns"], strict=True):
-        docx_style.keep_row(row)
-        for cell, text in zip(row.cells, [town["name"], *town["counts"], town["no_return"]], strict=True):
-            docx_style.cell_text(cell, [(str(text), TABLE_TEXT)])
+    for row, texts in zip(t.rows[1:], body, strict=True):
+        docx_table.keep_row(row)
+        for cell, text in zip(row.cells, texts, strict=True):
+            docx_table.cell_text(cell, [(text, TABLE_TEXT)])
         row.cells[0].paragraphs[0].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
     docx_style.para(doc, w["towns_note"], NOTE)
 
 
-DRILL_WIDTHS = [27, 21, 14, 14, 12, 19, 13, 24, 12]  # mm, 156 in all
+def fitted(labels: list[str], body: list[list[str]], head_pt: float, cell_pt: float,
+           total: float = docx_style.TEXT_WIDTH.mm) -> list[float]:
+    """Column widths for a header row and body rows (docx_table.fit_widths): the whole text width, or
+    for fewer columns than the table has (``total`` below it), just what they need."""
+    columns = [[(label, head_pt, True), *[(row[i], cell_pt, False) for row in body]] for i, label in enumerate(labels)]
+    return docx_table.fit_widths(columns, total, spread=total >= docx_style.TEXT_WIDTH.mm)
 
 
-def drill(doc: Document, d: dict[str, Any], lang: str) -> None:
+def _change(f: dict[str, Any]) -> str:
+    """▲6.6, ▼0.3, or — for no change (the change's size is left out then)."""
+    return f"{f['arrow']}{f['change'] if f['arrow'] != '—' else ''}" if f["arrow"] else ""
+
+
+def drill(doc: Document, d: dict[str, Any], lang: str, lay: Layout) -> None:
     """附表2: each county's weak links, then its townships' (a shaded row heads each township)."""
     w = words(lang)
     annex_heading(doc, d)
@@ -222,6 +228,10 @@ def drill(doc: Document, d: dict[str, Any], lang: str) -> None:
         return
     labels = [w[k] for k in ("place", "indicator", "value", "city", "target", "below_city", "outstanding", "rules",
                              "severity")]
+    keys = ("place", "indicator", "value", "city", "target", "gap", "outstanding", "rules", "severity_label")
+    every = [[str(r[k]) for k in keys] for c in d["counties"] for r in
+             [*c["rows"], *[r for t in c["townships"] for r in t["rows"]]]]
+    widths = fitted(labels, every, lay.small, lay.small)  # one set of widths: the counties' tables align
     for county in d["counties"]:
         title = f"{county['name']}{w['colon']}{w['weak_count'].format(n=county['n'])}"
         if county.get("critical"):
@@ -231,19 +241,18 @@ def drill(doc: Document, d: dict[str, Any], lang: str) -> None:
         for town in county["townships"]:
             rows.append(("town", f"{town['name']}{w['colon']}{w['weak_count'].format(n=town['n'])}"))
             rows += [("row", r) for r in town["rows"]]
-        t = docx_style.table(doc, len(rows) + 1, DRILL_WIDTHS)
-        header_row(t, labels)
+        t = docx_table.table(doc, len(rows) + 1, widths)
+        header_row(t, labels, TABLE_SMALL_HEAD)
         for row, (kind, item) in zip(t.rows[1:], rows, strict=True):
-            docx_style.keep_row(row)
+            docx_table.keep_row(row)
             if kind == "town":
                 merged = row.cells[0].merge(row.cells[-1])
-                docx_style.cell_text(merged, [(item, TABLE_HEAD)], align=WD_ALIGN_PARAGRAPH.LEFT)
-                docx_style.shade(merged, TOWN_FILL)
+                docx_table.cell_text(merged, [(item, TABLE_SMALL_HEAD)], align=WD_ALIGN_PARAGRAPH.LEFT)
+                merged.paragraphs[0].paragraph_format.keep_with_next = True  # never alone at a page's foot
+                docx_table.shade(merged, TOWN_FILL)
                 continue
-            texts = [item["place"], item["indicator"], item["value"], item["city"], item["target"], item["gap"],
-                     item["outstanding"], item["rules"], item["severity_label"]]
-            for cell, text in zip(row.cells, texts, strict=True):
-                docx_style.cell_text(cell, [(str(text), TABLE_SMALL)])
+            for cell, key in zip(row.cells, keys, strict=True):
+                docx_table.cell_text(cell, [(str(item[key]), TABLE_SMALL)])
             row.cells[0].paragraphs[0].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
             if item["severity"] == "critical":
                 row.cells[-1].paragraphs[0].runs[0].bold = True
@@ -252,7 +261,7 @@ def drill(doc: Document, d: dict[str, Any], lang: str) -> None:
 def add(doc: Document, model: dict[str, Any], figs: list[Figure] | tuple[Figure, ...], lay: Layout) -> None:
     """Every annex, in the HTML report's order."""
     a, lang = model["annexes"], model["lang"]
-    ranking(doc, a["ranking"], lang)
+    ranking(doc, a["ranking"], lang, lay)
     figures(doc, a["figures"], list(figs))
-    checklists(doc, a["counties"], model)
-    drill(doc, a["drill"], lang)
+    checklists(doc, a["counties"], model, lay)
+    drill(doc, a["drill"], lang, lay)

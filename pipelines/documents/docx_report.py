@@ -20,7 +20,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
-from pipelines.documents import docx_annexes, docx_style
+from pipelines.documents import docx_annexes, docx_style, docx_table
 from pipelines.documents.docx_style import ADDRESSEE, SIGNOFF, SUMMARY, TABLE_HEAD, TABLE_SMALL, TABLE_TEXT, Layout
 from pipelines.documents.layout import text_width
 from pipelines.report.palette import STATUS_COLOURS, STATUS_TEXT
@@ -67,15 +67,15 @@ def page_one(doc: Document, model: dict[str, Any], lay: Layout) -> None:
         paragraph(doc, s["text"], SUMMARY).runs[0].bold = True
     said = [s for s in p["headline"] if s not in model["caveats"]]
     if said:
-        paragraph(doc, joined(said, lang), SUMMARY)
+        paragraph(doc, joined(said, lang), SUMMARY).paragraph_format.space_after = Pt(6)
     if p["tiles"]:
         tiles(doc, p["tiles"], lay)
-    if p["findings_intro"]:
-        paragraph(doc, p["findings_intro"]["text"], SUMMARY, keep_next=True)
+    if p["findings_intro"]:  # the turns are bold, as on the HTML page
+        paragraph(doc, p["findings_intro"]["text"], SUMMARY, keep_next=True).runs[0].bold = True
     for s in p["findings"]:
         paragraph(doc, s["text"], SUMMARY)
     if p["actions_intro"]:
-        paragraph(doc, p["actions_intro"]["text"], SUMMARY, keep_next=True)
+        paragraph(doc, p["actions_intro"]["text"], SUMMARY, keep_next=True).runs[0].bold = True
     for s in p["actions"]:
         paragraph(doc, s["text"], SUMMARY)
     paragraph(doc, p["pointer"]["text"], SUMMARY)
@@ -84,18 +84,18 @@ def page_one(doc: Document, model: dict[str, Any], lay: Layout) -> None:
 def tiles(doc: Document, items: list[dict[str, Any]], lay: Layout) -> None:
     """The city's key figures in one row: label, value (filled with its status colour), status."""
     width = docx_style.TEXT_WIDTH.mm / len(items)
-    t = docx_style.table(doc, 3, [width] * len(items))
+    t = docx_table.table(doc, 3, [width] * len(items))
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     for i, tile in enumerate(items):
         label, value, status = (t.rows[r].cells[i] for r in range(3))
-        docx_style.cell_text(label, [(tile["label"], TABLE_HEAD)])
-        docx_style.cell_text(value, [(tile["value"], TABLE_TEXT)], colour=STATUS_TEXT.get(tile["status"]))
+        docx_table.cell_text(label, [(tile["label"], TABLE_HEAD)])
+        docx_table.cell_text(value, [(tile["value"], TABLE_TEXT)], colour=STATUS_TEXT.get(tile["status"]))
         value.paragraphs[0].runs[0].font.size = Pt(lay.table + 2)
         value.paragraphs[0].runs[0].bold = True
-        docx_style.shade(value, STATUS_COLOURS.get(tile["status"], STATUS_COLOURS["no_data"]))
-        docx_style.cell_text(status, [(tile["status_label"], TABLE_SMALL)])
+        docx_table.shade(value, STATUS_COLOURS.get(tile["status"], STATUS_COLOURS["no_data"]))
+        docx_table.cell_text(status, [(tile["status_label"], TABLE_SMALL)])
     for row in t.rows:
-        docx_style.keep_row(row)
+        docx_table.keep_row(row)
     docx_style.para(doc, "", TABLE_SMALL)  # air between the table and the text
 
 

@@ -16,8 +16,7 @@ documented WordprocessingML edits (ECMA-376 part 1, §17):
 - ``w:rFonts/@w:eastAsia`` (python-docx's ``font.name`` sets only the Latin slots) and dropping the
   template's theme-font attributes, which would otherwise win over a named face (§17.3.2.26);
 - ``w:lang/@w:eastAsia="zh-CN"`` so Chinese text is laid out (and substituted) as Chinese;
-- ``w:docGrid`` (22 lines a page), ``w:trPr/w:tblHeader`` (a table's header row repeats on every page),
-  ``w:trPr/w:cantSplit``, ``w:tcPr/w:shd`` (cell fill);
+- ``w:docGrid``'s line pitch (22 lines a page) and ``w:snapToGrid`` off for single-spaced text;
 - the PAGE field in the footers (``w:fldChar``/``w:instrText``, §17.16), odd pages right and even pages
   left (``w:evenAndOddHeaders``, set through python-docx's settings);
 - the font table's ``w:altName`` and ``w:family`` (§17.8.3).
@@ -29,9 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from docx.document import Document
-from docx.enum.section import WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement, parse_xml
@@ -39,7 +36,6 @@ from docx.oxml.ns import nsdecls, qn
 from docx.oxml.styles import styleId_from_name
 from docx.shared import Mm, Pt, RGBColor
 from docx.styles.style import BaseStyle
-from docx.table import Table, _Cell, _Row
 from docx.text.paragraph import Paragraph
 
 
@@ -100,6 +96,7 @@ SIGNOFF = "Sign-off"
 TABLE_TEXT = "Table Text"
 TABLE_HEAD = "Table Heading"
 TABLE_SMALL = "Table Small"
+TABLE_SMALL_HEAD = "Table Small Heading"
 ADDRESSEE = "Addressee"
 CAPTION = "Caption"
 THEME_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
@@ -107,8 +104,7 @@ THEME_ATTRS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 PPR_AFTER_SNAP = ("w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc",
                   "w:textDirection", "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId",
                   "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange")
-TCPR_AFTER_BORDERS = ("w:shd", "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark",
-                      "w:headers", "w:cellIns", "w:cellDel", "w:cellMerge", "w:tcPrChange")
+
 
 
 def set_fonts(style_or_run: BaseStyle | object, east_asia: Face, latin: str, hint: bool) -> None:
@@ -214,6 +210,8 @@ def apply_styles(doc: Document, lang: str) -> Layout:
            align=centre, bold=lang != "zh")
     _shape(_paragraph_style(doc, TABLE_SMALL, TABLE_TEXT), FANGSONG, LATIN, lay.small, None, lang=lang,
            align=centre)
+    _shape(_paragraph_style(doc, TABLE_SMALL_HEAD, TABLE_TEXT), HEI, head_latin, lay.small, None, lang=lang,
+           align=centre, bold=lang != "zh")
     font_table(doc)
     return lay
 
@@ -302,51 +300,6 @@ def font_table(doc: Document) -> None:
     part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)  # noqa: SLF001
 
 
-def new_section(doc: Document) -> None:
-    """Start a new page in a new section (same page set-up; footers carry on)."""
-    doc.add_section(WD_SECTION.NEW_PAGE)
-
-
-def table(doc: Document, rows: int, widths: list[float]) -> Table:
-    """A bordered table of ``rows`` × len(widths) (widths in mm, fixed), centred in the text block."""
-    t = doc.add_table(rows=rows, cols=len(widths))
-    t.style = doc.styles["Table Grid"]
-    t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    t.autofit = False  # w:tblLayout fixed: the widths below hold whatever the text
-    for col, w in zip(t._tbl.tblGrid.gridCol_lst, widths, strict=True):  # noqa: SLF001
-        col.w = Mm(w)
-    for tr in t._tbl.tr_lst:  # noqa: SLF001 - cell by cell through python-docx is quadratic in the rows
-        for tc, w in zip(tr.tc_lst, widths, strict=True):
-            tc.width = Mm(w)
-    return t
-
-
-def repeat_header(row: _Row) -> None:
-    """Mark ``row`` as a header row Word and LibreOffice repeat at the top of every page (w:tblHeader)."""
-    trpr = row._tr.get_or_add_trPr()  # noqa: SLF001
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    trpr.append(el)
-
-
-def keep_row(row: _Row) -> None:
-    """A row never breaks across pages (w:cantSplit)."""
-    trpr = row._tr.get_or_add_trPr()  # noqa: SLF001
-    el = OxmlElement("w:cantSplit")
-    el.set(qn("w:val"), "true")
-    trpr.append(el)
-
-
-def shade(cell: _Cell, fill: str) -> None:
-    """Fill a cell with ``#RRGGBB`` (w:shd)."""
-    tcpr = cell._tc.get_or_add_tcPr()  # noqa: SLF001
-    el = OxmlElement("w:shd")
-    el.set(qn("w:val"), "clear")
-    el.set(qn("w:color"), "auto")
-    el.set(qn("w:fill"), fill.lstrip("#").upper())
-    tcpr.insert_element_before(el, *TCPR_AFTER_BORDERS[1:])
-
-
 def para(container: Any, text: str = "", style: str | None = None) -> Paragraph:
     """A new paragraph at the end of ``container`` (document or cell) in style ``style`` (fast: set_style)."""
     p = container.add_paragraph(text)
@@ -363,18 +316,3 @@ def set_style(paragraph: Paragraph, name: str) -> Paragraph:
     looks the name up among all ~160 styles of its template each time: minutes for a report's tables."""
     paragraph._p.style = styleId_from_name(name)  # noqa: SLF001
     return paragraph
-
-
-def cell_text(cell: _Cell, lines: list[tuple[str, str]], align: WD_ALIGN_PARAGRAPH | None = None,
-              colour: str | None = None) -> None:
-    """Write ``lines`` — (text, style name) pairs, one paragraph each — into an empty cell."""
-    first = True
-    for text, style in lines:
-        p = cell.paragraphs[0] if first else cell.add_paragraph()
-        first = False
-        set_style(p, style)
-        if align is not None:
-            p.paragraph_format.alignment = align
-        run = p.add_run(text)
-        if colour:
-            run.font.color.rgb = RGBColor.from_string(colour.lstrip("#").upper())

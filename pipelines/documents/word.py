@@ -50,13 +50,24 @@ def write_report_docx(processed: str | os.PathLike[str] | None, out: str | os.Pa
                       issue_date: str | None = None, addressee: str | None = None,
                       figures: bool = True) -> DocxResult:
     """Write the 汇报 of ``processed`` (default: config.PROCESSED_DIR) for ``period`` (default: the
-    latest) to ``out``; ``figures=False`` leaves the 附图 out without starting Chromium."""
+    latest) to ``out``; ``figures=False`` leaves the 附图 out without starting Chromium.
+
+    The parameters are checked by the rules 03_report's are (pipelines.params.rules): a bad one raises
+    ``ParameterError`` (a ValueError whose text is the one line to show) before anything is read."""
     from pipelines.documents import docx_report
+    from pipelines.params.notebook import data_periods
+    from pipelines.params.rules import Context, check_values
     from pipelines.report import tables
     from pipelines.report.model import report_model
 
-    data = tables.load_report_data(Path(processed) if processed else None, period=period, language=language)
-    model = report_model(data, language, issuer=issuer, issue_date=issue_date, addressee=addressee)
+    values = {"processed_dir": str(processed) if processed else None, "period": period, "language": language,
+              "issuer": issuer, "issue_date": issue_date, "addressee": addressee}
+    periods, where = data_periods(values["processed_dir"]) if period is not None else (None, "")
+    v = check_values(values, Context(periods=periods, periods_from=where, values=values))  # as 03_report checks them
+    data = tables.load_report_data(Path(v["processed_dir"]) if v["processed_dir"] else None, period=v["period"],
+                                   language=v["language"])
+    model = report_model(data, v["language"], issuer=v["issuer"], issue_date=v["issue_date"],
+                         addressee=v["addressee"])
     drawn, error = [], None
     if figures:
         try:
