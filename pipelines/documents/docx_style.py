@@ -195,7 +195,7 @@ def apply_styles(doc: Document, lang: str) -> Layout:
     _shape(_paragraph_style(doc, "Heading 2"), KAI, head_latin, lay.body, lay.line, lang=lang, indent=ind,
            bold=lang != "zh", keep_next=True, before=0 if lang == "zh" else 6, after=en_after)
     _shape(_paragraph_style(doc, "Heading 3"), FANGSONG, head_latin, lay.body, lay.line, lang=lang, indent=ind,
-           bold=True, keep_next=True)
+           bold=True, keep_next=True, before=0 if lang == "zh" else 8, after=en_after)
     _shape(_paragraph_style(doc, SUMMARY), FANGSONG, LATIN, lay.summary, lay.summary_line, lang=lang,
            align=justify, indent=lay.summary * lay.indent_chars, after=0 if lang == "zh" else 4)
     _shape(_paragraph_style(doc, ADDRESSEE), FANGSONG, LATIN, lay.body, lay.line, lang=lang)

@@ -204,3 +204,22 @@ def test_the_command_refuses_a_period_that_is_not_in_the_tables(sample_chain, tm
                            "--period", "2005-03-30", "--no-figures"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and "2005-03-30" in done.stderr and "2005-02-25" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and not out.exists()
+
+
+def test_the_report_command_keeps_the_html_when_the_word_document_fails(tmp_path, monkeypatch, capsys) -> None:
+    """python -m pipelines report: a report.docx that cannot be written is one line on stderr and exit
+    status 3, and no link to it (the HTML and PDF are still made: run() goes on after _docx)."""
+    import argparse
+
+    from pipelines.documents import word
+    from pipelines.report import cli
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(word, "write_report_docx", broken)
+    args = argparse.Namespace(processed=tmp_path, period=None, language="zh", issuer=None, issue_date=None,
+                              addressee=None)
+    assert cli._docx(tmp_path, args, "") == (None, 3)
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "report.docx" in err and "No space left on device" in err
