@@ -14,7 +14,6 @@ for print. No kaleido: Chromium and Playwright are already here for the PDF.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from pipelines.documents.docx_annexes import Figure, Image
@@ -25,7 +24,6 @@ from pipelines.report.tables import ReportData
 SCALE = 2          # device pixels per CSS pixel: 680 px over the 156 mm text block ≈ 220 dpi
 WIDTH = 680        # the report's full chart width (charts.FULL_WIDTH)
 TIMEOUT_MS = 120_000
-log = logging.getLogger(__name__)
 
 DRAW = """
 (function () {

@@ -16,7 +16,6 @@ from typing import Any
 
 import docx
 from docx.document import Document
-from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
@@ -85,7 +84,6 @@ def tiles(doc: Document, items: list[dict[str, Any]], lay: Layout) -> None:
     """The city's key figures in one row: label, value (filled with its status colour), status."""
     width = docx_style.TEXT_WIDTH.mm / len(items)
     t = docx_table.table(doc, 3, [width] * len(items))
-    t.alignment = WD_TABLE_ALIGNMENT.CENTER
     for i, tile in enumerate(items):
         label, value, status = (t.rows[r].cells[i] for r in range(3))
         docx_table.cell_text(label, [(tile["label"], TABLE_HEAD)])

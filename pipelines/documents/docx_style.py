@@ -8,15 +8,17 @@ an edited paragraph looking like its neighbours. The headings are Word's built-i
 
 Fonts keep the standard's names (仿宋_GB2312, 黑体, 楷体_GB2312, 方正小标宋简体, 宋体) so the document prints
 right where it is used; each face also names its fallback in the font table (``w:altName``: 仿宋,
-SimHei, 楷体, 宋体…) and its family (roman or modern: serif or sans), which Word and LibreOffice use
-when the named face is missing — on Debian LibreOffice falls back to Noto CJK.
+SimHei, 楷体, 宋体…), its character set (GB2312) and family (roman or modern: serif or sans), which Word
+uses to substitute a missing face; LibreOffice on Debian falls back to Noto CJK whatever the name.
 
 python-docx covers paragraphs, runs, tables, sections and styles. Where its API stops, a few
 documented WordprocessingML edits (ECMA-376 part 1, §17):
 - ``w:rFonts/@w:eastAsia`` (python-docx's ``font.name`` sets only the Latin slots) and dropping the
   template's theme-font attributes, which would otherwise win over a named face (§17.3.2.26);
-- ``w:lang/@w:eastAsia="zh-CN"`` so Chinese text is laid out (and substituted) as Chinese;
-- ``w:docGrid``'s line pitch (22 lines a page) and ``w:snapToGrid`` off for single-spaced text;
+- ``w:lang``: East Asian text zh-CN (laid out and substituted as Chinese), Latin text en-US (so that
+  "100%" never breaks inside, as Chinese line breaking would let it);
+- ``w:docGrid``'s line pitch (22 lines a page; the 22 lines come from the exact line spacing) and
+  ``w:snapToGrid`` off for single-spaced text (tables, notes);
 - the PAGE field in the footers (``w:fldChar``/``w:instrText``, §17.16), odd pages right and even pages
   left (``w:evenAndOddHeaders``, set through python-docx's settings);
 - the font table's ``w:altName`` and ``w:family`` (§17.8.3).
