@@ -157,7 +157,7 @@ def files_line(html_path: Path, files: Sequence[Path], lang: str) -> Markup:
         href = urllib.parse.quote(Path(os.path.relpath(f, folder)).as_posix())
         if f.suffix == ".docx":
             main.insert(0, Markup('<a href="{}">{}</a>').format(href, w["docx"]))
-        elif f.parent.resolve() == folder.resolve():
+        elif f.suffix == ".xlsx" and f.parent.resolve() == folder.resolve():
             main.append(Markup('<a href="{}">{}</a>').format(href, w["xlsx"]))
         else:
             counties.append(Markup('<a href="{}">{}</a>').format(href, places.county(f.stem, lang)))
