@@ -21,6 +21,7 @@ from pipelines.nightly import record as rec
 from pipelines.nightly import runfolder, store
 from pipelines.nightly import steps as st
 from pipelines.nightly.errors import ExitStatus, RunInterrupted, StepFailedError, clamp
+from pipelines.nightly.docx_step import write_run_docx
 from pipelines.nightly.feedback_step import write_run_feedback
 from pipelines.nightly.fingerprint import Fingerprint
 from pipelines.nightly.gitstate import CodeState
@@ -80,12 +81,13 @@ def _new_record(ctx: RunContext, run_dir: Path, started: dt.datetime, tables: Pa
         "timings_s": {"fingerprint": round(ctx.fingerprint_s, 3)},
         "steps": [],
         "render": {},
+        "docx": {},
         "feedback": {},
         "tables": {},
         "rows": {},
         "manifest": {},
         "incomplete_files": [],
-        "incomplete": {"input": False, "pdf": None, "feedback": None},
+        "incomplete": {"input": False, "pdf": None, "docx": None, "feedback": None},
         "warnings": [],
         "error": None,
         "latest": False,
@@ -146,17 +148,26 @@ def _execute(pending_log: Path, ctx: RunContext) -> NightlyResult:
         current = "render"
         say(f"[{n}/{n}] render …")
         t0 = time.perf_counter()
+        report_params = step_records[-1].parameters
+        # The documents first: the HTML report links to those that were written.
+        record["docx"] = write_run_docx(run_dir, report_params) if params.settings.get("docx", True) else \
+            {"path": None, "error": None, "off": "docx: false"}
+        if record["docx"].get("figures_error"):
+            record["warnings"].append(f"report.docx without its figures: {record['docx']['figures_error']}")
+        record["feedback"] = write_run_feedback(run_dir, tables, report_params.get("period"))
+        links = [run_dir / p for p in [record["docx"]["path"], *record["feedback"]["files"].values()] if p]
         record["render"] = render_report(
             run_dir / st.STEPS[-1].notebook, run_dir, pdf=bool(params.settings["pdf"]),
-            incomplete=record["incomplete_files"], language=str(step_records[-1].parameters.get("language") or "zh"),
+            incomplete=record["incomplete_files"], language=str(report_params.get("language") or "zh"), links=links,
         )
         record["render"]["duration_s"] = round(time.perf_counter() - t0, 3)
         record["warnings"].extend(record["render"].pop("warnings", []))
-        record["incomplete"] = {"input": bool(record["incomplete_files"]), "pdf": record["render"].get("pdf_error")}
-        say(f"[{n}/{n}] render {'ok' if not record['incomplete']['pdf'] else 'incomplete (no PDF)'}"
+        record["incomplete"] = {"input": bool(record["incomplete_files"]), "pdf": record["render"].get("pdf_error"),
+                                "docx": record["docx"]["error"], "feedback": record["feedback"]["error"]}
+        missing = [name for name, key in (("PDF", "pdf"), ("docx", "docx"), ("feedback", "feedback"))
+                   if record["incomplete"][key]]
+        say(f"[{n}/{n}] render {'ok' if not missing else 'incomplete (no ' + ', '.join(missing) + ')'}"
             f" ({record['render']['duration_s']:.1f} s)")
-        record["feedback"] = write_run_feedback(run_dir, tables, step_records[-1].parameters.get("period"))
-        record["incomplete"]["feedback"] = record["feedback"]["error"]
         status = "incomplete" if any(record["incomplete"].values()) else "ok"
     except StepFailedError as err:
         status, error = "failed", err
@@ -237,6 +248,8 @@ def promotion(status: str, incomplete: dict[str, Any], params: NightlyParams) ->
         return False, None
     if params.configured.get("pdf") and not params.settings.get("pdf"):
         return False, "made with -p pdf=false while nightly.yaml prints a PDF: kept in runs/ only"
+    if params.configured.get("docx", True) and not params.settings.get("docx", True):
+        return False, "made with -p docx=false while nightly.yaml writes report.docx: kept in runs/ only"
     if status == "incomplete" and not params.settings.get("promote_incomplete"):
         return False, "incomplete and promote_incomplete is false"
     return True, None
@@ -260,6 +273,8 @@ def _result(ctx: RunContext, run_dir: Path, record: dict[str, Any], error: StepF
             parts.append(f"input not usable: {files}")
         if record["incomplete"]["pdf"]:
             parts.append(f"report.pdf not printed: {record['incomplete']['pdf']}")
+        if record["incomplete"].get("docx"):
+            parts.append(f"report.docx not written: {record['incomplete']['docx']}")
         if record["incomplete"].get("feedback"):
             parts.append(f"feedback workbooks not written: {record['incomplete']['feedback']}")
         see = f" — see {run_dir / LOG_NAME}"

@@ -79,8 +79,10 @@ def render_report(
     pdf: bool = True,
     incomplete: Sequence[dict[str, Any]] = (),
     language: str = "zh",
+    links: Sequence[Path] = (),
 ) -> dict[str, Any]:
-    """report.html (+ report.pdf when Chromium is there); returns what run.json records."""
+    """report.html (+ report.pdf when Chromium is there); returns what run.json records. ``links``: the
+    documents already written into the run folder (report.docx, feedback/…), which the report links to."""
     out: dict[str, Any] = {"html": None, "pdf": None, "pdf_error": None, "warnings": [],
                            "incomplete_banner": bool(incomplete)}
     source = executed
@@ -101,7 +103,7 @@ def render_report(
         else:
             out["renderer"] = "pipelines.report.render"
         t0 = time.perf_counter()
-        html_file = render_html(source, run_dir / "report.html")
+        html_file = render_html(source, run_dir / "report.html", links)
         out["html"], out["html_s"] = str(html_file), round(time.perf_counter() - t0, 3)
         log.info("render html: ok in %.1f s (%s)", out["html_s"], out["renderer"])
         if pdf:
@@ -150,7 +152,7 @@ def _readable(path: Path) -> None:
         os.chmod(path, 0o644 & ~mask)
 
 
-def _fallback_html(executed: Path, html_path: Path) -> Path:
+def _fallback_html(executed: Path, html_path: Path, links: Sequence[Path] = ()) -> Path:
     import nbformat
     from nbconvert import HTMLExporter
 

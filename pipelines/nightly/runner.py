@@ -108,14 +108,15 @@ def run_nightly(
 def _is_reference(reports: Path, previous: dict[str, Any] | None, fingerprint: fp.Fingerprint) -> bool:
     """Whether `latest`'s run answers for this one: same digest, a report made, its tables all there.
 
-    A run whose PDF could not be printed, or whose feedback workbooks could not be written, is not
-    a reference (the next night retries them), nor is a run recorded before runs kept their own tables.
+    A run whose PDF could not be printed, or whose report.docx or feedback workbooks could not be
+    written, is not a reference (the next night retries them), nor is a run recorded before runs kept
+    their own tables.
     """
     if not previous or previous.get("fingerprint", {}).get("digest") != fingerprint.digest:
         return False
     if previous.get("status") not in ("ok", "incomplete") or "tables" not in previous:
         return False
-    if (previous.get("incomplete") or {}).get("pdf") or (previous.get("incomplete") or {}).get("feedback"):
+    if any((previous.get("incomplete") or {}).get(key) for key in ("pdf", "docx", "feedback")):
         return False
     run_dir = runfolder.latest_run(reports)
     return run_dir is not None and store.tables_present(run_dir, previous["tables"])
