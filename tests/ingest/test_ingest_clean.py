@@ -15,8 +15,8 @@ import pytest
 from pipelines.ingest import clean
 from pipelines.ingest.cli import configure, run
 
-from conftest import branch_row as row
-from conftest import report_sheet, write_csv, write_xls, write_xlsx
+from ingest_files import branch_row as row
+from ingest_files import report_sheet, write_csv, write_xls, write_xlsx
 
 P = "2005-02-25"
 
