@@ -89,8 +89,10 @@ def check_totals(
             if town_sums is None:
                 town_sums = township_sums()
             alt = town_sums.get((key, town))
-            if alt is not None and not ((alt != stated[j]) & given[j]).any():
-                continue
+            if alt is not None:
+                if not ((alt != stated[j]) & given[j]).any():
+                    continue
+                block = alt  # it names its township: the township's rows are what it should add up to
         diffs = [{"column": c, "stated": int(stated[j, n]), "sum": int(block[n])}
                  for n, c in enumerate(cols) if given[j, n] and stated[j, n] != block[n]]
         sheet = sheets[i]
