@@ -7,6 +7,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from pipelines.nightly import fingerprint as fp
 from pipelines.nightly import runfolder
 
@@ -66,14 +68,52 @@ def test_retention_keeps_n_and_never_latest(tmp_path):
     assert (reports / "latest").resolve() == reports / "runs" / names[0]
 
 
-def test_promote_switches_atomically_and_relatively(tmp_path):
+def test_promote_switches_atomically_and_relatively(tmp_path, monkeypatch):
+    """Observed during the switch: before and after every filesystem call promote makes, `latest`
+    resolves to a run folder (the old one until the one call that replaces it), never to nothing."""
     reports = tmp_path / "reports"
     a, b = reports / "runs" / "A", reports / "runs" / "B"
     a.mkdir(parents=True), b.mkdir()
     runfolder.promote(reports, a)
+    link = reports / "latest"
+    seen: list[tuple[str, str, str]] = []
+
+    def served() -> str:
+        try:
+            return link.resolve(strict=True).name
+        except OSError:
+            return "nothing"
+
+    def watch(name):
+        real = getattr(os, name)
+
+        def call(*args, **kwargs):
+            before = served()
+            out = real(*args, **kwargs)
+            seen.append((name, before, served()))
+            return out
+        monkeypatch.setattr(os, name, call)
+
+    for name in ("symlink", "replace", "rename", "unlink", "remove", "rmdir"):
+        watch(name)
     runfolder.promote(reports, b)
-    assert os.readlink(reports / "latest") == "runs/B"
+    monkeypatch.undo()
+    assert seen and all(before != "nothing" and after != "nothing" for _, before, after in seen), seen
+    switches = [(name, before, after) for name, before, after in seen if before != after]
+    assert [(before, after) for _, before, after in switches] == [("A", "B")], seen  # one call moves it
+    assert switches[0][0] in ("replace", "rename")  # a rename over the old link: atomic on POSIX
+    assert os.readlink(link) == "runs/B"  # relative: the reports tree can move
     assert not [p for p in reports.iterdir() if p.name.startswith(".latest")]
+
+
+def test_promote_refuses_to_replace_a_real_folder_named_latest(tmp_path):
+    reports = tmp_path / "reports"
+    (reports / "runs" / "A").mkdir(parents=True)
+    (reports / "latest").mkdir()
+    (reports / "latest" / "report.html").write_text("kept")
+    with pytest.raises(RuntimeError, match="not a symlink"):
+        runfolder.promote(reports, reports / "runs" / "A")
+    assert (reports / "latest" / "report.html").read_text() == "kept"
 
 
 def test_run_ids_in_the_same_second_do_not_collide(tmp_path):
