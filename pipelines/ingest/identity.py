@@ -34,10 +34,12 @@ def normalize_name(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = unicodedata.normalize("NFKC", str(value))
-    text = _INVISIBLE.sub("", text)
-    if any(unicodedata.category(ch) in ("Cf", "Cc", "Zs", "Zl", "Zp") for ch in text):  # rarer ones
-        text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cc", "Zs", "Zl", "Zp"))
-    return text
+    visible = _INVISIBLE.sub("", text)
+    if any(unicodedata.category(ch) in ("Cf", "Cc", "Zs", "Zl", "Zp") for ch in visible):  # rarer ones
+        visible = "".join(ch for ch in visible if unicodedata.category(ch) not in ("Cf", "Cc", "Zs", "Zl", "Zp"))
+    if visible != text:  # what stood between a letter and its accent is gone: compose them (a ¨ → ä)
+        visible = unicodedata.normalize("NFKC", visible)
+    return visible
 
 
 def had_invisible(value: Any) -> bool:
