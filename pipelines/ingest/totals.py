@@ -10,11 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-ADDITIVE = (
-    "members", "studied", "discussion_meetings", "deeds_reports", "situation_reports", "exchange_meetings",
-    "party_lectures", "test_takers", "sheets_returned", "special_sick", "special_travel", "special_laid_off",
-    "special_retired_away", "special_floating", "delivered_study", "makeup_study",
-)
+from pipelines.schema import COUNT_COLUMNS
+
+ADDITIVE = COUNT_COLUMNS  # every count adds up over branch rows (the score does not)
 
 
 def _branch_cumsum(df: pd.DataFrame, cols: list[str], branch: np.ndarray) -> np.ndarray:
