@@ -185,7 +185,7 @@ def test_ranking_weak_links_first_then_severity_level_and_members_behind_the_cit
         city(0.9),
         county("梅县", 0.8, members_affected=10), county("丰顺县", 0.8, members_affected=10),
         county("大埔县", 0.7, members_affected=30), county("兴宁市", 0.96, members_affected=100),
-        county("平远县", 1.0, members_affected=0),
+        county("平远县", 1.0, members_affected=1000),
         {"level": "township", "county": "梅县", "township": "程江镇", "value": 0.5, "members_affected": 5},
         city(0.5, indicator="test_rate"), county("五华县", 0.5, indicator="test_rate", members_affected=50),
         city(0.5, indicator="exchange_coverage", period=P3),
@@ -195,7 +195,7 @@ def test_ranking_weak_links_first_then_severity_level_and_members_behind_the_cit
     r = lambda **w: row_of(long, **w)  # noqa: E731
     hits = [hit(r(county="梅县", period=P3, level="county"), "below_city", True),
             hit(r(county="丰顺县"), "below_city", True), hit(r(county="大埔县"), "below_city", True),
-            hit(r(county="兴宁市"), "below_target", False), hit(r(county="平远县"), "fell_back", False),
+            hit(r(county="兴宁市"), "below_target", False), hit(r(county="平远县"), "fell_back", True),
             hit(r(township="程江镇"), "below_city", True),
             hit(r(level="city", indicator="test_rate"), "citywide", True),
             hit(r(county="五华县"), "below_target", True),
@@ -212,9 +212,14 @@ def test_ranking_weak_links_first_then_severity_level_and_members_behind_the_cit
         (P3, "county", "兴宁市", "", 6),   # a warning (watch)
         (P3, "county", "五华县", "", 7),   # below_target for an indicator the whole city misses
         (P3, "county", "蕉岭县", "", 8),   # scheduled: not a weak link
-        (P3, "county", "平远县", "", 9),   # met: not a weak link
+        (P3, "county", "平远县", "", 9),   # met: not a weak link, whatever its members and severity
         (P2, "county", "梅县", "", 1),     # the latest period first, ranks per period
     ]
+
+
+def test_ranking_nothing_is_nothing():
+    f = findings.rank(findings.empty())
+    assert f.empty and list(f.columns) == list(findings.COLUMNS)
 
 
 def test_excess_members_are_the_share_of_the_shortfall_behind_the_city():

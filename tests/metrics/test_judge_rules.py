@@ -107,7 +107,7 @@ def test_citywide_when_the_city_is_past_warning_and_most_counties_miss():
     three = long_table([city(0.9), county("a", 0.8), county("b", 0.85), county("c", 0.9), county("d", 1.0),
                         county("e", NAN)])
     hit = rules.citywide(three, INDS, TH)
-    assert hits_of(hit, three) == [(CITY, True)]
+    assert hits_of(hit, three) == [(CITY, True)] and list(hit["rule"]) == ["citywide"]
     assert (hit["counties_short"].iloc[0], hit["counties_n"].iloc[0]) == (3, 4)  # e has no value
     two = long_table([city(0.9), county("a", 0.8), county("b", 0.85), county("c", 1.0), county("d", 1.0)])
     assert rules.citywide(two, INDS, TH).empty
@@ -137,6 +137,19 @@ def test_citywide_lower_is_better():
     long = long_table([city(0.25, indicator=ind.id), county("a", 0.3, indicator=ind.id),
                        county("b", 0.3, indicator=ind.id), county("c", 0.05, indicator=ind.id)], [ind])
     assert len(rules.citywide(long, [ind], TH)) == 1
+    # exactly at the target is not short, exactly at the warning level is not past it
+    at = long_table([city(0.2, indicator=ind.id), county("a", 0.3, indicator=ind.id),
+                     county("b", 0.1, indicator=ind.id)], [ind])
+    assert rules.citywide(at, [ind], TH).empty
+    past = long_table([city(0.25, indicator=ind.id), county("a", 0.3, indicator=ind.id),
+                       county("b", 0.1, indicator=ind.id)], [ind])
+    assert rules.citywide(past, [ind], TH).empty  # 1 of 2 short: not more than half
+
+
+def test_citywide_with_a_single_county_valued():
+    """Early in the campaign one county may be the only one with a value: if it misses, the city does."""
+    long = long_table([city(0.9), county("a", 0.9), county("b", NAN)])
+    assert hits_of(rules.citywide(long, INDS, TH), long) == [(CITY, True)]
 
 
 # ----------------------------------------------------------------------------- below_target
@@ -177,8 +190,12 @@ def test_below_target_never_for_the_report_rate_or_the_city():
 def test_below_target_lower_is_better():
     ind = lower(BY_ID["studied_rate"], target=0.1, warning=0.2)
     long = long_table([city(0.05, indicator=ind.id), county("a", 0.15, indicator=ind.id),
-                       county("b", 0.25, indicator=ind.id), county("c", 0.05, indicator=ind.id)], [ind])
-    assert hits_of(county_hits(long, "below_target", inds=[ind]), long) == [("a", False), ("b", True)]
+                       county("b", 0.25, indicator=ind.id), county("c", 0.05, indicator=ind.id),
+                       county("d", 0.1, indicator=ind.id), county("e", 0.2, indicator=ind.id)], [ind])
+    assert hits_of(county_hits(long, "below_target", inds=[ind]), long) == [("a", False), ("b", True), ("e", False)]
+    # the city exactly at the target meets it: a county merely short is then singled out
+    at = long_table([city(0.1, indicator=ind.id), county("a", 0.15, indicator=ind.id)], [ind])
+    assert hits_of(county_hits(at, "below_target", inds=[ind]), at) == [("a", False)]
 
 
 # ----------------------------------------------------------------------------- below_city
@@ -209,7 +226,12 @@ def test_below_city_lower_is_better():
 
 
 def across(rows: list[tuple]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=["period", "indicator", "worst_county", "best_county", "difference"])
+    """The balance table's across-counties rows, typed as pipelines/aggregate/balance.py types them."""
+    out = pd.DataFrame(rows, columns=["period", "indicator", "worst_county", "best_county", "difference"])
+    for col in ("indicator", "worst_county", "best_county"):
+        out[col] = out[col].astype("str")
+    out["difference"] = pd.to_numeric(out["difference"].astype(object), errors="coerce").astype("Float64")
+    return out
 
 
 def test_worst_county_when_the_spread_is_beyond_10_points_critical_beyond_20():
@@ -217,11 +239,17 @@ def test_worst_county_when_the_spread_is_beyond_10_points_critical_beyond_20():
                        city(0.9, period=P2), county("best", 1.0, period=P2), county("worst", 0.75, period=P2),
                        city(0.9, period=P1), county("best", 1.0, period=P1), county("worst", 0.9, period=P1)])
     ac = across([(P3, "studied_rate", "worst", "best", 0.15), (P2, "studied_rate", "worst", "best", 0.25),
-                 (P1, "studied_rate", "worst", "best", 0.10), (P1, "test_rate", None, None, NAN)])
+                 (P1, "studied_rate", "worst", "best", 0.10), (P1, "test_rate", None, None, None)])
     hit = county_hits(long, "worst_county", ac)
     assert hits_of(hit, long) == [("worst", False), ("worst", True)]
     assert list(hit["best_county"]) == ["best", "best"] and list(hit["best_value"]) == [1.0, 1.0]
     assert list(long.loc[hit["row"], "period"]) == [P3, P2]
+
+
+def test_worst_county_exactly_20_points_apart_is_not_critical():
+    long = long_table([city(0.9), county("best", 1.0), county("worst", 0.8)])
+    hit = county_hits(long, "worst_county", across([(P3, "studied_rate", "worst", "best", 0.2)]))
+    assert hits_of(hit, long) == [("worst", False)]
 
 
 # ----------------------------------------------------------------------------- fell_back
@@ -241,6 +269,12 @@ def test_fell_back_more_than_1_point_since_the_previous_period_critical_beyond_5
     assert got == [("a", P3, True, P2, 0.89), ("b", P2, False, P1, 0.90), ("b", P3, False, P2, 0.8899)]
 
 
+def test_falling_exactly_5_points_is_not_critical():
+    long = long_table([county("a", 0.95, period=P2), county("a", 0.90, period=P3), city(0.9, period=P3)])
+    hit = county_hits(long, "fell_back")
+    assert hits_of(hit, long) == [("a", False)]
+
+
 # ----------------------------------------------------------------------------- not_reported (county)
 
 
@@ -257,6 +291,16 @@ def test_not_reported_counties_critical_past_the_warning_level_or_when_nothing_c
         county("f", 0.95, indicator="studied_rate", branches_expected=20, branches_reported=19),  # not the report rate
     ])
     assert hits_of(county_hits(long, "not_reported"), long) == [("a", False), ("b", True), ("c", True), ("e", False)]
+
+
+def test_not_reported_with_nothing_in_is_critical_whatever_the_warning_level():
+    th = load_thresholds(overrides={"indicators.report_rate.warning": 0.0})
+    inds = load_indicators(th)
+    r = "report_rate"
+    long = long_table([city(0.5, indicator=r),
+                       county("a", 0.0, indicator=r, branches_expected=3, branches_reported=0),
+                       county("b", 0.5, indicator=r, branches_expected=2, branches_reported=1)], inds, th)
+    assert hits_of(county_hits(long, "not_reported", inds=inds), long) == [("a", True), ("b", False)]
 
 
 # ----------------------------------------------------------------------------- townships and branches
@@ -281,9 +325,14 @@ def test_small_units_flagged_past_the_gap_and_beyond_the_funnel_with_enough_peop
         small("branch", "己村", 0.88, 2000), small("branch", "庚村", 0.80, 2000),
     ])
     towns = rules.small_units(long, "township", INDS, TH)
-    assert hits_of(towns, long) == [("程江镇", True)]
+    assert hits_of(towns, long) == [("程江镇", True)] and list(towns["rule"]) == ["below_city"]
     branches = rules.small_units(long, "branch", INDS, TH)
     assert hits_of(branches, long) == [("己村", False), ("庚村", True)]
+
+
+def test_small_units_exactly_10_points_below_are_not_critical():
+    long = long_table([city(0.95), small("township", "程江镇", 0.85, 5000)])
+    assert hits_of(rules.small_units(long, "township", INDS, TH), long) == [("程江镇", False)]
 
 
 def test_small_units_exactly_at_min_denominator_are_judged():
@@ -328,7 +377,8 @@ def test_missed_runs_one_finding_per_run_critical_from_two_periods():
     ])
     hit = rules.missed_runs(long)
     assert hits_of(hit, long) == [("甲", True), ("乙", False)] and set(hit["rule"]) == {"not_reported"}
-    assert rules.missed_runs(long.drop(columns=["first_missed"])).empty
+    none = rules.missed_runs(long.drop(columns=["first_missed"]))
+    assert none.empty and list(none.columns) == ["row", "rule", "critical"]
 
 
 def test_branch_indicators_are_people_counted_shares():
@@ -348,18 +398,23 @@ def _values(rows: list[dict]) -> ibis.Table:
 
 
 def test_branch_candidates_are_the_branches_past_the_gap_with_enough_people():
-    """City study rate 95 %: 甲 (10 of 20, 45 points below) is a candidate; 乙 (9 of 9) too few
-    people; 丙 (18 of 20, exactly 5 points) not past the gap; 丁 (17 of 20) past it."""
+    """City study rate 95 %: 甲 (10 of 20, 45 points below) is a candidate; 乙 (0 of 9) too few
+    people; 丙 (18 of 20, exactly 5 points) not past the gap; 丁 (17 of 20) past it; 戊 (0 of 10)
+    just enough people. 己 has special members but the city has no outreach value: not judged on it.
+    At P2 the city stood at 99 %: the branches are compared with their own period's city."""
     values = _values([
         {"branch_id": 0, "members": 20, "studied": 10, "test_takers": 20, "sheets_returned": 20},
         {"branch_id": 1, "members": 9, "studied": 0, "test_takers": 9, "sheets_returned": 9},
         {"branch_id": 2, "members": 20, "studied": 18, "test_takers": 20, "sheets_returned": 20},
         {"branch_id": 3, "members": 20, "studied": 17, "test_takers": 20, "sheets_returned": 20},
+        {"branch_id": 4, "members": 10, "studied": 0, "test_takers": 10, "sheets_returned": 10},
+        {"branch_id": 5, "members": 20, "studied": 20, "test_takers": 20, "sheets_returned": 20, "special_members": 12},
     ])
-    registry = ibis.memtable(pd.DataFrame({"branch_id": [0, 1, 2, 3], "county": ["梅县"] * 4,
-                                           "township": ["程江镇"] * 4, "branch": ["甲", "乙", "丙", "丁"]}))
-    city_rows = pd.DataFrame({"period": [P3] * 4, "indicator": ["studied_rate", "test_rate", "return_rate",
-                                                                "special_reached_rate"], "value": [0.95, 1.0, 1.0, NAN]})
+    registry = ibis.memtable(pd.DataFrame({"branch_id": [0, 1, 2, 3, 4, 5], "county": ["梅县"] * 6,
+                                           "township": ["程江镇"] * 6, "branch": ["甲", "乙", "丙", "丁", "戊", "己"]}))
+    ids = ["studied_rate", "test_rate", "return_rate", "special_reached_rate"]
+    city_rows = pd.DataFrame({"period": [P3] * 4 + [P2] * 4, "indicator": ids * 2,
+                              "value": [0.95, 1.0, 1.0, NAN, 0.99, 1.0, 1.0, 0.5]})
     got = rules.branch_candidates(values, registry, city_rows, INDS, TH).to_pyarrow().to_pandas()
-    assert sorted(got["branch"]) == ["丁", "甲"]
+    assert sorted(got["branch"]) == ["丁", "戊", "甲"] and set(got["period"]) == {P3}
     assert {"members", "studied", "test_takers", "sheets_returned", "county", "township", "period"} <= set(got.columns)
