@@ -109,10 +109,12 @@ class RegistryIndex:
         return hits[0] if len(set(hits)) == 1 else None
 
     def suggestions(self, county: str, township: str | None, branch: str) -> list[str]:
-        """Registry names of the county close to ``branch`` (its township's first)."""
-        pool = self.town_names.get((county, township)) or self.names.get(county, [])
+        """Registry names of the county close to ``branch`` (its township's first; a row without a
+        township is compared with the whole county, not with the registry's branches without one)."""
+        county_pool = self.names.get(county, [])
+        pool = (self.town_names.get((county, township)) if township is not None else None) or county_pool
         found = difflib.get_close_matches(branch, pool, n=self.rules.max_suggestions, cutoff=self.rules.cutoff)
-        if not found and township is not None:
-            found = difflib.get_close_matches(branch, self.names.get(county, []), n=self.rules.max_suggestions,
+        if not found and pool is not county_pool:
+            found = difflib.get_close_matches(branch, county_pool, n=self.rules.max_suggestions,
                                               cutoff=self.rules.cutoff)
         return found
