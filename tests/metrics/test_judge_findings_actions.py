@@ -185,6 +185,7 @@ def test_ranking_weak_links_first_then_severity_level_and_members_behind_the_cit
         city(0.9),
         county("梅县", 0.8, members_affected=10), county("丰顺县", 0.8, members_affected=10),
         county("大埔县", 0.7, members_affected=30), county("兴宁市", 0.96, members_affected=100),
+        county("梅江区", 0.97, members_affected=200), county("市直单位", 0.97, members_affected=100),
         county("平远县", 1.0, members_affected=1000),
         {"level": "township", "county": "梅县", "township": "程江镇", "value": 0.5, "members_affected": 5},
         city(0.5, indicator="test_rate"), county("五华县", 0.5, indicator="test_rate", members_affected=50),
@@ -196,6 +197,7 @@ def test_ranking_weak_links_first_then_severity_level_and_members_behind_the_cit
     hits = [hit(r(county="梅县", period=P3, level="county"), "below_city", True),
             hit(r(county="丰顺县"), "below_city", True), hit(r(county="大埔县"), "below_city", True),
             hit(r(county="兴宁市"), "below_target", False), hit(r(county="平远县"), "fell_back", True),
+            hit(r(county="梅江区"), "below_target", False), hit(r(county="市直单位"), "below_target", False),
             hit(r(township="程江镇"), "below_city", True),
             hit(r(level="city", indicator="test_rate"), "citywide", True),
             hit(r(county="五华县"), "below_target", True),
@@ -209,10 +211,13 @@ def test_ranking_weak_links_first_then_severity_level_and_members_behind_the_cit
         (P3, "county", "丰顺县", "", 3),   # 5 behind; ties broken by name
         (P3, "county", "梅县", "", 4),
         (P3, "township", "梅县", "程江镇", 5),
-        (P3, "county", "兴宁市", "", 6),   # a warning (watch)
-        (P3, "county", "五华县", "", 7),   # below_target for an indicator the whole city misses
-        (P3, "county", "蕉岭县", "", 8),   # scheduled: not a weak link
-        (P3, "county", "平远县", "", 9),   # met: not a weak link, whatever its members and severity
+        # warnings (watch), none behind the city: the most members first, then the widest gap
+        (P3, "county", "梅江区", "", 6),   # 200 members
+        (P3, "county", "兴宁市", "", 7),   # 100 members, 4 points below the target
+        (P3, "county", "市直单位", "", 8),  # 100 members, 3 points
+        (P3, "county", "五华县", "", 9),   # below_target for an indicator the whole city misses
+        (P3, "county", "蕉岭县", "", 10),  # scheduled: not a weak link
+        (P3, "county", "平远县", "", 11),  # met: not a weak link, whatever its members and severity
         (P2, "county", "梅县", "", 1),     # the latest period first, ranks per period
     ]
 
@@ -236,55 +241,101 @@ def test_excess_members_are_the_share_of_the_shortfall_behind_the_city():
 # ----------------------------------------------------------------------------- actions
 
 
-def actions_scenario(th=TH):
-    """Study: 梅县 (critical, below the city) and 兴宁市 (short but above the city: not named);
-    test: the city short (a city-wide action) with 五华县 behind; work plan: the city short with no
-    county finding (a ``short`` action); exchange meetings not due (``scheduled``)."""
+def actions_scenario(th=TH, status_order=1):
+    """P3 — study: 兴宁市 (critical but above the city: never named) ranks first in the group, then
+    梅县 and 平远县 (below the city); test: 五华县 twice (test rate and score), then 丰顺县; special:
+    the city short, its one county finding above the city (a city action naming nobody); reporting:
+    the city short on report rate (branches) and member coverage (members) with no county finding
+    (``short``, counted in the lead indicator's unit); work plan: short too, with fewer members;
+    activities and the work plan's plan due later (``scheduled``, the earliest due first).
+    P2: study again, ranked apart. ``status_order``: -1 hands actions_table the status table reversed."""
+    from pipelines.domain.indicators import load_indicators
+
+    inds = load_indicators(th)
     long = long_table([
         city(0.9, outstanding=50, members_affected=50),
+        county("兴宁市", 0.95, outstanding=2, members_affected=500),
         county("梅县", 0.75, outstanding=5, members_affected=5), county("平远县", 0.7, outstanding=9, members_affected=30),
-        county("兴宁市", 0.95, outstanding=2, members_affected=2),
+        {"level": "township", "county": "梅县", "township": "程江镇", "value": 0.5, "outstanding": 4},
         city(0.8, indicator="test_rate", outstanding=30, members_affected=30),
         county("五华县", 0.6, indicator="test_rate", outstanding=12, members_affected=12),
+        city(95.0, indicator="avg_score"), county("五华县", 90.0, indicator="avg_score", members_affected=NAN),
+        county("丰顺县", 0.7, indicator="test_rate", outstanding=3, members_affected=3),
+        city(0.5, indicator="special_reached_rate", outstanding=40, members_affected=40),
+        county("大埔县", 0.6, indicator="special_reached_rate", outstanding=4, members_affected=4),
+        city(0.9, indicator="report_rate", outstanding=6, members_affected=90),
+        city(0.8, indicator="member_coverage", outstanding=120, members_affected=120),
         city(0.9, indicator="work_plan_rate", outstanding=7, members_affected=70),
-        city(0.9, indicator="return_rate", outstanding=3, members_affected=3),
         city(0.2, indicator="exchange_coverage", outstanding=80, members_affected=800),
-    ])
+        city(0.5, indicator="discussion_coverage", outstanding=30, members_affected=300),
+        city(0.9, period=P2, outstanding=40, members_affected=40), county("梅县", 0.7, period=P2, outstanding=6),
+    ], inds, th)
     r = lambda **w: row_of(long, **w)  # noqa: E731
-    hits = [hit(r(county="梅县"), "below_city", True), hit(r(county="平远县"), "below_city", True),
-            hit(r(county="兴宁市"), "below_target", False),
-            hit(r(county="五华县", indicator="test_rate"), "below_target", True)]
-    f = findings.findings_table(long, hits, pd.DataFrame(), INDS, th)
+    hits = [hit(r(county="兴宁市"), "below_target", True), hit(r(county="梅县", level="county", period=P3), "below_city", False),
+            hit(r(county="平远县"), "below_city", False),
+            hit(r(level="township", township="程江镇"), "below_city", True),  # a township: not an action of its own
+            hit(r(county="五华县", indicator="test_rate"), "below_target", True),
+            hit(r(county="五华县", indicator="avg_score"), "below_city", True),
+            hit(r(county="丰顺县", indicator="test_rate"), "below_city", False),
+            hit(r(county="大埔县", indicator="special_reached_rate"), "below_target", True),
+            hit(r(county="梅县", period=P2), "below_city", True)]
+    f = findings.findings_table(long, hits, pd.DataFrame(), inds, th)
     from pipelines.judge import status
 
-    st = status.status_table(long, pd.DataFrame())
-    return actions.actions_table(f, st, long, INDS, th), f
+    st = status.status_table(long, pd.DataFrame()).iloc[::status_order]
+    return actions.actions_table(f, st, long, inds, th), f
 
 
 def test_actions_group_weak_links_name_the_counties_behind_and_count_in_the_unit_that_fits():
-    a, _ = actions_scenario()
+    th = load_thresholds(overrides={"indicators.work_plan_rate.due": "2005-03-11", "findings.actions_max": 10})
+    a, _ = actions_scenario(th)
     assert list(a.columns) == list(actions.COLUMNS)
-    assert list(zip(a["rank"], a["kind"], a["action"], a["scope"])) == [
-        (1, "weak", "study", "city"), (2, "weak", "test", "city"), (3, "short", "work_plan", "city"),
-        (4, "scheduled", "activities", "city")]
-    study = a.iloc[0]
-    assert list(study["counties"]) == ["平远县", "梅县"]  # 兴宁市 is above the city: never named
+    got = list(zip(a["period"], a["rank"], a["kind"], a["action"], a["scope"]))
+    assert got == [
+        (P3, 1, "weak", "test", "city"), (P3, 2, "weak", "study", "city"), (P3, 3, "weak", "special", "city"),
+        (P3, 4, "short", "activities", "city"), (P3, 5, "short", "reporting", "city"),
+        (P3, 6, "scheduled", "activities", "city"), (P3, 7, "scheduled", "work_plan", "city"),
+        (P2, 1, "weak", "study", "city")]
+    test, study, special, discussion, reporting, activities, plan, earlier = (a.iloc[k] for k in range(8))
+    assert list(discussion["indicators"]) == ["discussion_coverage"] and discussion["outstanding"] == 30
+    assert list(study["counties"]) == ["平远县", "梅县"]  # by rank; 兴宁市 is above the city: never named
     assert study["outstanding"] == 50 and study["count_unit"] == "members"  # the city short: the city's count
-    assert study["members_affected"] == 30 + 5 + 2 and study["findings"] == 3
-    test = a.iloc[1]
-    assert list(test["counties"]) == ["五华县"] and test["outstanding"] == 30
-    plan = a.iloc[2]
-    assert list(plan["indicators"]) == ["work_plan_rate"] and plan["outstanding"] == 7
-    assert plan["count_unit"] == "branches" and plan["members_affected"] == 70 and plan["findings"] == 0
-    sched = a.iloc[3]
-    assert list(sched["indicators"]) == ["exchange_coverage"] and sched["due"] == pd.Timestamp(BY_ID["exchange_coverage"].due)
-    assert pd.isna(a.iloc[0]["due"]) and str(a["rank"].dtype) == "Int64" and a["kind"].dtype == "str"
+    assert study["members_affected"] == 500 + 5 + 30 and study["findings"] == 3
+    assert list(study["townships"]) == [{"county": "梅县", "township": "程江镇"}]
+    assert list(test["counties"]) == ["五华县", "丰顺县"] and list(test["indicators"]) == ["test_rate", "avg_score"]
+    assert test["members_affected"] == 12 + 3 and test["findings"] == 3  # a blank count adds nothing
+    assert list(special["counties"]) == [] and special["outstanding"] == 40
+    # reporting: member coverage leads (120 members against the report rate's 90): its count and unit
+    assert list(reporting["indicators"]) == ["member_coverage", "report_rate"]
+    assert (reporting["outstanding"], reporting["count_unit"], reporting["members_affected"]) == (120, "members", 210)
+    assert list(reporting["counties"]) == [] and list(reporting["townships"]) == [] and reporting["findings"] == 0
+    assert pd.isna(reporting["due"]) and pd.isna(study["due"])
+    assert activities["due"] == pd.Timestamp(BY_ID["exchange_coverage"].due) and plan["due"] == pd.Timestamp("2005-03-11")
+    assert list(activities["indicators"]) == ["exchange_coverage"] and list(activities["counties"]) == []
+    assert list(earlier["counties"]) == ["梅县"]
+    assert str(a["period"].dtype) == "datetime64[ns]" and str(a["due"].dtype) == "datetime64[ns]"
+    for col in ("rank", "outstanding", "members_affected", "findings"):
+        assert str(a[col].dtype) == "Int64", col
+    assert a["kind"].dtype == "str" and a["scope"].dtype == "str"
+
+
+def test_actions_do_not_depend_on_the_order_of_the_status_table():
+    th = load_thresholds(overrides={"indicators.work_plan_rate.due": "2005-03-11", "findings.actions_max": 10})
+    a, _ = actions_scenario(th)
+    b, _ = actions_scenario(th, status_order=-1)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_short_actions_most_members_first():
+    a, _ = actions_scenario(load_thresholds(overrides={"findings.actions_max": 10}))
+    short = a.loc[a["kind"] == "short"]
+    assert list(short["action"]) == ["activities", "reporting", "work_plan"]  # 300 members, 210, 70
 
 
 def test_actions_are_cut_to_actions_max():
     th = load_thresholds(overrides={"findings.actions_max": 2})
     a, _ = actions_scenario(th)
-    assert list(a["action"]) == ["study", "test"]
+    assert list(zip(a["period"], a["action"])) == [(P3, "test"), (P3, "study"), (P2, "study")]
 
 
 def test_a_county_only_action_counts_the_named_counties_and_their_townships():
@@ -320,9 +371,15 @@ def test_named_counties_are_behind_and_set_apart():
     assert not actions.named({**base, "value": 0.9, "status": "alert"}, ind)  # at the city: not behind
     assert not actions.named({**base, "value": NAN, "status": "alert"}, ind)
     assert not actions.named({**base, "city_value": NAN, "status": "alert"}, ind)
+    assert not actions.named({**base, "value": pd.NA, "status": "alert"}, ind)  # Float64 blanks, as findings hold them
+    assert not actions.named({**base, "city_value": pd.NA, "status": "alert"}, ind)
+    # the city exactly at the target meets it: below the target is behind, though the city is not above
+    assert actions.named({**base, "value": 0.99, "city_value": 1.0, "status": "alert"}, ind)
+    assert not actions.named({**base, "value": 1.0, "city_value": 1.0, "status": "alert"}, ind)
     low = lower(ind, target=0.1, warning=0.2)
     assert actions.named({**base, "value": 0.3, "city_value": 0.2, "status": "alert"}, low)
     assert not actions.named({**base, "value": 0.1, "city_value": 0.2, "status": "alert"}, low)
+    assert actions.named({**base, "value": 0.15, "city_value": 0.1, "status": "alert"}, low)  # the city at the target
 
 
 def test_no_findings_no_actions():
