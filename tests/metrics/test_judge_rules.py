@@ -88,6 +88,8 @@ def test_status_table_keeps_city_counties_and_townships_with_their_projection():
     assert st["due"].iloc[0] == pd.Timestamp(ex.due) and pd.isna(st["due"].iloc[2])
     assert str(st["value"].dtype) == "Float64" and str(st["period"].dtype) == "datetime64[ns]"
     assert st["status"].dtype == "str" and st["township"].isna().tolist() == [True, True, True, False]
+    coarse = long.assign(period=long["period"].astype("datetime64[us]"))  # as an engine may hand it over
+    assert str(status.status_table(coarse, trends)["period"].dtype) == "datetime64[ns]"
     assert list(st["target"]) == [ex.target, ex.target, 1.0, ex.target]
     assert list(st["warning"]) == [ex.warning, ex.warning, 0.95, ex.warning]
 

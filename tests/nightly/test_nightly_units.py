@@ -119,9 +119,13 @@ def test_promote_refuses_to_replace_a_real_folder_named_latest(tmp_path):
 
 def test_run_ids_in_the_same_second_do_not_collide(tmp_path):
     when = dt.datetime(2026, 11, 27, 2, 30, 0)
-    first = runfolder.new_run_dir(tmp_path, when)
-    second = runfolder.new_run_dir(tmp_path, when)
+    first = runfolder.new_run_dir(tmp_path / "reports", when)  # the reports folder made when missing
+    second = runfolder.new_run_dir(tmp_path / "reports", when)
     assert first.name == "2026-11-27T023000" and second.name == "2026-11-27T023000-2"
+    for n in range(3, 1000):
+        (tmp_path / "reports" / "runs" / f"2026-11-27T023000-{n}").mkdir()
+    with pytest.raises(RuntimeError, match="cannot create a run folder under .*runs"):
+        runfolder.new_run_dir(tmp_path / "reports", when)
 
 
 def test_promotion_only_for_a_report_made_as_configured():
@@ -186,6 +190,7 @@ def test_retention_keeps_everything_when_keep_is_zero_and_skips_hidden_folders(t
     (reports / "runs" / ".staging").mkdir()
     (reports / "runs" / "notes.txt").write_text("x")
     assert runfolder.prune(reports, keep=0) == [] and runfolder.prune(reports, keep=-1) == []
+    assert runfolder.prune(reports, keep=5) == []  # fewer runs than kept
     removed = runfolder.prune(reports, keep=1, current=reports / "runs" / names[0])
     assert [p.name for p in removed] == [names[1]]
     assert sorted(p.name for p in (reports / "runs").iterdir()) == [".staging", names[0], names[2], "notes.txt"]
@@ -198,13 +203,17 @@ def test_sealed_runs_cannot_be_changed_until_unsealed(tmp_path):
     (run / "tables" / "findings.parquet").write_bytes(b"PAR1")
     (run / "link").symlink_to("report.html")
     assert not runfolder.is_sealed(run)
+    paths = (run, run / "tables", run / "report.html", run / "tables" / "findings.parquet")
+    before = {p: p.stat().st_mode for p in paths}
     runfolder.seal(run)
     assert runfolder.is_sealed(run) and runfolder.is_sealed(run / "tables")
-    for path in (run, run / "tables", run / "report.html", run / "tables" / "findings.parquet"):
-        assert not path.stat().st_mode & 0o222, path
+    for path in paths:  # the write bits go, nothing else
+        assert path.stat().st_mode == before[path] & ~0o222, path
     if os.geteuid() != 0:  # root ignores the mode bits
         with pytest.raises(PermissionError):
             (run / "new.txt").write_text("x")
     runfolder.unseal(run)
-    assert not runfolder.is_sealed(run) and run.stat().st_mode & 0o200 and (run / "tables").stat().st_mode & 0o200
+    assert not runfolder.is_sealed(run)
+    for path in (run, run / "tables"):  # the owner's write bit back on folders, nothing else
+        assert path.stat().st_mode == (before[path] & ~0o222) | 0o200, path
     assert not (run / "report.html").stat().st_mode & 0o200  # files stay read-only: only folders open
