@@ -16,7 +16,7 @@ REPORTS   ?= reports
 PORT      ?= 8888
 PYTEST_ARGS ?=
 
-.PHONY: help venv venv-dev sample clean-data metrics report nightly lab test system bench lock
+.PHONY: help venv venv-dev sample clean-data metrics report nightly lab test system bench mutate lock
 
 help: ## List the targets and what they do
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -79,6 +79,12 @@ bench: venv-dev ## Run the benchmarks (ingest, metrics, nightly, report) and pri
 	$(PYTHON) benchmarks/metrics.py
 	$(PYTHON) benchmarks/nightly.py
 	$(PYTHON) benchmarks/report.py
+
+mutate: venv-dev ## Mutation testing (mutmut) of the rule modules against their unit tests; score and survivors as in docs/testing.md
+	rm -rf mutants
+	RWB_HYPOTHESIS_PROFILE=mutate $(BIN)/mutmut run --max-children 2 "pipelines.ingest.*" "pipelines.judge.*" \
+	  "pipelines.nightly.runfolder.*" "pipelines.nightly.execution.x_promotion__*"
+	$(PYTHON) scripts/mutants.py
 
 lock: ## Re-resolve requirements-dev.lock and requirements.lock from pyproject.toml, then sync environment.yml
 	$(PYTHON) -m pip install --quiet uv

@@ -16,6 +16,9 @@ child process: the maximum resident set size, in MiB) and the ratio clean / bare
 them); the ratio is the median of the pairs' CPU ratios, so that a drift in the machine's speed
 between runs (a shared host) does not land on one side only. Best-of times are printed too.
 
+Then the sample's messy writer (``write_county_xlsx``, which builds the input above): 2,000 rows in
+each of its styles against the same rows dumped by bare xlsxwriter (CPU ratio, best of three).
+
 Then three single-file cases, each cleaned alone in a fresh child (time and peak memory):
 
 - one county file of 200,000 branch rows (``--big-rows``), and its bare calamine read;
@@ -138,6 +141,47 @@ def build_far(path: Path) -> None:
     wb.close()
 
 
+WRITER_STYLES = ("xlsx_report", "xlsx_multisheet", "xlsx_plain", "xlsx_blankrows", "csv_gbk")
+
+
+def writer_ratio(rows: int = 2000, repeat: int = 3) -> None:
+    """The messy writer per style against a bare xlsxwriter dump of the same rows (CPU time)."""
+    import tempfile
+
+    import pandas as pd
+    import xlsxwriter
+
+    from pipelines.sample import build_sample, write_county_xlsx
+
+    truth = build_sample(2005).returns
+    frame = truth[truth["period"] == truth["period"].max()].head(rows).reset_index(drop=True)
+    frame["county"] = "兴宁市"
+
+    def bare(path: Path) -> None:
+        wb = xlsxwriter.Workbook(str(path))
+        ws = wb.add_worksheet("Sheet1")
+        ws.write_row(0, 0, list(frame.columns))
+        for r, row in enumerate(frame.astype(object).where(frame.notna(), None).itertuples(index=False), start=1):
+            ws.write_row(r, 0, [v.isoformat() if isinstance(v, pd.Timestamp) else v for v in row])
+        wb.close()
+
+    def best(fn) -> float:  # noqa: ANN001
+        times = []
+        for _ in range(repeat):
+            c0 = time.process_time()
+            fn()
+            times.append(time.process_time() - c0)
+        return min(times)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base = best(lambda: bare(Path(tmp) / "bare.xlsx"))
+        parts = []
+        for style in WRITER_STYLES:
+            cpu = best(lambda s=style: write_county_xlsx(frame, Path(tmp) / f"{s}.xlsx", s, seed=1))
+            parts.append(f"{style} {cpu:.2f} s ({cpu / base:.1f}x)")
+    print(f"sample writer, {rows:,} rows: bare xlsxwriter dump {base:.2f} s CPU; " + ", ".join(parts))
+
+
 def input_files(raw: Path) -> list[Path]:
     """The files the clean reads: the registry and every county return."""
     return sorted((raw / "registry").glob("*.xlsx")) + sorted((raw / PERIOD).glob("*.xlsx"))
@@ -253,6 +297,7 @@ def main() -> int:
     print(f"of which the look into each .xlsx (extent, and whether a sheet needs the second look): "
           f"{look['cpu']:.2f} s CPU = {look['cpu'] / b['cpu']:.0%} of the bare read; sheets needing the second "
           f"look: {look['needing']}")
+    writer_ratio()
     singles(args.big_rows, args.rebuild)
     return 1 if args.check and ratio > 1.5 else 0
 

@@ -18,8 +18,6 @@ from pipelines.aggregate.branches import (
 from pipelines.domain import load
 from pipelines.domain.indicators import Indicator
 
-IDS = ("county", "county_code", "township")
-
 
 def sum_columns(indicators: list[Indicator]) -> list[str]:
     """The additive columns of every level: branches, members, measures, branch flags, lacking members."""

@@ -34,6 +34,13 @@ def terms(path: Path = config.TERMS_FILE) -> dict[str, Any]:
     return _read(Path(path))
 
 
+def cumulative_columns(path: Path = config.TERMS_FILE) -> tuple[str, ...]:
+    """The returns' columns counted since the campaign began (terms.yaml form columns ``counted: cumulative``):
+    a branch's figure in them never falls from one return to the next."""
+    columns = terms(path)["form"]["columns"]
+    return tuple(c for c, spec in columns.items() if (spec or {}).get("counted") == "cumulative")
+
+
 def label(column: str, lang: str = "zh") -> str:
     """The person-facing label of a column or term, in Chinese (zh) or English (en)."""
     t = terms()

@@ -30,8 +30,8 @@ HEADER_SCAN_ROWS = 30
 MAX_HEADER_ROWS = 4
 MAX_LAYOUT_ROWS = 2
 
-# Columns a file must give; the rest are optional and stay null when absent.
-REQUIRED = ("branch", "members")
+# Columns a file of each kind must give; the rest are optional and stay null when absent.
+REQUIRED: dict[str, tuple[str, ...]] = {"returns": ("branch", "members"), "registry": ("branch",)}
 
 
 def normalize_header(value: Any) -> str:
@@ -99,7 +99,6 @@ class HeaderMap:
     data_start: int  # 0-based index of the first row below the header (and its layout rows)
     columns: dict[str, int]  # canonical name → 0-based grid column
     labels: dict[str, str]  # canonical name → the header text as written (path joined with " / ")
-    depth: int = 1  # header rows
     derived: list[str] = field(default_factory=list)  # headers read but never trusted
     unknown: list[str] = field(default_factory=list)  # headers not in the alias table
     duplicates: list[str] = field(default_factory=list)  # second columns mapping to a name
@@ -107,7 +106,7 @@ class HeaderMap:
     notes: list[tuple[str, dict[str, Any], int]] = field(default_factory=list)  # (code, params, grid column)
     width: int = 0  # columns the header spans
 
-    def missing(self, required: tuple[str, ...] = REQUIRED) -> list[str]:
+    def missing(self, required: tuple[str, ...] = REQUIRED["returns"]) -> list[str]:
         """Required columns this header does not give."""
         return [c for c in required if c not in self.columns]
 
@@ -246,7 +245,7 @@ def _map_columns(grid: list[list[Any]], r: int, end: int, table: AliasTable, mer
     block = _block(grid, r, end, merges)
     width = len(block[0]) if block else 0
     data_start = end + 1
-    hm = HeaderMap(header_row=r, data_start=data_start, columns={}, labels={}, depth=end - r + 1, width=width)
+    hm = HeaderMap(header_row=r, data_start=data_start, columns={}, labels={}, width=width)
     while len(hm.layout_rows) < MAX_LAYOUT_ROWS and hm.data_start < len(grid):
         kind = layout_kind(grid[hm.data_start], table)
         if kind is None:

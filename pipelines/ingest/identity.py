@@ -34,10 +34,12 @@ def normalize_name(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = unicodedata.normalize("NFKC", str(value))
-    text = _INVISIBLE.sub("", text)
-    if any(unicodedata.category(ch) in ("Cf", "Cc", "Zs", "Zl", "Zp") for ch in text):  # rarer ones
-        text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cc", "Zs", "Zl", "Zp"))
-    return text
+    visible = _INVISIBLE.sub("", text)
+    if any(unicodedata.category(ch) in ("Cf", "Cc", "Zs", "Zl", "Zp") for ch in visible):  # rarer ones
+        visible = "".join(ch for ch in visible if unicodedata.category(ch) not in ("Cf", "Cc", "Zs", "Zl", "Zp"))
+    if visible != text:  # what stood between a letter and its accent is gone: compose them (a ¨ → ä)
+        visible = unicodedata.normalize("NFKC", visible)
+    return visible
 
 
 def had_invisible(value: Any) -> bool:
@@ -107,10 +109,12 @@ class RegistryIndex:
         return hits[0] if len(set(hits)) == 1 else None
 
     def suggestions(self, county: str, township: str | None, branch: str) -> list[str]:
-        """Registry names of the county close to ``branch`` (its township's first)."""
-        pool = self.town_names.get((county, township)) or self.names.get(county, [])
+        """Registry names of the county close to ``branch`` (its township's first; a row without a
+        township is compared with the whole county, not with the registry's branches without one)."""
+        county_pool = self.names.get(county, [])
+        pool = (self.town_names.get((county, township)) if township is not None else None) or county_pool
         found = difflib.get_close_matches(branch, pool, n=self.rules.max_suggestions, cutoff=self.rules.cutoff)
-        if not found and township is not None:
-            found = difflib.get_close_matches(branch, self.names.get(county, []), n=self.rules.max_suggestions,
+        if not found and pool is not county_pool:
+            found = difflib.get_close_matches(branch, county_pool, n=self.rules.max_suggestions,
                                               cutoff=self.rules.cutoff)
         return found

@@ -13,7 +13,7 @@ from pipelines.domain import load
 from pipelines.ingest import values as V
 from pipelines.ingest.counties import CountyTable
 from pipelines.ingest.errors import MissingRequiredColumnError
-from pipelines.ingest.headers import AliasTable, HeaderMap, find_header
+from pipelines.ingest.headers import REQUIRED, AliasTable, HeaderMap, find_header
 from pipelines.ingest.manifest import FileReport, sha256_of
 from pipelines.ingest.readers import RawSheet, read_file
 from pipelines.ingest.tables import SheetBlock, sheet_cells, title_period, title_text
@@ -22,7 +22,6 @@ from pipelines.ingest.xlsx_look import col_letter
 from pipelines.schema import SCORE_COLUMNS, VALUE_COLUMNS
 
 _DEFAULT_SHEET_RE = re.compile(r"^(sheet|工作表)\s*\d*$", re.IGNORECASE)
-REQUIRED = {"returns": ("branch", "members"), "registry": ("branch",)}
 MAX_STRAY_WARNINGS = 20
 
 

@@ -26,8 +26,6 @@ _PERIOD_RE = re.compile(
 )
 _ANY_DATE_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 
-META = ("_file", "_sheet", "_row", "_first")
-
 
 def title_text(grid: list[list[Any]], header_row: int) -> str:
     """The text of the rows above the header (title, subtitle, 填报单位, 统计截止)."""

@@ -158,7 +158,7 @@ def rank(f: pd.DataFrame) -> pd.DataFrame:
 
 
 def empty() -> pd.DataFrame:
-    f = pd.DataFrame({c: pd.Series(dtype=object) for c in (*COLUMNS, "critical", "sign", "unit")})
+    f = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
     return typed(f)[list(COLUMNS)]
 
 

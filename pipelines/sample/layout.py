@@ -13,19 +13,18 @@ import pandas as pd
 
 from pipelines.sample import messiness as mess
 from pipelines.sample.messiness import Style
-from pipelines.sample.truth import ACTIVITIES, SPECIAL
+from pipelines.schema import ACTIVITY_COLUMNS, COUNT_COLUMNS, OUTREACH_COLUMNS, SPECIAL_COLUMNS, TEST_COLUMNS
 
 Cell = str | int | float | None
 
+# the merged group cells of the messy sheet (the form's groups, plus the 参考率 it writes under 百题测试)
 GROUPS: dict[str, tuple[str, ...]] = {
-    "activities": ACTIVITIES,
-    "test": ("test_takers", "sheets_returned", "avg_score", "test_rate"),
-    "special": SPECIAL,
-    "outreach": ("delivered_study", "makeup_study"),
+    "activities": ACTIVITY_COLUMNS,
+    "test": (*TEST_COLUMNS, "test_rate"),
+    "special": SPECIAL_COLUMNS,
+    "outreach": OUTREACH_COLUMNS,
 }
-_SUM_FIELDS = (
-    "members", "studied", *ACTIVITIES, "test_takers", "sheets_returned", *SPECIAL, "delivered_study", "makeup_study",
-)
+_SUM_FIELDS = COUNT_COLUMNS
 _SIGNERS = ("张伟", "李志强", "刘丽萍", "黄建华", "陈晓红", "钟国华", "古月娥", "廖新民", "曾秀英", "温志坚")
 
 
@@ -50,10 +49,10 @@ def columns_for(style: Style, *, derived_rate: bool) -> list[str]:
     cols = ["序号"] if style.index_col else []
     if style.county_in == "column":
         cols.append("county")
-    cols += ["township", "branch", "members", "studied", *ACTIVITIES, "test_takers", "sheets_returned", "avg_score"]
+    cols += ["township", "branch", "members", "studied", *ACTIVITY_COLUMNS, "test_takers", "sheets_returned", "avg_score"]
     if derived_rate:
         cols.append("test_rate")
-    return cols + [*SPECIAL, "delivered_study", "makeup_study", "has_work_plan"]
+    return cols + [*SPECIAL_COLUMNS, *OUTREACH_COLUMNS, "has_work_plan"]
 
 
 def period_text(period: pd.Timestamp) -> str:

@@ -11,7 +11,7 @@ from pipelines.ingest import clean as _clean_fn  # noqa: F401  (the function; th
 import pipelines.ingest.clean  # noqa: F401
 import sys
 
-from conftest import write_csv
+from ingest_files import write_csv
 
 from pipelines.ingest import outputs as OUTPUTS
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 import pytest
 from sample_readback import parse_sheet, read_sheets
@@ -49,9 +47,8 @@ def big_frame() -> pd.DataFrame:
 @pytest.mark.parametrize("style", ["xlsx_report", "xlsx_multisheet", "xlsx_plain", "xlsx_blankrows", "csv_gbk"])
 def test_write_county_xlsx_for_the_benchmark(big_frame, tmp_path, style):
     path = tmp_path / f"兴宁_{style}.xlsx"  # csv_gbk names the county only in the file name
-    t0 = time.perf_counter()
+    # (its speed is measured by benchmarks/ingest.py against a bare xlsxwriter dump, not here)
     assert write_county_xlsx(big_frame, path, style, seed=1) == path
-    assert time.perf_counter() - t0 < 5
     assert path.read_bytes()[:2] == b"PK"
     rows = [row for sh in read_sheets(path) for row in parse_sheet(sh, PERIODS[-1])[0]]
     got = pd.DataFrame(rows)
