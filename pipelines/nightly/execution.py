@@ -7,6 +7,7 @@ outcome moves `latest` is decided in :func:`promotion`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -29,7 +30,7 @@ from pipelines.nightly.logfile import run_log
 from pipelines.nightly.params import NightlyParams
 from pipelines.nightly.render import render_report
 from pipelines.nightly.runner import NightlyResult
-from pipelines.nightly.signals import Interrupted, held
+from pipelines.nightly.signals import Interrupted, held, received
 
 LOG_NAME = "nightly.log"
 log = logging.getLogger("pipelines.nightly")
@@ -169,19 +170,8 @@ def _execute(pending_log: Path, ctx: RunContext) -> NightlyResult:
         say(f"[{n}/{n}] render {'ok' if not missing else 'incomplete (no ' + ', '.join(missing) + ')'}"
             f" ({record['render']['duration_s']:.1f} s)")
         status = "incomplete" if any(record["incomplete"].values()) else "ok"
-    except StepFailedError as err:
-        status, error = "failed", err
-    except (KeyboardInterrupt, Interrupted) as exc:
-        status = "interrupted"
-        signame = str(exc) if isinstance(exc, Interrupted) else "SIGINT"
-        executed = run_dir / f"{current}.ipynb"
-        cell, count, code = st.failed_cell(executed) if executed.exists() else (None, None, None)
-        error = RunInterrupted(current, f"stopped by {signame}", cell_index=cell, exec_count=count,
-                               source_line=code, notebook=executed if executed.exists() else None)
-    except Exception as exc:  # a crash of ours or of the renderer: still a clear line and a record
-        log.exception("crash in %s", current)
-        status, error = "failed", StepFailedError(current, f"{type(exc).__name__}: {exc}",
-                                                  notebook=run_dir / LOG_NAME)
+    except (KeyboardInterrupt, Interrupted, asyncio.CancelledError, Exception) as exc:
+        status, error = _stopped(exc, run_dir, current)
     for srec in step_records:
         if srec.status == "running":
             srec.status = "interrupted" if status == "interrupted" else "failed"
@@ -195,6 +185,25 @@ def _execute(pending_log: Path, ctx: RunContext) -> NightlyResult:
     with held():
         _finish(ctx, run_dir, record, status, save, t_run, started)
     return _result(ctx, run_dir, record, error)
+
+
+def _stopped(exc: BaseException, run_dir: Path, current: str) -> tuple[str, StepFailedError]:
+    """The status and error for a run that did not reach its end: ``interrupted`` if a signal came
+    (whatever the unwinding raised: a signal during a step cancels nbclient's tasks), else ``failed``."""
+    signame = received() or (str(exc) if isinstance(exc, Interrupted) else None) or \
+        ("SIGINT" if isinstance(exc, KeyboardInterrupt) else None)
+    if signame is not None:
+        executed = run_dir / f"{current}.ipynb"
+        cell, count, code = st.failed_cell(executed) if executed.exists() else (None, None, None)
+        return "interrupted", RunInterrupted(current, f"stopped by {signame}", cell_index=cell, exec_count=count,
+                                             source_line=code, notebook=executed if executed.exists() else None)
+    if isinstance(exc, StepFailedError):
+        return "failed", exc
+    if not isinstance(exc, Exception):
+        raise exc
+    # a crash of ours or of the renderer: still a clear line and a record
+    log.error("crash in %s", current, exc_info=exc)
+    return "failed", StepFailedError(current, f"{type(exc).__name__}: {exc}", notebook=run_dir / LOG_NAME)
 
 
 def _finish(ctx: RunContext, run_dir: Path, record: dict[str, Any], status: str, save: Callable[[], None],
