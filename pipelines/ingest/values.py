@@ -84,8 +84,8 @@ def chinese_to_number(text: str) -> float | None:
 
 
 def _chinese_int(text: str) -> int | None:
-    if all(ch in _CN_DIGITS for ch in text):  # positional: 二〇〇五
-        return int("".join(str(_CN_DIGITS[ch]) for ch in text)) if len(text) > 1 or text else None
+    if all(ch in _CN_DIGITS for ch in text):  # positional: 二〇〇五 (text is never empty here)
+        return int("".join(str(_CN_DIGITS[ch]) for ch in text))
     total = section = num = 0
     for ch in text:
         if ch in _CN_DIGITS:

@@ -173,6 +173,21 @@ def test_totals_stay_within_their_sheet_and_name_it():
     assert check(a, b) == [(3, None, 3, "小计", [("members", 17, 7)])]
 
 
+def test_a_total_on_the_first_row_of_a_later_sheet_sums_nothing_before_it():
+    a = sheet([("", None, 10, 10), ("合计", None, 10, 10)], sheet_key=1)
+    b = sheet([("合计", None, 7, None), ("", None, 7, 7)], sheet_key=2)
+    assert check(a, b) == [(0, "S2", 2, "合计", [("members", 7, 0)])]
+
+
+def test_subtotal_blocks_follow_the_previous_subtotal_of_the_same_sheet_only():
+    """Sheet 1 has no 小计; sheet 2's first 小计 starts at the sheet's first row; its second follows it."""
+    a = sheet([("", None, 10, 10), ("合计", None, 10, 10)], sheet_key=1)
+    b = sheet([("", None, 5, 5), ("小计", None, 5, 5), ("", None, 3, 3), ("小计", None, 3, 3)], sheet_key=2)
+    c = sheet([("", None, 4, 4), ("小计", None, 4, 4), ("", None, 6, 6), ("小计", None, 6, 6), ("小计", None, 1, 1)],
+              sheet_key=3)
+    assert check(a, b, c) == [(0, "S3", 6, "小计", [("members", 1, 0), ("studied", 1, 0)])]
+
+
 def test_a_subtotal_naming_its_township_is_compared_with_that_townships_rows():
     s = sheet([("", "甲镇", 10, 10), ("", "乙镇", 20, 20), ("", "甲镇", 30, 30), ("小计", "甲镇", 40, 40),
                ("小计", "乙镇", 21, 20), ("小计", "丙镇", 5, 5)])
