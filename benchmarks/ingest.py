@@ -215,10 +215,10 @@ def _look_only(raw: str, queue: mp.Queue) -> None:
 
 
 def _clean(raw: str, out: str, queue: mp.Queue) -> None:
-    from pipelines.ingest import clean  # imported before the clock: library import is not cleaning
-
     import pandas  # noqa: F401
     import pandera  # noqa: F401
+
+    from pipelines.ingest import clean  # imported before the clock: library import is not cleaning
 
     t0, c0 = time.perf_counter(), time.process_time()
     result = clean(Path(raw), Path(out))

@@ -19,7 +19,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import pandas as pd
 import yaml
 
 from pipelines import config

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 from functools import lru_cache
+
 import numpy as np
 import plotly.graph_objects as go
 

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from pipelines.domain import load
-from pipelines.schema import ACTIVITY_COLUMNS, COUNT_COLUMNS, RETURNS_COLUMNS, SPECIAL_COLUMNS
 from pipelines.sample.names import branch_names
+from pipelines.schema import ACTIVITY_COLUMNS, COUNT_COLUMNS, RETURNS_COLUMNS, SPECIAL_COLUMNS
 
 PERIODS: tuple[pd.Timestamp, ...] = tuple(pd.Timestamp(d) for d in ("2005-02-04", "2005-02-11", "2005-02-18", "2005-02-25"))
 LAST = len(PERIODS) - 1

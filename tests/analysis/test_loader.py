@@ -53,7 +53,7 @@ def test_every_table_of_the_folder_is_an_attribute_with_the_contract_values(samp
                 got = got.assign(**{col: got[col].astype("str")})
                 want = want.assign(**{col: want[col].astype("str")})
         pd.testing.assert_frame_equal(got, want, check_dtype=False, obj=name)
-    assert getattr(t, "returns") is t.returns  # read once, then kept
+    assert t.returns is t.returns  # read once, then kept
 
 
 def test_periods_are_dates_and_counties_ordered_in_the_citys_order(sample_processed: Path) -> None:

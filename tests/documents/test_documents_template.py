@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 from openpyxl.formula.translate import Translator
 from openpyxl.utils import get_column_letter, range_boundaries
-from template_fill import column_numbers, fill_rows, fill_with_truth
 
 from pipelines import config, schema
 from pipelines.cli import main
@@ -26,6 +25,8 @@ from pipelines.ingest.headers import alias_table, find_header
 from pipelines.ingest.readers import read_file
 from pipelines.sample.truth import build_truth
 from pipelines.sample.writer import write_registry
+
+from template_fill import column_numbers, fill_rows, fill_with_truth
 
 FIRST = FIRST_DATA_ROW + 1  # 1-based, as openpyxl counts
 SOURCE = ["source_file", "source_sheet", "source_row"]

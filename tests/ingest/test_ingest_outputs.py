@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+
 import pandas as pd
 import pytest
 
+import pipelines.ingest.clean  # noqa: F401
 from pipelines import config, schema
 from pipelines.ingest import OutputSchemaError, clean
 from pipelines.ingest import clean as _clean_fn  # noqa: F401  (the function; the module is below)
-import pipelines.ingest.clean  # noqa: F401
-import sys
+from pipelines.ingest import outputs as OUTPUTS
 
 from ingest_files import write_csv
-
-from pipelines.ingest import outputs as OUTPUTS
 
 CLEAN_MODULE = sys.modules["pipelines.ingest.clean"]
 NAMES = (config.RETURNS_FILE, config.REGISTRY_FILE, config.REJECTS_FILE, config.WARNINGS_FILE, config.MANIFEST_FILE)

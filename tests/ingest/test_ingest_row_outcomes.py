@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
-
 from pipelines.ingest import clean
 
 from cases import P, count_csv, count_xlsx, csv_file, xlsx

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-import metrics_frames as mf
 from pipelines.aggregate import branches
 from pipelines.aggregate.engine import connect
+
+import metrics_frames as mf
 
 
 def _registry() -> pd.DataFrame:

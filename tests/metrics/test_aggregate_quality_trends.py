@@ -7,10 +7,11 @@ import itertools
 
 import pandas as pd
 
-import metrics_frames as mf
 from pipelines.aggregate.history import outlier_counts
 from pipelines.metrics import load_indicators, load_thresholds
 from pipelines.report import phrases
+
+import metrics_frames as mf
 
 _folders = itertools.count()
 

@@ -9,8 +9,9 @@ import math
 import pandas as pd
 import pytest
 
-import metrics_frames as mf
 from pipelines.judge.funnel import beyond_limit, tail_probability
+
+import metrics_frames as mf
 
 P3 = pd.Timestamp("2005-03-11")  # after the 学习心得交流会 is due (2005-03-04)
 
