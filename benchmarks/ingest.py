@@ -277,7 +277,7 @@ def main() -> int:
         full.append(_run(_clean, str(raw), str(out)))
     b = min(bare, key=lambda r: r["cpu"])
     c = min(full, key=lambda r: r["cpu"])
-    pairs = sorted(f["cpu"] / r["cpu"] for r, f in zip(bare, full))
+    pairs = sorted(f["cpu"] / r["cpu"] for r, f in zip(bare, full, strict=True))
     ratio = pairs[len(pairs) // 2] if len(pairs) % 2 else sum(pairs[len(pairs) // 2 - 1:len(pairs) // 2 + 1]) / 2
     best_ratio = c["cpu"] / b["cpu"]
     wall_ratio = min(r["seconds"] for r in full) / min(r["seconds"] for r in bare)

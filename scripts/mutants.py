@@ -44,7 +44,7 @@ def function_lines(source: str) -> dict[str, int]:
 
 
 def first_difference(a: list[str], b: list[str]) -> int:
-    for i, (x, y) in enumerate(zip(a, b)):
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
         if x != y:
             return i
     return min(len(a), len(b))

@@ -91,7 +91,7 @@ def _lacking(values: pd.DataFrame, ind: Indicator, by_id: dict[str, Indicator],
             held = np.column_stack([values[p.numerator].astype("boolean").fillna(False).to_numpy(dtype=bool)
                                     for p in parts]) if parts else np.ones((rows, 0), bool)
             for i in np.flatnonzero(lacks):
-                missing[i] = tuple(p.id for p, h in zip(parts, held[i]) if not h)
+                missing[i] = tuple(p.id for p, h in zip(parts, held[i], strict=True) if not h)
         else:
             missing = [(ind.id,)] * rows
         return lacks, np.ones(rows), missing

@@ -187,7 +187,7 @@ def _write_form(wb, fmt, county: str, period: dt.date, branches: pd.DataFrame, b
 
 def _header(ws, fmt, cols: tuple[FormColumn, ...], widths: list[float]) -> None:  # noqa: ANN001
     """Two rows: a group cell merged over its leaves; a column outside any group merged down both rows."""
-    leaf_lines = max(layout.lines_needed(c.label, w) for c, w in zip(cols, widths))
+    leaf_lines = max(layout.lines_needed(c.label, w) for c, w in zip(cols, widths, strict=True))
     ws.set_row(HEADER_ROW, layout.row_height(1) + 4)
     ws.set_row(HEADER_ROW + 1, layout.row_height(leaf_lines))
     i = 0

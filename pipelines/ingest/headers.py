@@ -14,6 +14,7 @@ visible one is read.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -170,9 +171,9 @@ def layout_kind(row: list[Any], table: AliasTable) -> str | None:
     numbers = [c for c in cells if isinstance(c, int)]
     if not numbers and all(t in table.units for t in texts):
         return "units"
-    if all(t in table.column_numbers for t in texts) and len(cells) >= 3:
-        if not numbers or all(b - a == 1 for a, b in zip(numbers, numbers[1:])):
-            return "column_numbers"
+    if (all(t in table.column_numbers for t in texts) and len(cells) >= 3
+            and (not numbers or all(b - a == 1 for a, b in itertools.pairwise(numbers)))):
+        return "column_numbers"
     return None
 
 

@@ -49,7 +49,7 @@ def _inside(px: np.ndarray, py: np.ndarray, ring: Ring) -> np.ndarray:
     x, y = np.array([p[0] for p in ring]), np.array([p[1] for p in ring])
     x2, y2 = np.roll(x, -1), np.roll(y, -1)
     inside = np.zeros(px.shape, dtype=bool)
-    for a, b, c, d in zip(x, y, x2, y2):
+    for a, b, c, d in zip(x, y, x2, y2, strict=True):
         crosses = ((b > py) != (d > py)) & (px < (c - a) * (py - b) / np.where(d != b, d - b, 1e-12) + a)
         inside ^= crosses
     return inside

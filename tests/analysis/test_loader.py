@@ -223,7 +223,7 @@ def test_never_reported_from_the_reporting_record(sample_processed: Path) -> Non
     silent = registry.loc[[k not in sent for k in map(tuple, registry[["county", "branch"]].to_numpy())]]
     first = t.never_reported(until="2005-02-04")
     assert len(first) == len(silent) == 590
-    assert set(zip(first["county"].astype(str), first["branch"])) == set(zip(silent["county"], silent["branch"]))
+    assert set(zip(first["county"].astype(str), first["branch"], strict=True)) == set(zip(silent["county"], silent["branch"], strict=True))
     assert first["members"].sum() == silent["members"].sum() and set(first["periods"]) == {1}
     by_county = first.groupby("county", observed=True).size()
     assert by_county.index.tolist()[:2] == ["梅江区", "梅县"] and by_county["五华县"] == 126

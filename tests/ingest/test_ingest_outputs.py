@@ -114,7 +114,7 @@ def test_manifest_schema_checks_kept_plus_rejected():
 
 def test_written_tables_have_the_contract_columns_and_dtypes(tmp_path):
     res = clean(_raw(tmp_path), tmp_path / "out")
-    for name, file in zip(("returns", "registry", "rejects", "warnings", "manifest"), NAMES):
+    for name, file in zip(("returns", "registry", "rejects", "warnings", "manifest"), NAMES, strict=True):
         back = pd.read_parquet(tmp_path / "out" / file)
         assert list(back.columns) == list(schema.SCHEMAS[name].columns)
         schema.enforce(back, name)  # what a later stage reads still passes the schema

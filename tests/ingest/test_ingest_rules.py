@@ -28,7 +28,7 @@ def typed(rows: list[dict]) -> pd.DataFrame:
 
 def broken(frame_rows: list[dict], **kw) -> list[tuple]:
     b = rules.broken_rows(typed(frame_rows), **kw)
-    return list(zip(b["_idx"], b["rule"], b["column"]))
+    return list(zip(b["_idx"], b["rule"], b["column"], strict=True))
 
 
 OK = {"members": 30, "studied": 30, "test_takers": 30, "sheets_returned": 30, "avg_score": 99.0}
@@ -111,7 +111,7 @@ def test_reasons_in_chinese_and_english_quote_the_values():
             {**OK, "avg_score": 100.5}, {"members": 30, "avg_score": 99.5},
             {**OK, **special, "delivered_study": 3, "makeup_study": 1}]
     b = rules.broken_rows(typed(rows))
-    assert list(zip(b["detail_zh"], b["detail_en"])) == [
+    assert list(zip(b["detail_zh"], b["detail_en"], strict=True)) == [
         ("党支部名称为空,但该行填有数据", "branch name is blank on a row that has data"),
         ("党员数为空(党支部及其党员数为必填项)", "members is blank (the branch and its members are required)"),
         ("人数或次数为负数(-2)", "negative count (-2)"),

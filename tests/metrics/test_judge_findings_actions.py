@@ -204,7 +204,7 @@ def test_ranking_weak_links_first_then_severity_level_and_members_behind_the_cit
             hit(r(county="蕉岭县"), "below_target", True),
             hit(r(county="梅县", period=P2), "below_city", True)]
     f = findings.findings_table(long, hits, pd.DataFrame(), INDS, TH)
-    order = list(zip(f["period"], f["level"], f["county"].fillna(CITY), f["township"].fillna(""), f["rank"]))
+    order = list(zip(f["period"], f["level"], f["county"].fillna(CITY), f["township"].fillna(""), f["rank"], strict=True))
     assert order == [
         (P3, "city", CITY, "", 1),        # critical, the city first among the levels
         (P3, "county", "大埔县", "", 2),   # critical counties: 20 members behind the city
@@ -290,7 +290,7 @@ def test_actions_group_weak_links_name_the_counties_behind_and_count_in_the_unit
     th = load_thresholds(overrides={"indicators.work_plan_rate.due": "2005-03-11", "findings.actions_max": 10})
     a, _ = actions_scenario(th)
     assert list(a.columns) == list(actions.COLUMNS)
-    got = list(zip(a["period"], a["rank"], a["kind"], a["action"], a["scope"]))
+    got = list(zip(a["period"], a["rank"], a["kind"], a["action"], a["scope"], strict=True))
     assert got == [
         (P3, 1, "weak", "test", "city"), (P3, 2, "weak", "study", "city"), (P3, 3, "weak", "special", "city"),
         (P3, 4, "short", "activities", "city"), (P3, 5, "short", "reporting", "city"),
@@ -335,7 +335,7 @@ def test_short_actions_most_members_first():
 def test_actions_are_cut_to_actions_max():
     th = load_thresholds(overrides={"findings.actions_max": 2})
     a, _ = actions_scenario(th)
-    assert list(zip(a["period"], a["action"])) == [(P3, "test"), (P3, "study"), (P2, "study")]
+    assert list(zip(a["period"], a["action"], strict=True)) == [(P3, "test"), (P3, "study"), (P2, "study")]
 
 
 def test_a_county_only_action_counts_the_named_counties_and_their_townships():

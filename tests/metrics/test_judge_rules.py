@@ -25,7 +25,7 @@ def hits_of(frame: pd.DataFrame, long: pd.DataFrame) -> list[tuple]:
     where = long.loc[frame["row"].to_numpy()]
     names = where["branch"].where(where["level"] == "branch", where["township"].where(
         where["level"] == "township", where["county"]))
-    return list(zip(names, frame["critical"].astype(bool)))
+    return list(zip(names, frame["critical"].astype(bool), strict=True))
 
 
 NO_ACROSS = pd.DataFrame({"period": pd.Series(dtype="datetime64[ns]"), "indicator": pd.Series(dtype="str"),
@@ -80,7 +80,7 @@ def test_status_table_keeps_city_counties_and_townships_with_their_projection():
                            "projected_period": [pd.Timestamp("2005-03-11"), pd.Timestamp("2005-03-18")]})
     st = status.status_table(long, trends)
     assert list(st.columns) == list(status.COLUMNS)
-    assert list(zip(st["level"], st["county"], st["township"].fillna("-"), st["status"])) == [
+    assert list(zip(st["level"], st["county"], st["township"].fillna("-"), st["status"], strict=True)) == [
         ("city", CITY, "-", "scheduled"), ("county", "梅县", "-", "scheduled"), ("county", "兴宁市", "-", "watch"),
         ("township", "梅县", "程江镇", "scheduled")]
     # projected only where scheduled, and never for a township (the trends are per county)
@@ -267,7 +267,7 @@ def test_fell_back_more_than_1_point_since_the_previous_period_critical_beyond_5
     ])
     hit = county_hits(long, "fell_back")
     got = [(long.at[r, "county"], long.at[r, "period"], c, pp, pv)
-           for r, c, pp, pv in zip(hit["row"], hit["critical"], hit["previous_period"], hit["previous_value"])]
+           for r, c, pp, pv in zip(hit["row"], hit["critical"], hit["previous_period"], hit["previous_value"], strict=True)]
     assert got == [("a", P3, True, P2, 0.89), ("b", P2, False, P1, 0.90), ("b", P3, False, P2, 0.8899)]
 
 
