@@ -65,5 +65,5 @@ def test_installed_versions_match_the_lock() -> None:
     for name in wanted:
         try:
             assert version(name) == lock[name], name
-        except PackageNotFoundError:  # pragma: no cover - the venv is built from the lock
-            raise AssertionError(f"{name} is locked but not installed")
+        except PackageNotFoundError as exc:  # pragma: no cover - the venv is built from the lock
+            raise AssertionError(f"{name} is locked but not installed") from exc

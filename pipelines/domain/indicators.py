@@ -113,7 +113,8 @@ def load_indicators(thresholds: Thresholds | None = None, path: Path = config.IN
             numerator=r["numerator"], denominator=r["denominator"], unit=r["unit"], direction=r["direction"],
             target=float(r["target"]), warning=float(r["warning"]), count_unit=r["count_unit"], action=r["action"],
             flag=r.get("flag"), due=parse_due(r.get("due"), f"indicator {r['id']}"), composite=r.get("composite"),
-            parts=tuple(r.get("parts") or ()), judged=bool(r.get("judged", True)), colour=r.get("colour", "#1f77b4"), note=r.get("note", ""),
+            parts=tuple(r.get("parts") or ()), judged=bool(r.get("judged", True)), colour=r.get("colour", "#1f77b4"),
+            note=r.get("note", ""),
         )
         _check(ind, ids)
         out.append(ind)
@@ -144,9 +145,8 @@ def _check(ind: Indicator, ids: list[str]) -> None:
     for name, v in (("target", ind.target), ("warning", ind.warning)):
         if not 0.0 <= v <= top:
             raise ValueError(f"indicator {ind.id}: {name} {v} is outside 0–{top:g}")
-    if ind.composite is not None:
-        if ind.composite not in COMPOSITES or not ind.parts or not set(ind.parts) <= set(ids):
-            raise ValueError(f"indicator {ind.id}: composite {ind.composite!r} needs parts among the indicators")
+    if ind.composite is not None and (ind.composite not in COMPOSITES or not ind.parts or not set(ind.parts) <= set(ids)):
+        raise ValueError(f"indicator {ind.id}: composite {ind.composite!r} needs parts among the indicators")
 
 
 def find(key: str, indicators: list[Indicator] | None = None) -> Indicator:

@@ -114,7 +114,8 @@ class CountyTable:
             if not key:
                 continue
             code = codes[i] if codes is not None else None
-            code = None if code is None or (isinstance(code, float) and pd.isna(code)) or str(code).strip() == "" else str(code).strip()
+            blank = code is None or (isinstance(code, float) and pd.isna(code)) or str(code).strip() == ""
+            code = None if blank else str(code).strip()
             if isinstance(code, str) and code.endswith(".0"):
                 code = code[:-2]
             canonical = aliases.get(key)

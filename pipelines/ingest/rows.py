@@ -29,11 +29,13 @@ from pipelines.schema import BOOL_COLUMNS, COUNT_COLUMNS, SCORE_COLUMNS, VALUE_C
 
 TEXT_COLUMNS = ("county", "township", "branch")
 # control and format characters (a first pass in Arrow over the distinct names; Python confirms the hits)
-_INVISIBLE_RE2 = r"[\x00-\x1f\x7f-\x9f\x{ad}\x{61c}\x{180e}\x{200b}-\x{200f}\x{202a}-\x{202e}\x{2060}-\x{206f}\x{feff}\x{fff9}-\x{fffb}]"
+_INVISIBLE_RE2 = (r"[\x00-\x1f\x7f-\x9f\x{ad}\x{61c}\x{180e}\x{200b}-\x{200f}\x{202a}-\x{202e}\x{2060}-\x{206f}"
+                  r"\x{feff}\x{fff9}-\x{fffb}]")
 REJECT_COLUMNS = ["_idx", "rule", "column", "detail_zh", "detail_en"]
 _REASON_TEXT = {
     1: ("无法识别的值(应为{what_zh})", "value cannot be read as {what_en}"),
-    2: ("人数或次数填成了百分数(单元格为百分比格式或带 %),无法作为数量读取", "a count given as a percentage cannot be read as a count"),
+    2: ("人数或次数填成了百分数(单元格为百分比格式或带 %),无法作为数量读取",
+        "a count given as a percentage cannot be read as a count"),
     3: ("单元格为 Excel 错误值 {raw}(公式出错)", "the cell holds the Excel error {raw} (its formula failed)"),
     4: ("单元格是公式 {raw},但文件未保存其计算结果", "the cell holds the formula {raw} with no saved result"),
 }

@@ -104,7 +104,8 @@ def indicator_bars(data: ReportData, indicators: list[str], lang: str = "zh") ->
         values = [(data.status_row(c, ind_id) or {}).get("value") for c in counties]
         statuses = [data.status_of(c, ind_id) for c in counties]
         texts = [data.figure(c, ind_id, lang=lang) for c in counties]
-        hover = [f"{county_label(c, lang)}: {t} · {STATUS_LABELS[s][lang]}" for c, t, s in zip(counties, texts, statuses, strict=True)]
+        hover = [f"{county_label(c, lang)}: {t} · {STATUS_LABELS[s][lang]}"
+                 for c, t, s in zip(counties, texts, statuses, strict=True)]
         figs.append(_bars([county_label(c, lang) for c in counties], values, texts, statuses, spec,
                           ind_label(spec, lang), lang, city["value"] if city else None,
                           city["target"] if city else None, HALF_WIDTH, hover))

@@ -156,7 +156,8 @@ def test_the_late_branches_of_an_early_period_are_unreported_with_their_run(book
                    for x in rows_of(book.path, SHEET["unreported"])}
             mine = reg[reg["county"] == book.county]
             want = {(t, b): (int(m), 1 + (p == 1 and (book.county, b) not in before))
-                    for t, b, m in zip(mine["township"], mine["branch"], mine["members"], strict=True) if (book.county, b) not in now}
+                    for t, b, m in zip(mine["township"], mine["branch"], mine["members"], strict=True)
+                    if (book.county, b) not in now}
             assert got == want, book.county
             seen += len(got)
             if got:

@@ -228,8 +228,10 @@ def test_ranking_nothing_is_nothing():
 
 
 def test_excess_members_are_the_share_of_the_shortfall_behind_the_city():
-    f = pd.DataFrame({"sign": [1.0, 1.0, 1.0, -1.0, 1.0, 1.0], "unit": ["share", "share", "share", "share", "score", "share"],
-                      "value": [0.8, 0.95, 0.5, 0.3, 90.0, 1.0], "level": ["county", "county", "city", "county", "county", "county"],
+    f = pd.DataFrame({"sign": [1.0, 1.0, 1.0, -1.0, 1.0, 1.0],
+                      "unit": ["share", "share", "share", "share", "score", "share"],
+                      "value": [0.8, 0.95, 0.5, 0.3, 90.0, 1.0],
+                      "level": ["county", "county", "city", "county", "county", "county"],
                       "target": [1.0, 1.0, 0.7, 0.1, 95.0, 1.0], "city_value": [0.9, 0.9, 0.5, 0.2, 95.0, 1.0],
                       "members_affected": [10, 10, 40, 30, 100, pd.NA]})
     got = findings.excess_members(f)

@@ -66,7 +66,8 @@ def test_first_page_of_the_sample_is_pinned(sample: Path) -> None:
 
 def test_headline_reads_like_the_2005_report(sample: Path) -> None:
     text = _text(render(sample))
-    assert "截至2005年2月25日，全市2394个党支部、党员52417人全部参加了百题测试，参考率达100%，答卷回收率达98.8%，平均成绩99.5分。" in text
+    assert ("截至2005年2月25日，全市2394个党支部、党员52417人全部参加了百题测试，"
+            "参考率达100%，答卷回收率达98.8%，平均成绩99.5分。") in text
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
