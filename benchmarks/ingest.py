@@ -216,8 +216,8 @@ def _look_only(raw: str, queue: mp.Queue) -> None:
 
 
 def _clean(raw: str, out: str, queue: mp.Queue) -> None:
-    import pandas  # noqa: F401
-    import pandera  # noqa: F401
+    import pandas  # noqa: F401 - imported before the clock: library import is not cleaning
+    import pandera  # noqa: F401 - as above
 
     from pipelines.ingest import clean  # imported before the clock: library import is not cleaning
 

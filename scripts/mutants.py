@@ -77,6 +77,11 @@ def changes(root: Path, source: Path, meta: dict, spans: dict[str, list[int]]) -
     return out
 
 
+def cell(text: str) -> str:
+    """A Markdown table cell of code: pipes escaped, backquotes made quotes, long lines cut."""
+    return "`" + text.replace("|", "\\|").replace("`", "'")[:110] + "`"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--root", type=Path, default=Path("."))
@@ -121,7 +126,6 @@ def main(argv: list[str] | None = None) -> int:
         print("\n| module:line | mutant | status | as written | as mutated |")
         print("| --- | --- | --- | --- | --- |")
         for source, line, name, st, was, now in listed:
-            cell = lambda t: "`" + t.replace("|", "\\|").replace("`", "'")[:110] + "`"  # noqa: E731
             print(f"| `{source}:{line}` | {name} | {st} | {cell(was)} | {cell(now)} |")
     return 0
 

@@ -16,7 +16,7 @@ from pipelines import config
 
 ROOT = config.PROJECT_ROOT
 sys.path.insert(0, str(ROOT / "scripts"))
-import sync_environment  # noqa: E402
+import sync_environment  # noqa: E402 - scripts/ is put on the path just above
 
 
 def _norm(name: str) -> str:

@@ -280,7 +280,10 @@ def _random_rows(n: int, seed: int = 17) -> list[dict[str, object]]:
     rows = []
     for i in range(n):
         members = int(rng.integers(1, 40))
-        near = lambda x: int(x + rng.choice([-1, 0, 0, 0, 0, 0, 0, 1]))  # noqa: E731
+
+        def near(x: int) -> int:
+            return int(x + rng.choice([-1, 0, 0, 0, 0, 0, 0, 1]))
+
         row: dict[str, object] = {"township": "测试镇", "branch": f"测试第{i}党支部", "members": members}
         row["studied"] = near(members)
         for a in schema.ACTIVITY_COLUMNS:

@@ -100,7 +100,7 @@ def result(tmp_path_factory):
     base = tmp_path_factory.mktemp("messy")
     raw = build_raw(base / "raw")
     res = clean(raw, base / "out")
-    res.raw = raw  # type: ignore[attr-defined]
+    res.raw = raw  # type: ignore[attr-defined]  # the tests read the raw folder back from the result
     return res
 
 

@@ -7,7 +7,7 @@ import sys
 import pandas as pd
 import pytest
 
-import pipelines.ingest.clean  # noqa: F401
+import pipelines.ingest.clean  # noqa: F401 - loaded so that sys.modules holds it (CLEAN_MODULE below)
 from pipelines import config, schema
 from pipelines.ingest import OutputSchemaError, clean
 from pipelines.ingest import clean as _clean_fn  # noqa: F401  (the function; the module is below)

@@ -7,6 +7,8 @@ These are the tests ``make mutate`` runs against pipelines/judge/findings.py and
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -101,7 +103,7 @@ def scenario() -> tuple[pd.DataFrame, list[pd.DataFrame]]:
         county("平远县", 0.9, indicator="test_rate", outstanding=6), county("蕉岭县", 1.0, indicator="test_rate", outstanding=0),
         city(0.3, indicator="exchange_coverage"), county("蕉岭县", 0.2, indicator="exchange_coverage", outstanding=8),
     ])
-    r = lambda **w: row_of(long, **w)  # noqa: E731
+    r = functools.partial(row_of, long)
     hits = [hit(r(county="梅县", level="county", indicator="studied_rate"), "below_target", True),
             hit(r(county="梅县", level="county", indicator="studied_rate"), "below_city", True),
             hit(r(county="兴宁市", indicator="studied_rate"), "below_target", False),
@@ -193,7 +195,7 @@ def test_ranking_weak_links_first_then_severity_level_and_members_behind_the_cit
         county("蕉岭县", 0.2, indicator="exchange_coverage", members_affected=500),
         city(0.9, period=P2), county("梅县", 0.8, period=P2, members_affected=10),
     ])
-    r = lambda **w: row_of(long, **w)  # noqa: E731
+    r = functools.partial(row_of, long)
     hits = [hit(r(county="梅县", period=P3, level="county"), "below_city", True),
             hit(r(county="丰顺县"), "below_city", True), hit(r(county="大埔县"), "below_city", True),
             hit(r(county="兴宁市"), "below_target", False), hit(r(county="平远县"), "fell_back", True),
@@ -272,7 +274,7 @@ def actions_scenario(th=TH, status_order=1):
         city(0.5, indicator="discussion_coverage", outstanding=30, members_affected=300),
         city(0.9, period=P2, outstanding=40, members_affected=40), county("梅县", 0.7, period=P2, outstanding=6),
     ], inds, th)
-    r = lambda **w: row_of(long, **w)  # noqa: E731
+    r = functools.partial(row_of, long)
     hits = [hit(r(county="兴宁市"), "below_target", True), hit(r(county="梅县", level="county", period=P3), "below_city", False),
             hit(r(county="平远县"), "below_city", False),
             hit(r(level="township", township="程江镇"), "below_city", True),  # a township: not an action of its own
