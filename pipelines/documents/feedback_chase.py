@@ -170,6 +170,6 @@ class Lacking:
                 texts.append((self.order[ind.id], template.format(n=int(r["n"]), label=ind.label("zh"))))
         if activities:
             acts = sorted(activities, key=self.order.__getitem__)
-            flags = [load.label(self.by_id[p].flag, "zh") for p in acts if self.by_id[p].flag]
+            flags = [load.label(flag, "zh") for p in acts if (flag := self.by_id[p].flag)]
             texts.append((self.order[acts[0]], self.words["activities"].format(what="、".join(flags))))
         return "；".join(dict.fromkeys(t for _, t in sorted(texts)))

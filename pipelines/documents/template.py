@@ -14,6 +14,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import xlsxwriter
@@ -246,6 +247,7 @@ def _input_rules(ws, fmt, cols, last_row: int) -> None:  # noqa: ANN001
             ws.data_validation(FIRST_DATA_ROW, i, last_row, i, {"validate": "any", **message})
             continue
         error = {"error_title": f"{col.label}填写有误"[:32], "error_message": f"{col.label}：{rule_text(col)}。"[:255]}
+        check: dict[str, Any]
         if col.kind == "yes_no":
             check = {"validate": "list", "source": [rules.yes, rules.no]}
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -62,7 +63,7 @@ def typed_frame(raw: RawRows, aliases: AliasTable) -> tuple[pd.DataFrame, dict[s
     """Parse every value column once per distinct value; normalise names; flag row kinds.
 
     Returns the frame and, per value column, why each cell could not be read (0: it could)."""
-    cols: dict[str, object] = {}
+    cols: dict[str, Any] = {}
     bad: dict[str, np.ndarray] = {}
     n = len(raw)
     flags = {"total": ("endswith", aliases.subtotal_markers), "ignore": ("startswith", aliases.ignore_markers)}
@@ -123,7 +124,9 @@ def _odd_values(uniques: np.ndarray) -> np.ndarray:
     if not len(uniques):
         return np.zeros(0, dtype=bool)
     is_text = np.fromiter((type(u) is str for u in uniques), dtype=bool, count=len(uniques))
-    texts = pa.array(np.where(is_text, uniques, None), type=pa.large_string())
+    shown = uniques.copy()
+    shown[~is_text] = None
+    texts = pa.array(shown, type=pa.large_string())
     odd = pc.fill_null(pc.match_substring_regex(texts, pattern=_INVISIBLE_RE2), False).to_numpy(zero_copy_only=False)
     for j in np.flatnonzero(odd).tolist():
         odd[j] = had_invisible(uniques[j])

@@ -80,7 +80,8 @@ def merge_hits(long: pd.DataFrame, hits: list[pd.DataFrame]) -> pd.DataFrame:
         pos = np.where(known, np.arange(len(h)), len(h))
         first = np.minimum.reduceat(pos, start)
         values = col.to_numpy(dtype=object)
-        out[c] = np.where(first < np.r_[start[1:], len(h)], np.append(values, None)[first], None)
+        padded = np.append(values, np.array([None], dtype=object))  # position len(h): no fact
+        out[c] = np.where(first < np.r_[start[1:], len(h)], padded[first], np.array(None, dtype=object))
     return out
 
 

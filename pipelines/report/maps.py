@@ -100,7 +100,7 @@ def choropleth(data: ReportData, lang: str = "zh", indicator: str | None = None)
     shapes = boundaries()
     specs = data.judged
     ids = [s["id"] for s in specs]
-    indicator = indicator if indicator in ids else ids[0]
+    shown: str = indicator if indicator is not None and indicator in ids else ids[0]
     drawn = [c for c in load.counties()["counties"] if c.get("code_today") and str(c["code_today"]) in shapes]
     beside = [c for c in load.counties()["counties"] if not c.get("code_today")]
     xs_all = [x for c in drawn for ring in shapes[str(c["code_today"])] for x, _ in ring]
@@ -121,7 +121,7 @@ def choropleth(data: ReportData, lang: str = "zh", indicator: str | None = None)
             hovers.append(f"{county_label(c['name'], lang)} · {ind_label(spec, lang)} {value} · {STATUS_LABELS[st][lang]}")
         return fills, labels, hovers, inks
 
-    fills, labels, hovers, inks = state(indicator)
+    fills, labels, hovers, inks = state(shown)
     fig = go.Figure()
     for i, c in enumerate(drawn):
         xs: list[float | None] = []
@@ -148,7 +148,7 @@ def choropleth(data: ReportData, lang: str = "zh", indicator: str | None = None)
         buttons.append({"label": ind_label(s, lang, short=True), "method": "restyle",
                         "args": [{"fillcolor": f + [None], "text": hov + [lab], "textfont.color": [None] * count + [ink]},
                                  list(range(count + 1))]})
-    fig.update_layout(updatemenus=[{"buttons": buttons, "active": ids.index(indicator), "direction": "down",
+    fig.update_layout(updatemenus=[{"buttons": buttons, "active": ids.index(shown), "direction": "down",
                                     "x": 0, "y": 1.0, "xanchor": "left", "yanchor": "top", "showactive": True,
                                     "font": {"size": 11}}])
     fig.update_xaxes(visible=False, scaleanchor="y", scaleratio=1, range=[x0 - 0.02, x1 + 0.02])
