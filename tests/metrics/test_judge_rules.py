@@ -210,6 +210,13 @@ def test_below_city_beyond_5_points_critical_beyond_10():
     assert hits_of(county_hits(long, "below_city"), long) == [("b", False), ("c", False), ("d", True)]
 
 
+def test_below_city_never_for_a_county_at_or_above_the_city():
+    long = long_table([city(0.9), county("a", 0.9), county("b", 0.95), city(99.0, indicator="avg_score"),
+                       county("c", 99.0, indicator="avg_score")])
+    assert county_hits(long, "below_city").empty and county_hits(long, "fell_back").empty
+    assert rules.small_units(long_table([city(0.9), small("township", "程江镇", 0.9, 500)]), "township", INDS, TH).empty
+
+
 def test_below_city_for_scores_in_points():
     """avg_score: 1 point below the city, critical beyond 3."""
     long = long_table([city(98.0, indicator="avg_score"), county("a", 97.0, indicator="avg_score"),
