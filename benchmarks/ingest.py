@@ -10,10 +10,10 @@ Then, each in a fresh child process so that the peak memory is that step's alone
 - the whole ``pipelines.ingest.clean`` (read, parse, check, validate, write Parquet).
 
 Prints rows per second, CPU and wall time (the ratio is taken on CPU time, time.process_time,
-because wall time swings with other load on a shared machine; both are printed), the peak memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the
-child process: the maximum resident set size, in MiB) and the ratio clean / bare read
-(target: at most 1.5). The bare read and the clean run in interleaved pairs (``--repeat`` of
-them); the ratio is the median of the pairs' CPU ratios, so that a drift in the machine's speed
+because wall time swings with other load on a shared machine; both are printed), the peak memory
+(``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the child process: the maximum resident set size,
+in MiB) and the ratio clean / bare read (target: at most 1.5). The bare read and the clean run in
+interleaved pairs (``--repeat`` of them); the ratio is the median of the pairs' CPU ratios, so that a drift in the machine's speed
 between runs (a shared host) does not land on one side only. Best-of times are printed too.
 
 Then the sample's messy writer (``write_county_xlsx``, which builds the input above): 2,000 rows in
@@ -200,7 +200,8 @@ def _bare_read(raw: str, queue: mp.Queue) -> None:
             cells += sum(len(r) for r in grid)
         wb.close()
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
-    queue.put({"seconds": elapsed, "cpu": cpu, "cells": cells, "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+    queue.put({"seconds": elapsed, "cpu": cpu, "cells": cells,
+               "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
 
 def _look_only(raw: str, queue: mp.Queue) -> None:
@@ -215,10 +216,10 @@ def _look_only(raw: str, queue: mp.Queue) -> None:
 
 
 def _clean(raw: str, out: str, queue: mp.Queue) -> None:
-    from pipelines.ingest import clean  # imported before the clock: library import is not cleaning
+    import pandas  # noqa: F401 - imported before the clock: library import is not cleaning
+    import pandera  # noqa: F401 - as above
 
-    import pandas  # noqa: F401
-    import pandera  # noqa: F401
+    from pipelines.ingest import clean  # imported before the clock: library import is not cleaning
 
     t0, c0 = time.perf_counter(), time.process_time()
     result = clean(Path(raw), Path(out))
@@ -277,7 +278,7 @@ def main() -> int:
         full.append(_run(_clean, str(raw), str(out)))
     b = min(bare, key=lambda r: r["cpu"])
     c = min(full, key=lambda r: r["cpu"])
-    pairs = sorted(f["cpu"] / r["cpu"] for r, f in zip(bare, full))
+    pairs = sorted(f["cpu"] / r["cpu"] for r, f in zip(bare, full, strict=True))
     ratio = pairs[len(pairs) // 2] if len(pairs) % 2 else sum(pairs[len(pairs) // 2 - 1:len(pairs) // 2 + 1]) / 2
     best_ratio = c["cpu"] / b["cpu"]
     wall_ratio = min(r["seconds"] for r in full) / min(r["seconds"] for r in bare)

@@ -44,7 +44,7 @@ def function_lines(source: str) -> dict[str, int]:
 
 
 def first_difference(a: list[str], b: list[str]) -> int:
-    for i, (x, y) in enumerate(zip(a, b)):
+    for i, (x, y) in enumerate(zip(a, b, strict=True)):
         if x != y:
             return i
     return min(len(a), len(b))
@@ -75,6 +75,11 @@ def changes(root: Path, source: Path, meta: dict, spans: dict[str, list[int]]) -
         now = mut[i].strip() if i < len(mut) else "(line removed)"
         out[key] = (line, was, now)
     return out
+
+
+def cell(text: str) -> str:
+    """A Markdown table cell of code: pipes escaped, backquotes made quotes, long lines cut."""
+    return "`" + text.replace("|", "\\|").replace("`", "'")[:110] + "`"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,7 +126,6 @@ def main(argv: list[str] | None = None) -> int:
         print("\n| module:line | mutant | status | as written | as mutated |")
         print("| --- | --- | --- | --- | --- |")
         for source, line, name, st, was, now in listed:
-            cell = lambda t: "`" + t.replace("|", "\\|").replace("`", "'")[:110] + "`"  # noqa: E731
             print(f"| `{source}:{line}` | {name} | {st} | {cell(was)} | {cell(now)} |")
     return 0
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ import yaml
 from pipelines import config
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(path: Path) -> Any:
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)

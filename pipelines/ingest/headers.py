@@ -14,6 +14,7 @@ visible one is read.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -78,7 +79,10 @@ def alias_table(path: Path = config.HEADERS_FILE) -> AliasTable:
             columns.setdefault(normalize_header(alias), name)
     groups = {normalize_header(a): g for g, aliases in raw.get("groups", {}).items() for a in aliases}
     derived = frozenset(normalize_header(a) for a in raw.get("derived", []))
-    marker = lambda m: re.sub(r"\s+", "", unicodedata.normalize("NFKC", m))  # noqa: E731
+
+    def marker(m: str) -> str:
+        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", m))
+
     layout = raw.get("layout_rows", {})
     return AliasTable(
         columns=columns,
@@ -150,7 +154,7 @@ def _row_hits(row: list[Any], table: AliasTable) -> tuple[int, bool]:
 
 def layout_kind(row: list[Any], table: AliasTable) -> str | None:
     """'units' for a row of units (人 个 次), 'column_numbers' for a 栏次 row (甲 乙 1 2 3), else None."""
-    cells = []
+    cells: list[int | str] = []
     for cell in row:
         if cell in ("", None):
             continue
@@ -170,9 +174,9 @@ def layout_kind(row: list[Any], table: AliasTable) -> str | None:
     numbers = [c for c in cells if isinstance(c, int)]
     if not numbers and all(t in table.units for t in texts):
         return "units"
-    if all(t in table.column_numbers for t in texts) and len(cells) >= 3:
-        if not numbers or all(b - a == 1 for a, b in zip(numbers, numbers[1:])):
-            return "column_numbers"
+    if (all(t in table.column_numbers for t in texts) and len(cells) >= 3
+            and (not numbers or all(b - a == 1 for a, b in itertools.pairwise(numbers)))):
+        return "column_numbers"
     return None
 
 
@@ -253,7 +257,8 @@ def _map_columns(grid: list[list[Any]], r: int, end: int, table: AliasTable, mer
         hm.layout_rows.append((hm.data_start, kind))
         hm.data_start += 1
     for c in range(width):
-        written_parts, path = [], []
+        written_parts: list[str] = []
+        path: list[str] = []
         for k in range(len(block)):
             cell = block[k][c]
             norm = normalize_header(cell) if cell not in ("", None) else ""

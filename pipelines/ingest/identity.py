@@ -60,7 +60,7 @@ class Matching:
 
     def key(self, name: str) -> str:
         """The name with each equivalence group's words made one (the group's first word)."""
-        for group, pattern in zip(self.equivalences, self._patterns()):
+        for group, pattern in zip(self.equivalences, self._patterns(), strict=True):
             name = pattern.sub(group[0], name)
         return name
 
@@ -97,7 +97,7 @@ class RegistryIndex:
         self.by_key: dict[tuple[str, str], list[str]] = {}
         self.names: dict[str, list[str]] = {}
         self.town_names: dict[tuple[str, str | None], list[str]] = {}
-        for county, town, branch in zip(counties, townships, branches):
+        for county, town, branch in zip(counties, townships, branches, strict=True):
             self.exact.add((county, branch))
             self.by_key.setdefault((county, rules.key(branch)), []).append(branch)
             self.names.setdefault(county, []).append(branch)

@@ -88,7 +88,7 @@ def _messages(rej: pd.DataFrame, files: list[str]) -> tuple[list[str], list[str]
     """Each reject's message names the file, sheet, row and column, in Chinese and English."""
     zh, en = [], []
     for fid, sheet, row, col, d_zh, d_en in zip(
-        rej["_file"], rej["source_sheet"], rej["source_row"], rej["column"], rej["detail_zh"], rej["detail_en"]
+        rej["_file"], rej["source_sheet"], rej["source_row"], rej["column"], rej["detail_zh"], rej["detail_en"], strict=True
     ):
         label_zh = load.label(col, "zh") if col else ""
         label_en = load.label(col, "en") if col else ""
@@ -108,7 +108,7 @@ def row_rejects(rec: pd.DataFrame, df: pd.DataFrame, raw: RawRows, reports: list
     rec = rec.sort_values("_idx", kind="stable")
     at = df.loc[rec["_idx"].to_numpy()]
     raw_values = []
-    for idx, col in zip(rec["_idx"], rec["column"]):
+    for idx, col in zip(rec["_idx"], rec["column"], strict=True):
         value = df.at[idx, "_county_raw"] if col == "county" else (raw[col].value(idx) if col in raw.columns else None)
         if col == "branch" and value is None:
             value = df.at[idx, "branch"]

@@ -110,7 +110,7 @@ def resolve_repeats(df: pd.DataFrame, alive: np.ndarray, key_cols: list[str], re
         files = grp["_file"].to_numpy()
         corr = np.array([correction[int(f)] for f in files])
         if corr.any():
-            win_file = max(int(f) for f, c in zip(files, corr) if c)
+            win_file = max(int(f) for f, c in zip(files, corr, strict=True) if c)
             winner = grp.index[files == win_file][0]
         else:
             winner = grp.index[0]

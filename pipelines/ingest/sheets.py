@@ -114,9 +114,9 @@ def read_report(rep: FileReport, file_id: int, aliases: AliasTable, counties: Co
         for i, kind in header.layout_rows:
             _warn(rep, "layout_row_skipped", {"kind": kind}, sheet=sheet, row=sh.row_number(i))
         for col, (stored, shown) in sh.percent_examples.items():
-            name = next((n for n, c in header.columns.items() if c == col), None)
-            if name in SCORE_COLUMNS:
-                _warn(rep, "percent_read", {"stored": stored, "shown": shown}, sheet=sheet, column=name)
+            column = next((n for n, c in header.columns.items() if c == col), None)
+            if column in SCORE_COLUMNS:
+                _warn(rep, "percent_read", {"stored": stored, "shown": shown}, sheet=sheet, column=column)
         _cells_outside(sh, header, rep)
         _stray(sh, header, rep)
         cells = sheet_cells(sh.grid, header, sh.row_numbers)

@@ -125,7 +125,7 @@ def stack_sheets(sheets: list[SheetCells]) -> dict[str, Encoded]:
     out = {}
     for name in names:
         parts = [m[s.codes[:, s.columns[name]]] if name in s.columns else np.full(s.n, -1, dtype=np.int64)
-                 for s, m in zip(sheets, maps)]
+                 for s, m in zip(sheets, maps, strict=True)]
         out[name] = Encoded(np.concatenate(parts) if parts else np.empty(0, dtype=np.int64), uniques)
     return out
 
@@ -169,7 +169,7 @@ class RawRows:
         }
         hidden = np.zeros(self.n, dtype=bool)
         start = 0
-        for b, n in zip(blocks, lengths):
+        for b, n in zip(blocks, lengths, strict=True):
             if b.hidden:
                 hidden[start:start + n] = np.isin(b.cells.rows, list(b.hidden))
             start += n

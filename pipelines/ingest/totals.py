@@ -74,7 +74,7 @@ def check_totals(
         sub = pd.DataFrame(values[branch], columns=cols)
         sub["_k"], sub["_t"] = sheet_key[branch], town_cells.to_numpy(dtype=object, na_value=None)[branch]
         sums = sub.dropna(subset=["_t"]).groupby(["_k", "_t"], sort=False)[cols].sum()
-        return {(int(k), t): v for (k, t), v in zip(sums.index, sums.to_numpy(dtype=np.int64))}
+        return {(int(k), t): v for (k, t), v in zip(sums.index, sums.to_numpy(dtype=np.int64), strict=True)}
     files, sheets, rows = df["_file"].to_numpy(), df["_sheet"].to_numpy(dtype=object), df["_row"].to_numpy()
     out = []
     for j in off.tolist():

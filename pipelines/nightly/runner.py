@@ -72,7 +72,8 @@ def run_nightly(
         raise UsageError(f"nightly: raw folder {raw_p} does not exist")
     if isinstance(params, str):
         params = [params]
-    nparams = params if isinstance(params, NightlyParams) else load_params(params_file, params)
+    nparams = params if isinstance(params, NightlyParams) else load_params(
+        Path(params_file) if params_file else None, params)
     nparams, declared = checks.check_parameters(nparams, notebooks_p, raw_p)
     code = checks.check_code(notebooks_p, allow_dirty)
     runner_values = {"raw_dir": str(raw_p), "modified_code": list(code.modified)}
@@ -85,7 +86,7 @@ def run_nightly(
         if not fingerprint.inputs:
             raise UsageError(f"nightly: raw folder {raw_p} holds no files (python -m pipelines sample --out …?)")
         previous = runfolder.latest_record(reports_p)
-        if not force and _is_reference(reports_p, previous, fingerprint):
+        if not force and previous is not None and _is_reference(reports_p, previous, fingerprint):
             return _skipped(reports_p, previous, time.perf_counter() - t0)
         checks.check_thresholds_and_kernel(nparams, declared)
         from pipelines.nightly.execution import RunContext, execute_run  # heavy: papermill, nbformat, pandas

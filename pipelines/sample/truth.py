@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from pipelines.domain import load
-from pipelines.schema import ACTIVITY_COLUMNS, COUNT_COLUMNS, RETURNS_COLUMNS, SPECIAL_COLUMNS
 from pipelines.sample.names import branch_names
+from pipelines.schema import ACTIVITY_COLUMNS, COUNT_COLUMNS, RETURNS_COLUMNS, SPECIAL_COLUMNS
 
 PERIODS: tuple[pd.Timestamp, ...] = tuple(pd.Timestamp(d) for d in ("2005-02-04", "2005-02-11", "2005-02-18", "2005-02-25"))
 LAST = len(PERIODS) - 1
@@ -165,8 +165,9 @@ def build_truth(seed: int = 2005) -> SampleData:
 
     # Who has reported by each period: a latent lateness mixing branch and township, cut at the
     # county's quantiles so the report rates are what REPORT_RATE says.
-    town_u = {t: v for t, v in zip(pd.unique(reg["county"] + "/" + reg["township"]), rng.random(n))}
-    late = 0.55 * rng.random(n) + 0.45 * np.array([town_u[c + "/" + t] for c, t in zip(county, town)])
+    # n draws for fewer townships, on purpose: the random stream (and so the sample) stays as it always was
+    town_u = {t: v for t, v in zip(pd.unique(reg["county"] + "/" + reg["township"]), rng.random(n), strict=False)}
+    late = 0.55 * rng.random(n) + 0.45 * np.array([town_u[c + "/" + t] for c, t in zip(county, town, strict=True)])
     reported = np.ones((n, P), bool)
     for c, rates in REPORT_RATE.items():
         idx = np.flatnonzero(county == c)

@@ -6,7 +6,7 @@ pytest loaded last, so it broke when tests of another folder were collected in t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 

@@ -3,15 +3,29 @@ equivalences, correction files, and the registry's exact, equivalent and suggest
 
 from __future__ import annotations
 
+import pytest
+
+from pipelines.ingest import identity
 from pipelines.ingest.identity import Matching, RegistryIndex, had_invisible, matching, normalize_name
 
 RULES = matching()
 
 
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    """matching() and the patterns are cached: cleared so that each test runs the code, not a cached result."""
+    matching.cache_clear()
+    identity._group_patterns.cache_clear()
+    yield
+    matching.cache_clear()
+    identity._group_patterns.cache_clear()
+
+
 def test_matching_yaml_is_read():
-    assert RULES.equivalences == (("党总支", "党总支部", "总支部", "总支"), ("党支部", "支部"))
-    assert RULES.correction_words == ("补报", "更正", "修改", "修订")
-    assert (RULES.cutoff, RULES.max_suggestions) == (0.75, 3)
+    rules = matching()
+    assert rules == RULES and rules.equivalences == (("党总支", "党总支部", "总支部", "总支"), ("党支部", "支部"))
+    assert rules.correction_words == ("补报", "更正", "修改", "修订")
+    assert (rules.cutoff, rules.max_suggestions) == (0.75, 3)
 
 
 def test_normalize_name_blanks_numbers_and_invisible_characters():
@@ -70,6 +84,12 @@ def test_suggestions_come_from_the_township_first_then_the_county():
     assert ix.suggestions("梅县", "程江镇", "完全不同的名字") == [] and ix.suggestions("平远县", None, "大丰村") == []
 
 
+def test_a_row_without_a_township_is_not_held_to_the_registrys_branches_without_one():
+    ix = RegistryIndex(["梅县"] * 3, ["程江镇", "程江镇", None], ["大丰村党支部", "大和村党支部", "大丰村机关党支部"], RULES)
+    # 大丰村党支部x ~ 大丰村党支部 0.92, ~ 大丰村机关党支部 0.80, ~ 大和村党支部 0.77
+    assert ix.suggestions("梅县", None, "大丰村党支部x") == ["大丰村党支部", "大丰村机关党支部", "大和村党支部"]
+
+
 def test_suggestions_follow_cutoff_and_count():
     few = Matching(RULES.equivalences, RULES.correction_words, cutoff=0.9, max_suggestions=1)
     ix = RegistryIndex(["梅县"] * 3, [None] * 3, ["大丰村党支部", "大丰村党总支", "大和村党支部"], few)
@@ -78,3 +98,8 @@ def test_suggestions_follow_cutoff_and_count():
     ix = RegistryIndex(["梅县"] * 3, [None] * 3, ["大丰村党支部", "大丰村党总支", "大和村党支部"], many)
     # ties (0.77) in difflib's order
     assert ix.suggestions("梅县", None, "大丰村党支部x") == ["大丰村党支部", "大和村党支部", "大丰村党总支"]
+    one = Matching(RULES.equivalences, RULES.correction_words, cutoff=0.7, max_suggestions=1)
+    ix = RegistryIndex(["梅县"] * 4, ["甲镇", "甲镇", "乙镇", "乙镇"],
+                       ["大丰村党支部", "大丰村党总支", "大和村党支部", "大和村党总支"], one)
+    assert ix.suggestions("梅县", "甲镇", "大丰村党支部x") == ["大丰村党支部"]  # from the township, one
+    assert ix.suggestions("梅县", "丙镇", "大丰村党支部x") == ["大丰村党支部"]  # from the county, one

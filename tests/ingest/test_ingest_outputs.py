@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import sys
+
 import pandas as pd
 import pytest
 
+import pipelines.ingest.clean  # noqa: F401 - loaded so that sys.modules holds it (CLEAN_MODULE below)
 from pipelines import config, schema
 from pipelines.ingest import OutputSchemaError, clean
 from pipelines.ingest import clean as _clean_fn  # noqa: F401  (the function; the module is below)
-import pipelines.ingest.clean  # noqa: F401
-import sys
+from pipelines.ingest import outputs as OUTPUTS
 
 from ingest_files import write_csv
-
-from pipelines.ingest import outputs as OUTPUTS
 
 CLEAN_MODULE = sys.modules["pipelines.ingest.clean"]
 NAMES = (config.RETURNS_FILE, config.REGISTRY_FILE, config.REJECTS_FILE, config.WARNINGS_FILE, config.MANIFEST_FILE)
@@ -114,7 +114,7 @@ def test_manifest_schema_checks_kept_plus_rejected():
 
 def test_written_tables_have_the_contract_columns_and_dtypes(tmp_path):
     res = clean(_raw(tmp_path), tmp_path / "out")
-    for name, file in zip(("returns", "registry", "rejects", "warnings", "manifest"), NAMES):
+    for name, file in zip(("returns", "registry", "rejects", "warnings", "manifest"), NAMES, strict=True):
         back = pd.read_parquet(tmp_path / "out" / file)
         assert list(back.columns) == list(schema.SCHEMAS[name].columns)
         schema.enforce(back, name)  # what a later stage reads still passes the schema

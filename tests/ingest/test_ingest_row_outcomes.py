@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
-
 from pipelines.ingest import clean
 
 from cases import P, count_csv, count_xlsx, csv_file, xlsx
@@ -71,7 +69,7 @@ def test_registry_rows_with_negative_members_are_rejected(tmp_path):
     res = clean(raw, None, write=False)
     assert list(res.registry["branch"]) == ["甲支部"]
     rej = res.rejects[res.rejects["source_file"] == "registry/名册.csv"]
-    assert sorted(zip(rej["rule"], rej["column"], rej["source_row"])) == [
+    assert sorted(zip(rej["rule"], rej["column"], rej["source_row"], strict=True)) == [
         ("missing_value", "branch", 4), ("negative_count", "members", 3)]
     assert _counts(res, "registry/名册.csv") == (3, 1, 2)
 
@@ -88,16 +86,16 @@ def test_the_county_column_wins_over_file_sheet_and_title(tmp_path):
         ["火星县", "某镇", "丁支部", 5],      # unknown: rejected, not given the hint's county
     ], name="梅县")
     res = clean(raw, None, write=False)
-    got = dict(zip(res.returns["branch"], res.returns["county"]))
+    got = dict(zip(res.returns["branch"], res.returns["county"], strict=True))
     assert got == {"甲支部": "梅县", "乙支部": "兴宁市", "丙支部": "兴宁市"}
     rej = res.rejects[res.rejects["branch"] == "丁支部"]
-    assert list(zip(rej["rule"], rej["raw_value"])) == [("unknown_county", "火星县")]
+    assert list(zip(rej["rule"], rej["raw_value"], strict=True)) == [("unknown_county", "火星县")]
     assert _counts(res, f"{P}/梅县.xlsx") == (count_xlsx(path, 3, 2, sheet="梅县"), 3, 1)
 
 
 def _total_warnings(res, path: str) -> list[tuple[int, dict]]:
     w = res.warnings[(res.warnings["source_file"] == path) & (res.warnings["code"] == "total_mismatch")]
-    return sorted((int(r), json.loads(p)) for r, p in zip(w["source_row"], w["params"]))
+    return sorted((int(r), json.loads(p)) for r, p in zip(w["source_row"], w["params"], strict=True))
 
 
 def test_a_township_subtotal_is_checked_against_its_townships_rows(tmp_path):

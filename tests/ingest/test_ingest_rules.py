@@ -28,7 +28,7 @@ def typed(rows: list[dict]) -> pd.DataFrame:
 
 def broken(frame_rows: list[dict], **kw) -> list[tuple]:
     b = rules.broken_rows(typed(frame_rows), **kw)
-    return list(zip(b["_idx"], b["rule"], b["column"]))
+    return list(zip(b["_idx"], b["rule"], b["column"], strict=True))
 
 
 OK = {"members": 30, "studied": 30, "test_takers": 30, "sheets_returned": 30, "avg_score": 99.0}
@@ -111,7 +111,7 @@ def test_reasons_in_chinese_and_english_quote_the_values():
             {**OK, "avg_score": 100.5}, {"members": 30, "avg_score": 99.5},
             {**OK, **special, "delivered_study": 3, "makeup_study": 1}]
     b = rules.broken_rows(typed(rows))
-    assert list(zip(b["detail_zh"], b["detail_en"])) == [
+    assert list(zip(b["detail_zh"], b["detail_en"], strict=True)) == [
         ("党支部名称为空,但该行填有数据", "branch name is blank on a row that has data"),
         ("党员数为空(党支部及其党员数为必填项)", "members is blank (the branch and its members are required)"),
         ("人数或次数为负数(-2)", "negative count (-2)"),
@@ -171,6 +171,21 @@ def test_totals_stay_within_their_sheet_and_name_it():
     b = sheet([("", None, 7, 7), ("小计", None, 17, 7), ("合计", None, 7, 7)], sheet_key=2, file=3)
     b["_sheet"] = ""
     assert check(a, b) == [(3, None, 3, "小计", [("members", 17, 7)])]
+
+
+def test_a_total_on_the_first_row_of_a_later_sheet_sums_nothing_before_it():
+    a = sheet([("", None, 10, 10), ("合计", None, 10, 10)], sheet_key=1)
+    b = sheet([("合计", None, 7, None), ("", None, 7, 7)], sheet_key=2)
+    assert check(a, b) == [(0, "S2", 2, "合计", [("members", 7, 0)])]
+
+
+def test_subtotal_blocks_follow_the_previous_subtotal_of_the_same_sheet_only():
+    """Sheet 1 has no 小计; sheet 2's first 小计 starts at the sheet's first row; its second follows it."""
+    a = sheet([("", None, 10, 10), ("合计", None, 10, 10)], sheet_key=1)
+    b = sheet([("", None, 5, 5), ("小计", None, 5, 5), ("", None, 3, 3), ("小计", None, 3, 3)], sheet_key=2)
+    c = sheet([("", None, 4, 4), ("小计", None, 4, 4), ("", None, 6, 6), ("小计", None, 6, 6), ("小计", None, 1, 1)],
+              sheet_key=3)
+    assert check(a, b, c) == [(0, "S3", 6, "小计", [("members", 1, 0), ("studied", 1, 0)])]
 
 
 def test_a_subtotal_naming_its_township_is_compared_with_that_townships_rows():

@@ -96,13 +96,13 @@ def test_raw_text_shows_what_was_typed():
 
 @pytest.mark.parametrize(("raw", "expected"), [
     ("二〇〇五", 2005), ("〇", 0), ("九", 9), ("十万", 100000), ("一万零五百", 10500), ("负三", -3), ("-三", -3),
-    ("一点五", 1.5), ("点五", 0.5), ("壹佰零伍", 105), ("两千", 2000), ("三百万", 3000000),
+    ("一点五", 1.5), ("点五", 0.5), ("三点一四", 3.14), ("壹佰零伍", 105), ("两千", 2000), ("三百万", 3000000),
 ])
 def test_chinese_numerals(raw, expected):
     assert V.chinese_to_number(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "负", "点", "一点x", "三十x", "abc", "亿"])
+@pytest.mark.parametrize("raw", ["", "负", "点", "一点x", "三十x", "三X", "X三", "abc", "亿"])
 def test_not_chinese_numerals(raw):
     assert V.chinese_to_number(raw) is None
 
@@ -161,7 +161,8 @@ def test_factorize_keeps_booleans_apart_from_the_numbers_they_hash_like():
 def test_an_encoded_column_parses_only_the_values_it_uses():
     shared = np.array(["35", "abc", "是", "12"], dtype=object)  # one table of distinct values for every column
     col = V.Encoded(np.array([0, 3, -1, 0], dtype=np.int64), shared)
-    assert len(col) == 4 and col.value(1) == "12" and col.value(2) is None and not col.all_missing()
+    assert len(col) == 4 and col.value(0) == "35" and col.value(1) == "12" and col.value(2) is None
+    assert not col.all_missing() and not V.Encoded(np.array([0, 0]), shared).all_missing()
     assert col.in_use().tolist() == [0, 3]
     small = col.compact()
     assert list(small.uniques) == ["35", "12"] and small.codes.tolist() == [0, 1, -1, 0]
@@ -183,9 +184,9 @@ def test_scores_and_yes_no_columns_with_their_reasons():
 
 
 def test_codes_names_and_text_columns():
-    codes = V.to_codes(encoded([441421.0, "441403", None, " 441481 ", "４４１４２２"]))
+    codes = V.to_codes(encoded([441421.0, "441403", None, " 441481 ", "４４１４２２", "441402.0"]))
     assert codes.tolist()[:2] == ["441421", "441403"] and pd.isna(codes.iloc[2])
-    assert codes.tolist()[3:] == ["441481", "441422"] and codes.dtype == "str"
+    assert codes.tolist()[3:] == ["441481", "441422", "441402"] and codes.dtype == "str"
     names = V.to_names(encoded(["甲村 党支部", "乙\u200b村", None, "", 12.0, "ＡＢ"]))
     assert names.tolist()[:2] == ["甲村党支部", "乙村"] and names.isna().tolist()[2:4] == [True, True]
     assert names.tolist()[4:] == ["12", "AB"]
@@ -196,10 +197,10 @@ def test_codes_names_and_text_columns():
 def test_names_flagged_for_totals_and_notes():
     flags = {"total": ("endswith", ("小计", "合计")), "note": ("startswith", ("填表人", "注:")), "any": ("contains", ("(",))}
     names, hit = V.to_names_flagged(encoded(["乙镇小计", "合计", "填表人：张三", "城东小计组党支部", "注:本表", None,
-                                             "一(1)支部"]), flags)
-    assert hit["total"].tolist() == [True, True, False, False, False, False, False]
-    assert hit["note"].tolist() == [False, False, True, False, True, False, False]  # NFKC: 填表人： → 填表人:
-    assert hit["any"].tolist() == [False] * 6 + [True]
+                                             "一(1)支部", "张三填表人"]), flags)
+    assert hit["total"].tolist() == [True, True, False, False, False, False, False, False]
+    assert hit["note"].tolist() == [False, False, True, False, True, False, False, False]  # NFKC: 填表人： → 填表人:
+    assert hit["any"].tolist() == [False] * 6 + [True, False]
     assert names.tolist()[0] == "乙镇小计" and pd.isna(names.iloc[5])
     _, none = V.to_names_flagged(encoded(["甲"]), {"total": ("endswith", ())})
     assert none["total"].tolist() == [False]

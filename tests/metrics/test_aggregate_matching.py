@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-import metrics_frames as mf
 from pipelines.aggregate import branches
 from pipelines.aggregate.engine import connect
+
+import metrics_frames as mf
 
 
 def _registry() -> pd.DataFrame:
@@ -41,7 +42,7 @@ def _ids(engine, rows: list[tuple]) -> list[int]:
     reg = branches.registry_frame(_registry())
     values = branches.branch_values(engine.table(frame), engine.table(reg))
     got = engine.frame(values.select("branch_id", "studied"))
-    by_row = dict(zip(got["studied"], got["branch_id"]))
+    by_row = dict(zip(got["studied"], got["branch_id"], strict=True))
     assert len(by_row) == len(got)  # one registry branch per matched row
     return [int(by_row.get(i, -1)) for i in range(len(rows))]
 

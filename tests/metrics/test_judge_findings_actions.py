@@ -7,6 +7,8 @@ These are the tests ``make mutate`` runs against pipelines/judge/findings.py and
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -101,7 +103,7 @@ def scenario() -> tuple[pd.DataFrame, list[pd.DataFrame]]:
         county("平远县", 0.9, indicator="test_rate", outstanding=6), county("蕉岭县", 1.0, indicator="test_rate", outstanding=0),
         city(0.3, indicator="exchange_coverage"), county("蕉岭县", 0.2, indicator="exchange_coverage", outstanding=8),
     ])
-    r = lambda **w: row_of(long, **w)  # noqa: E731
+    r = functools.partial(row_of, long)
     hits = [hit(r(county="梅县", level="county", indicator="studied_rate"), "below_target", True),
             hit(r(county="梅县", level="county", indicator="studied_rate"), "below_city", True),
             hit(r(county="兴宁市", indicator="studied_rate"), "below_target", False),
@@ -193,7 +195,7 @@ def test_ranking_weak_links_first_then_severity_level_and_members_behind_the_cit
         county("蕉岭县", 0.2, indicator="exchange_coverage", members_affected=500),
         city(0.9, period=P2), county("梅县", 0.8, period=P2, members_affected=10),
     ])
-    r = lambda **w: row_of(long, **w)  # noqa: E731
+    r = functools.partial(row_of, long)
     hits = [hit(r(county="梅县", period=P3, level="county"), "below_city", True),
             hit(r(county="丰顺县"), "below_city", True), hit(r(county="大埔县"), "below_city", True),
             hit(r(county="兴宁市"), "below_target", False), hit(r(county="平远县"), "fell_back", True),
@@ -204,7 +206,7 @@ def test_ranking_weak_links_first_then_severity_level_and_members_behind_the_cit
             hit(r(county="蕉岭县"), "below_target", True),
             hit(r(county="梅县", period=P2), "below_city", True)]
     f = findings.findings_table(long, hits, pd.DataFrame(), INDS, TH)
-    order = list(zip(f["period"], f["level"], f["county"].fillna(CITY), f["township"].fillna(""), f["rank"]))
+    order = list(zip(f["period"], f["level"], f["county"].fillna(CITY), f["township"].fillna(""), f["rank"], strict=True))
     assert order == [
         (P3, "city", CITY, "", 1),        # critical, the city first among the levels
         (P3, "county", "大埔县", "", 2),   # critical counties: 20 members behind the city
@@ -228,8 +230,10 @@ def test_ranking_nothing_is_nothing():
 
 
 def test_excess_members_are_the_share_of_the_shortfall_behind_the_city():
-    f = pd.DataFrame({"sign": [1.0, 1.0, 1.0, -1.0, 1.0, 1.0], "unit": ["share", "share", "share", "share", "score", "share"],
-                      "value": [0.8, 0.95, 0.5, 0.3, 90.0, 1.0], "level": ["county", "county", "city", "county", "county", "county"],
+    f = pd.DataFrame({"sign": [1.0, 1.0, 1.0, -1.0, 1.0, 1.0],
+                      "unit": ["share", "share", "share", "share", "score", "share"],
+                      "value": [0.8, 0.95, 0.5, 0.3, 90.0, 1.0],
+                      "level": ["county", "county", "city", "county", "county", "county"],
                       "target": [1.0, 1.0, 0.7, 0.1, 95.0, 1.0], "city_value": [0.9, 0.9, 0.5, 0.2, 95.0, 1.0],
                       "members_affected": [10, 10, 40, 30, 100, pd.NA]})
     got = findings.excess_members(f)
@@ -270,7 +274,7 @@ def actions_scenario(th=TH, status_order=1):
         city(0.5, indicator="discussion_coverage", outstanding=30, members_affected=300),
         city(0.9, period=P2, outstanding=40, members_affected=40), county("梅县", 0.7, period=P2, outstanding=6),
     ], inds, th)
-    r = lambda **w: row_of(long, **w)  # noqa: E731
+    r = functools.partial(row_of, long)
     hits = [hit(r(county="兴宁市"), "below_target", True), hit(r(county="梅县", level="county", period=P3), "below_city", False),
             hit(r(county="平远县"), "below_city", False),
             hit(r(level="township", township="程江镇"), "below_city", True),  # a township: not an action of its own
@@ -290,7 +294,7 @@ def test_actions_group_weak_links_name_the_counties_behind_and_count_in_the_unit
     th = load_thresholds(overrides={"indicators.work_plan_rate.due": "2005-03-11", "findings.actions_max": 10})
     a, _ = actions_scenario(th)
     assert list(a.columns) == list(actions.COLUMNS)
-    got = list(zip(a["period"], a["rank"], a["kind"], a["action"], a["scope"]))
+    got = list(zip(a["period"], a["rank"], a["kind"], a["action"], a["scope"], strict=True))
     assert got == [
         (P3, 1, "weak", "test", "city"), (P3, 2, "weak", "study", "city"), (P3, 3, "weak", "special", "city"),
         (P3, 4, "short", "activities", "city"), (P3, 5, "short", "reporting", "city"),
@@ -335,7 +339,7 @@ def test_short_actions_most_members_first():
 def test_actions_are_cut_to_actions_max():
     th = load_thresholds(overrides={"findings.actions_max": 2})
     a, _ = actions_scenario(th)
-    assert list(zip(a["period"], a["action"])) == [(P3, "test"), (P3, "study"), (P2, "study")]
+    assert list(zip(a["period"], a["action"], strict=True)) == [(P3, "test"), (P3, "study"), (P2, "study")]
 
 
 def test_a_county_only_action_counts_the_named_counties_and_their_townships():

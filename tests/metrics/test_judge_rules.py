@@ -25,7 +25,7 @@ def hits_of(frame: pd.DataFrame, long: pd.DataFrame) -> list[tuple]:
     where = long.loc[frame["row"].to_numpy()]
     names = where["branch"].where(where["level"] == "branch", where["township"].where(
         where["level"] == "township", where["county"]))
-    return list(zip(names, frame["critical"].astype(bool)))
+    return list(zip(names, frame["critical"].astype(bool), strict=True))
 
 
 NO_ACROSS = pd.DataFrame({"period": pd.Series(dtype="datetime64[ns]"), "indicator": pd.Series(dtype="str"),
@@ -80,7 +80,7 @@ def test_status_table_keeps_city_counties_and_townships_with_their_projection():
                            "projected_period": [pd.Timestamp("2005-03-11"), pd.Timestamp("2005-03-18")]})
     st = status.status_table(long, trends)
     assert list(st.columns) == list(status.COLUMNS)
-    assert list(zip(st["level"], st["county"], st["township"].fillna("-"), st["status"])) == [
+    assert list(zip(st["level"], st["county"], st["township"].fillna("-"), st["status"], strict=True)) == [
         ("city", CITY, "-", "scheduled"), ("county", "梅县", "-", "scheduled"), ("county", "兴宁市", "-", "watch"),
         ("township", "梅县", "程江镇", "scheduled")]
     # projected only where scheduled, and never for a township (the trends are per county)
@@ -210,6 +210,13 @@ def test_below_city_beyond_5_points_critical_beyond_10():
     assert hits_of(county_hits(long, "below_city"), long) == [("b", False), ("c", False), ("d", True)]
 
 
+def test_below_city_never_for_a_county_at_or_above_the_city():
+    long = long_table([city(0.9), county("a", 0.9), county("b", 0.95), city(99.0, indicator="avg_score"),
+                       county("c", 99.0, indicator="avg_score")])
+    assert county_hits(long, "below_city").empty and county_hits(long, "fell_back").empty
+    assert rules.small_units(long_table([city(0.9), small("township", "程江镇", 0.9, 500)]), "township", INDS, TH).empty
+
+
 def test_below_city_for_scores_in_points():
     """avg_score: 1 point below the city, critical beyond 3."""
     long = long_table([city(98.0, indicator="avg_score"), county("a", 97.0, indicator="avg_score"),
@@ -267,7 +274,7 @@ def test_fell_back_more_than_1_point_since_the_previous_period_critical_beyond_5
     ])
     hit = county_hits(long, "fell_back")
     got = [(long.at[r, "county"], long.at[r, "period"], c, pp, pv)
-           for r, c, pp, pv in zip(hit["row"], hit["critical"], hit["previous_period"], hit["previous_value"])]
+           for r, c, pp, pv in zip(hit["row"], hit["critical"], hit["previous_period"], hit["previous_value"], strict=True)]
     assert got == [("a", P3, True, P2, 0.89), ("b", P2, False, P1, 0.90), ("b", P3, False, P2, 0.8899)]
 
 

@@ -6,11 +6,12 @@ import pandas as pd
 import pytest
 import yaml
 
-import metrics_frames as mf
 from pipelines import config
 from pipelines.cli import main
 from pipelines.metrics import load_indicators, load_thresholds
 from pipelines.metrics.docs import DOCS_FILE, render_indicator_docs
+
+import metrics_frames as mf
 
 
 @pytest.fixture()

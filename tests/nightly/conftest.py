@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from nightly_standins import (
     CLEAN_BODY,
     CLEAN_PARAMS,

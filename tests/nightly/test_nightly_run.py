@@ -8,12 +8,13 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from nightly_standins import CLEAN_BODY, CLEAN_PARAMS, METRICS_PARAMS, write_notebook
 
 from pipelines import config
 from pipelines.nightly import ExitStatus
 from pipelines.nightly.fingerprint import file_sha256
 from pipelines.nightly.store import STORE_DIR
+
+from nightly_standins import CLEAN_BODY, CLEAN_PARAMS, METRICS_PARAMS, write_notebook
 
 
 def _record(run_dir: Path) -> dict:

@@ -217,3 +217,4 @@ def test_sealed_runs_cannot_be_changed_until_unsealed(tmp_path):
     for path in (run, run / "tables"):  # the owner's write bit back on folders, nothing else
         assert path.stat().st_mode == (before[path] & ~0o222) | 0o200, path
     assert not (run / "report.html").stat().st_mode & 0o200  # files stay read-only: only folders open
+

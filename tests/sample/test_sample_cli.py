@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from sample_readback import parse_sheet, read_sheets
 
 from pipelines.cli import main
 from pipelines.sample import PERIODS, SampleExistsError, build_sample, write_county_xlsx, write_sample
+
+from sample_readback import parse_sheet, read_sheets
 
 
 def test_write_sample_refuses_a_folder_with_period_folders(tmp_path):
