@@ -173,8 +173,7 @@ def checklists(doc: Document, c: dict[str, Any], model: dict[str, Any], lay: Lay
         if pg["branches"]:
             docx_style.heading(doc, w["branches"], 3)
             for b in pg["branches"]:
-                open_, close = ("（", "）") if lang == "zh" else (" (", ")")
-                entries = w["sep"].join(f"{i['branch']}{open_}{('、' if lang == 'zh' else ', ').join(i['missing'])}{close}"
+                entries = w["sep"].join(f"{i['branch']}{w['paren_open']}{w['sep'].join(i['missing'])}{w['paren_close']}"
                                         for i in b["entries"])
                 listing(doc, b["town"], w["colon"], entries)
         if pg["not_reported"]:

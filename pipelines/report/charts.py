@@ -37,6 +37,9 @@ def county_label(name: str, lang: str) -> str:
     return esc(places.county(name, lang))
 
 
+LABEL_COLUMN = 1.05  # where the value column starts, as a share of 100%: clear of every bar and line
+
+
 def ind_label(spec: dict[str, Any], lang: str, short: bool = False) -> str:
     if lang == "zh":
         return spec["short_zh"] if short else spec["zh"]
@@ -71,7 +74,12 @@ def _reference(fig: go.Figure, x: float | None, colour: str, dash: str, text: st
 
 def _bars(names: list[str], values: list[Any], texts: list[str], statuses: list[str], spec: dict[str, Any],
           title: str, lang: str, city: Any, target: Any, width: int, hover: list[str]) -> go.Figure:
-    """Horizontal bars sorted best on top, coloured by status, from zero (an honest length)."""
+    """Horizontal bars sorted best on top, coloured by status, from zero (an honest length).
+
+    The values print in a column of their own right of 100% (a second, text-only trace): printed at
+    the bar's end, a label near the city's line or the target's dash was crossed by it (丰顺县's
+    92.08% sat on the 92.15% line). The bar keeps the texts for its hover and for readers of the
+    figure's data."""
     xs = [_axis_value(v, spec) for v in values]
     order = sorted(range(len(xs)), key=lambda k: (xs[k] is None, -(xs[k] or 0) if spec.get("direction") != "lower"
                                                   else (xs[k] or 0)))
@@ -79,15 +87,19 @@ def _bars(names: list[str], values: list[Any], texts: list[str], statuses: list[
     fig = go.Figure(go.Bar(
         x=[xs[k] for k in order], y=[names[k] for k in order], orientation="h",
         marker={"color": [STATUS_COLOURS[statuses[k]] for k in order], "line": {"color": OUTLINE, "width": 0.6}},
-        text=[texts[k] for k in order], textposition="outside", cliponaxis=False,
-        textfont={"size": 11, "color": "#222222"}, customdata=[[hover[k], statuses[k]] for k in order],
+        text=[texts[k] for k in order], textposition="none", customdata=[[hover[k], statuses[k]] for k in order],
         hovertemplate="%{customdata[0]}<extra></extra>",
     ))
     top = 100.0
+    fig.add_trace(go.Scatter(
+        x=[top * LABEL_COLUMN] * len(order), y=[names[k] for k in order], mode="text",
+        text=[texts[k] for k in order], textposition="middle right", cliponaxis=False,
+        textfont={"size": 11, "color": "#222222"}, hoverinfo="skip",
+    ))
     _reference(fig, _axis_value(city, spec), CITY_LINE, "dot", load.city_total_label() if lang == "zh" else "city",
                "right")
     _reference(fig, _axis_value(target, spec), TARGET_LINE, "dash", "目标" if lang == "zh" else "target", "left")
-    fig.update_xaxes(range=[0, top * 1.13], ticksuffix="%" if spec["unit"] == "share" else "", gridcolor=GRID,
+    fig.update_xaxes(range=[0, top * 1.2], ticksuffix="%" if spec["unit"] == "share" else "", gridcolor=GRID,
                      tickvals=[0, 20, 40, 60, 80, 100], zeroline=False)
     fig.update_yaxes(tickfont={"size": 11}, automargin=True)
     return _layout(fig, title, width, 60 + 24 * len(names))

@@ -81,6 +81,19 @@ def test_bar_labels_print_like_the_text(data) -> None:
     assert colours["大埔县"] == STATUS_COLOURS["alert"]
 
 
+def test_bar_values_print_in_a_column_clear_of_every_bar_and_line(data) -> None:
+    """丰顺县's 92.08% once sat on the city's 92.15% line: the values print right of 100%, past every
+    bar end, the city's line and the target's dash, the same texts as the bars carry."""
+    fig = charts.indicator_bars(data, ["lecture_coverage"], "zh")[0]
+    bars, values = fig.data
+    assert bars.textposition == "none" and values.mode == "text"
+    assert list(values.text) == list(bars.text) and list(values.y) == list(bars.y)
+    lines = [shape.x0 for shape in fig.layout.shapes]
+    assert len(lines) == 2  # the city's value and the target
+    assert min(values.x) > max([*bars.x, *lines])
+    assert max(values.x) < fig.layout.xaxis.range[1]
+
+
 def test_chart_labels_escaped(frames_dir: Path) -> None:
     hostile = "<b>光德镇</b>"
     status = pd.read_parquet(frames_dir / config.STATUS_FILE)

@@ -109,7 +109,11 @@ def test_english_is_its_own_text_with_pinyin_names(sample: Path) -> None:
     for figure in ("2,394", "52,417", "98.8%", "99.5 points", "25 February 2005"):
         assert figure in text
     assert "Dabu" in text and "Guangde Town" in text and "Qingxi Town" in text
-    assert not re.search(r"[\u4e00-\u9fff]", text)  # no Chinese left in the English report
+    # no Chinese left in the English report, nor its punctuation (full-width brackets, 、 and ：)
+    assert not re.search(r"[\u4e00-\u9fff\u3000-\u303f\uff01-\uff5e]", text)
+    lists = narrative.checklists(model.report_model(load_report_data(sample, language="en"), "en", annexes=True))
+    assert "rwb-missing" in lists  # the checklists of branches, where the brackets were full-width
+    assert not re.search(r"[\u4e00-\u9fff\u3000-\u303f\uff01-\uff5e]", _text(lists))
     assert "the city-level units are" in text  # a plural, said as one
 
 
