@@ -2,8 +2,9 @@
 
 ``compute_metrics`` reads the cleaned tables from the processed folder, runs the aggregate layer
 on the chosen engine (DuckDB embedded, or Spark) and the judge layer on its small tables, checks
-every output against its schema, and writes them together (all or none: pipelines.io.staged).
-The CLI, the notebook and the tests share this one code path.
+every output against its schema, and writes them together (all or none: a new version of the
+stage's tables switched in by one pointer, pipelines.datasets.table_set; status, findings and
+reporting partitioned by period). The CLI, the notebook and the tests share this one code path.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines import config, io
+from pipelines import config, datasets
 from pipelines.aggregate import aggregate, public_units
 from pipelines.aggregate.engine import Engine, engine
 from pipelines.aggregate.reporting import public as reporting_public
@@ -30,18 +31,18 @@ OUTPUTS = {
     "balance": config.BALANCE_FILE,
     "data_quality": config.DATA_QUALITY_FILE,
     "trends": config.TRENDS_FILE,
-    "status": config.STATUS_FILE,
-    "findings": config.FINDINGS_FILE,
+    "status": config.STATUS_TABLE,
+    "findings": config.FINDINGS_TABLE,
     "ranking": config.RANKING_FILE,
     "actions": config.ACTIONS_FILE,
 }
 # Optional inputs: a processed folder from before they existed, or a chain without a registry, still runs.
 EMPTY_INPUTS: dict[str, tuple[str, ...]] = {
     config.REGISTRY_FILE: ("county", "county_code", "township", "branch", "members"),
-    config.REJECTS_FILE: ("source_file", "source_sheet", "source_row", "column", "raw_value", "rule", "message_zh",
-                          "message_en", "period", "county", "branch"),
+    config.REJECTS_TABLE: ("source_file", "source_sheet", "source_row", "column", "raw_value", "rule", "message_zh",
+                           "message_en", "period", "county", "branch"),
     config.MANIFEST_FILE: ("path", "county", "period", "status"),
-    config.WARNINGS_FILE: ("period", "county", "source_file", "source_sheet", "source_row", "column", "code"),
+    config.WARNINGS_TABLE: ("period", "county", "source_file", "source_sheet", "source_row", "column", "code"),
 }
 
 
@@ -74,9 +75,8 @@ class MetricsResult:
 
 
 def read_input(processed: Path, name: str) -> pd.DataFrame:
-    path = processed / name
-    if path.exists():
-        return io.read_parquet(path)
+    if datasets.exists(processed, name):
+        return datasets.read(processed, name, columns=_wanted(processed, name))
     frame = pd.DataFrame({c: pd.Series(dtype="str") for c in EMPTY_INPUTS[name]})
     if "period" in frame:
         frame["period"] = frame["period"].astype("datetime64[ns]")
@@ -88,14 +88,14 @@ def metrics_on(
 ) -> tuple[MetricsResult, Any]:
     """Aggregate and judge the processed folder on ``eng``; the reporting record comes back as an
     engine expression (written by the caller, streamed, never held in memory)."""
-    returns_file = processed / config.RETURNS_FILE
-    if not returns_file.exists():
-        raise FileNotFoundError(f"{returns_file} is missing: run `python -m pipelines clean` first")
+    returns_path = datasets.table_path(processed, config.RETURNS_TABLE)
+    if not returns_path.exists():
+        raise FileNotFoundError(f"{returns_path} is missing: run `python -m pipelines clean` first")
     registry = read_input(processed, config.REGISTRY_FILE)
     agg = aggregate(
-        eng, eng.read_parquet(returns_file), registry, indicators, thresholds,
-        rejects=read_input(processed, config.REJECTS_FILE), manifest=read_input(processed, config.MANIFEST_FILE),
-        warnings=read_input(processed, config.WARNINGS_FILE),
+        eng, eng.read_parquet(returns_path), registry, indicators, thresholds,
+        rejects=read_input(processed, config.REJECTS_TABLE), manifest=read_input(processed, config.MANIFEST_FILE),
+        warnings=read_input(processed, config.WARNINGS_TABLE),
     )
     verdicts = judge(eng, agg, indicators, thresholds)
     result = MetricsResult(
@@ -140,10 +140,24 @@ def compute_metrics(
         result, record = metrics_on(eng, processed, indicators, thresholds)
         schema.validate(result.frames(), indicators)
         if write:
-            with io.staged() as stage:
+            with datasets.table_set(out, "metrics") as tables:
                 for name, frame in result.frames().items():
-                    result.paths[name] = stage(frame, out / OUTPUTS[name])
-                target = out / config.REPORTING_FILE
-                eng.write_parquet(record, stage.file(target))
-                result.paths["reporting"] = target
+                    result.paths[name] = tables.write(OUTPUTS[name], frame)
+                eng.write_partitioned(record, tables.file(config.REPORTING_TABLE))
+                result.paths["reporting"] = tables.public(config.REPORTING_TABLE)
     return result
+
+
+#: The columns the aggregate layer reads of the clean stage's wide tables (their messages are not needed).
+READ_COLUMNS: dict[str, tuple[str, ...]] = {
+    config.REJECTS_TABLE: ("source_file", "source_sheet", "source_row", "rule", "period", "county"),
+    config.WARNINGS_TABLE: ("period", "county", "source_file", "code"),
+}
+
+
+def _wanted(processed: Path, name: str) -> list[str] | None:
+    wanted = READ_COLUMNS.get(name)
+    if wanted is None:
+        return None
+    have = set(datasets.dataset(processed, name).schema.names)
+    return [c for c in wanted if c in have]
