@@ -142,8 +142,9 @@ def _ns_schema(schema: pa.Schema) -> pa.Schema:
 
 
 def _timestamp_periods(table: ibis.Table) -> ibis.Table:
-    """A period read from a partition folder's name is a date: made a nanosecond timestamp, as in a file."""
-    if "period" in table.columns and table.schema()["period"].is_date():
+    """A period read from a partition folder's name is a date (text when only the undated folder is
+    there): made a nanosecond timestamp, as in a file."""
+    if "period" in table.columns and (table.schema()["period"].is_date() or table.schema()["period"].is_string()):
         return table.mutate(period=table.period.cast(ibis.expr.datatypes.Timestamp(scale=9)))
     return table
 
