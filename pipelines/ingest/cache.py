@@ -50,6 +50,7 @@ SHARED_CODE = (config.PACKAGE_DIR / "schema.py", config.DOMAIN_DIR / "load.py", 
 DOMAIN_FILES = ("matching.yaml", "terms.yaml", "warnings.yaml")
 LIBRARIES = ("python-calamine", "lxml", "charset-normalizer", "pandas", "pyarrow", "numpy")
 DONE = "entry.json"  # written last into an entry's folder: an entry without it is incomplete
+STAT = "files.json"  # each file's size and mtime when the entry was made
 
 
 def code_version(counties_file: Path, headers_file: Path) -> str:
@@ -111,9 +112,21 @@ class CleanCache:
         return self.root / kind / key[:2] / key
 
     def get(self, kind: str, key: str) -> Path | None:
-        """The entry's folder when it is complete (and ``full`` is off); marks it used."""
+        """The entry's folder when it is complete and untouched (and ``full`` is off); marks it used.
+
+        An output partition is a hard link to its entry's file: a file written over in place (a
+        what-if saved onto data/processed/…) changes the entry too, and is caught here by its size
+        and mtime, so the entry is made again rather than trusted."""
         path = self.path(kind, key)
         if self.full or not (path / DONE).is_file():
+            return None
+        try:
+            files = read_json(path / STAT)
+            intact = all(_stat(path / name) == tuple(facts) for name, facts in files.items())
+        except (OSError, ValueError, TypeError):
+            intact = False
+        if not intact:
+            self.drop(kind, key)
             return None
         self.used.add(path)
         return path
@@ -140,6 +153,7 @@ class CleanCache:
         tmp.mkdir(parents=True)
         try:
             yield tmp
+            write_json(tmp / STAT, {p.name: _stat(p) for p in sorted(tmp.iterdir()) if p.name != DONE})
             if final.exists():  # written meanwhile by another run, or an incomplete one: replace it
                 shutil.rmtree(final, ignore_errors=True)
             os.rename(tmp, final)
@@ -160,6 +174,11 @@ class CleanCache:
                     bucket.rmdir()  # only when empty
         self.hashes.save(self.hashed)
         return removed
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
 
 
 def write_json(path: Path, data: Any) -> None:

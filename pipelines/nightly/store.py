@@ -56,6 +56,7 @@ def keep_tables(reports: Path, run_dir: Path) -> tuple[dict[str, dict[str, Any]]
     seen: list[str] = []
 
     def keep(table: Path) -> dict[str, Any]:
+        table = table.resolve()  # a public name is a symlink into the stage's version folder
         st = table.stat()
         seen.append(f"{st.st_dev}:{st.st_ino}")
         sha = hashes.sha256(table, st)
