@@ -221,7 +221,7 @@ class Tables:
         ``t.series("大埔县", "四会一课")``, ``t.series("湖寮镇", "送学补学", county="大埔县")``.
 
         Columns: period, county, township (a township), indicator, value, numerator, denominator,
-        target, warning, status (null for an indicator shown but not judged, such as 四会一课).
+        target, warning, status (null for an indicator shown but not judged, such as 五项全开).
         """
         ind = indicator(name)
         level, county_name, township = self._place(place, county)

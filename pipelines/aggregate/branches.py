@@ -34,7 +34,7 @@ KEPT = (*PEOPLE_COLUMNS, "avg_score", *OUTREACH_COLUMNS, "discussion_meetings", 
 def county_order(registry: pd.DataFrame) -> list[str]:
     """Registry counties in the canonical order of counties.yaml, unknown ones after it by name."""
     order = load.county_order()
-    present = set(registry["county"].dropna())
+    present = set(registry["county"].dropna().unique())  # the distinct names, not a Python pass over every row
     return [c for c in order if c in present] + sorted(present - set(order))
 
 

@@ -24,6 +24,7 @@ from pipelines.params.thresholds import Thresholds
 COLUMNS = ("period", "rank", "kind", "action", "scope", "indicators", "counties", "townships", "outstanding",
            "count_unit", "members_affected", "findings", "due")
 KINDS = ("weak", "short", "scheduled")
+READ = ["indicator", "county", "value", "city_value", "rules", "status", "contributors", "outstanding"]  # of a finding
 EPS = 1e-9
 
 
@@ -59,7 +60,7 @@ def actions_table(findings: pd.DataFrame, status: pd.DataFrame, long: pd.DataFra
         counties: list[str] = []
         townships: list[dict[str, str]] = []
         picked = []
-        for f in group.loc[group["level"] == "county"].to_dict("records"):
+        for f in group.loc[group["level"] == "county", READ].to_dict("records"):
             if not named(f, by_id[f["indicator"]]):
                 continue
             picked.append(f)

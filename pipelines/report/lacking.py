@@ -2,7 +2,7 @@
 what a 督导组 takes along (the county pages).
 
 No table of the metrics stage lists them yet, so this module asks the aggregate layer's own
-expressions (``pipelines.aggregate.branches.branch_values``: the registry match and the rule that
+expressions (``pipelines.aggregate.branches.branch_values`` and ``measures``: the registry match and the rule that
 makes a branch count as having held an activity — a count > 0 or yes, a blank not) to evaluate the
 period's returns on an in-memory DuckDB. The rule keeps its one home; nothing here re-states it.
 The non-reporting branches come from reporting.parquet.
@@ -60,7 +60,7 @@ def _evaluate(returns: pd.DataFrame, registry: pd.DataFrame) -> pd.DataFrame:
     reg = agg.registry_frame(registry)
     con = ibis.duckdb.connect()
     try:
-        values = agg.branch_values(ibis.memtable(returns), ibis.memtable(reg), indicators)
+        values = agg.measures(agg.branch_values(ibis.memtable(returns), ibis.memtable(reg)), indicators)
         frame = con.execute(values.select("branch_id", "members", *[i.numerator for i in acts]))
     finally:
         con.disconnect()

@@ -213,7 +213,7 @@ def test_lowest_townships_on_special_members_reached_are_all_in_wuhua(sample_pro
     assert by_id["township"].tolist() == low["township"].tolist()
     counties = t.lowest("county", "送学补学", n=3)
     assert counties["county"].astype(str).tolist() == ["五华县", "梅江区", "市直单位"]
-    dabu = t.lowest("township", "应开展项目", n=3, county="大埔")
+    dabu = t.lowest("township", "四会一课", n=3, county="大埔")
     assert dabu["township"].tolist() == ["光德镇", "青溪镇", "大东镇"] and set(dabu["county"]) == {"大埔县"}
     earlier = t.lowest("township", "送学补学", n=1, period="2005-02-04")
     assert set(earlier["period"]) == {PERIODS[0]}
@@ -221,20 +221,20 @@ def test_lowest_townships_on_special_members_reached_are_all_in_wuhua(sample_pro
 
 def test_series_of_dabu_across_periods_with_status(sample_processed: Path) -> None:
     t = pipelines.load(sample_processed)
-    s = t.series("大埔县", "四会一课")
+    s = t.series("大埔县", "五项全开")
     cm = raw(sample_processed, "county_metrics")
     cm = cm.loc[cm["county"] == "大埔县"].sort_values("period")
     assert s["period"].tolist() == PERIODS
     assert s["value"].tolist() == pytest.approx(cm["all_activities_rate"].tolist())
     assert s["numerator"].tolist() == [0, 0, 6, 21] and s["denominator"].tolist() == cm["branches_reported"].tolist()
-    assert s["status"].isna().all()  # 四会一课 is shown, not judged
-    due = t.series("大埔", "应开展项目")
+    assert s["status"].isna().all()  # 五项全开 (all five, 交流会 not due yet) is shown, not judged
+    due = t.series("大埔", "四会一课")
     st = raw(sample_processed, "status")
     st = st.loc[(st["level"] == "county") & (st["county"] == "大埔县") & (st["indicator"] == "due_activities_rate")]
     assert due["status"].tolist() == st.sort_values("period")["status"].tolist() and due["status"].iloc[-1] == "alert"
     city = t.series("全市", "送学补学")
     assert city["numerator"].iloc[-1] == 4249 and city["status"].tolist() == ["alert", "alert", "alert", "watch"]
-    town = t.series("光德镇", "应开展项目")
+    town = t.series("光德镇", "四会一课")
     assert set(town["county"]) == {"大埔县"} and town["value"].iloc[-1] == pytest.approx(3 / 28)
     with pytest.raises(KeyError, match="县直机关工委.* is in 梅县, 平远县.*give county="):
         t.series("县直机关工委", "送学补学")
@@ -267,7 +267,7 @@ def test_sentences_word_findings_actions_and_checks_as_the_report_does(sample_pr
     assert said.index.equals(weak.index)
     assert said.iloc[0].startswith("大埔县“四会一课”应开展项目全部开展率为67.7%") and "光德镇" in said.iloc[0]
     actions = t.sentences(t.latest.actions)
-    assert actions.iloc[1].startswith("全市尚有267名特殊群体党员未送学补学，五华县尤为突出")
+    assert actions.iloc[1].startswith("全市尚有267名特殊群体党员未送学补学，要督促五华县")
     dq = t.data_quality
     failed = dq.loc[dq["passed"].eq(False) & (dq["county"] == "五华县") & (dq["period"] == PERIODS[2])]
     assert t.sentences(failed).tolist() == ["五华县报表完整率94.8%（应不低于95%）。", "五华县数据质量得分68.4分（应不低于80分）。"]
@@ -288,7 +288,7 @@ def test_indicator_by_any_name_with_its_formula_and_thresholds() -> None:
     assert "特殊群体党员" in card.formula_zh and "target    100.0%, warning below 90.0%" in repr(card)
     exchange = pipelines.indicator("交流会")
     assert exchange.due == dt.date(2005, 3, 4) and exchange.count_unit == "branches"
-    assert "shown, not judged" in repr(pipelines.indicator("四会一课"))
+    assert "shown, not judged" in repr(pipelines.indicator("五项全开"))
     with pytest.raises(KeyError, match=r"no indicator '送学'; did you mean 送学补学 \(special_reached_rate\)\? "
                                        r"known: 上报率 = report_rate"):
         pipelines.indicator("送学")

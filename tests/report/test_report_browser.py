@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from pipelines import config
 from pipelines.report.render import plotly_js
+
+ARTIFACTS = config.PROJECT_ROOT / "tests" / "artifacts"  # screenshots for a person (git-ignored)
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
@@ -52,8 +55,6 @@ PROBE = """() => {
 
 def _visit(rendered_report, width: int, height: int, name: str, requests: list[str]) -> dict:
     from playwright.sync_api import sync_playwright
-
-    from conftest import ARTIFACTS
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
