@@ -155,6 +155,7 @@ def test_one_period_is_read_without_opening_any_other_periods_file(sample_proces
     """Every other period's file of every partitioned table is broken: one period still reads whole —
     through the loader, the report's tables and the feedback workbooks — and the whole table does not."""
     from pipelines.documents.feedback_tables import read_tables
+    from pipelines.report.lacking import lacking
     from pipelines.report.tables import load_report_data
 
     keep = {f"period={LATEST.date()}", f"period={datasets.NULL_PARTITION}"}
@@ -177,6 +178,7 @@ def test_one_period_is_read_without_opening_any_other_periods_file(sample_proces
         pipelines.load(processed_copy).returns
     data = load_report_data(processed_copy, period="2005-02-25")
     assert len(data.findings) == 36 and len(data.status) and len(data.reporting) == 2394
+    assert len(lacking(data)) > 0  # the period's branch rows, read on their own
     assert read_tables(processed_copy, "2005-02-25").period == LATEST
 
 
