@@ -5,9 +5,10 @@ set: a registry of ``--branches`` branches in ``--counties`` counties (each coun
 drawn from the seeded sample's last period, as benchmarks/ingest.py does), and ``--weeks`` weekly
 folders holding one return per county, the figures growing week by week. The newest week is
 written as messy .xlsx files by the sample writer (the ingest benchmark's styles: title rows,
-merged headers and townships, subtotals); the earlier weeks as messy CSV, which are quick to
-write and are read once, by the first run of the history, and never again. ``--scale`` shrinks
-the branches (and so every file) while keeping the counties and the weeks.
+merged headers and townships, subtotals); the earlier weeks as plain CSV under the contract's
+Chinese headers, which are quick to write and are read once, by the first run of the history, and
+never again. ``--scale`` shrinks the branches (and so every file) while keeping the counties and
+the weeks.
 
 Then, each nightly a fresh ``python -m pipelines nightly --force --allow-dirty`` process, every
 step, the PDF included (``--no-pdf`` leaves it out):
@@ -48,7 +49,10 @@ OUT = ROOT / "benchmarks" / "out" / "incremental"
 FIRST_WEEK = dt.date(2005, 1, 7)
 TARGET = 2.0
 XLSX_STYLES = ("xlsx_report", "xlsx_blankrows", "xlsx_plain")  # as benchmarks/ingest.py
-CSV_STYLES = ("csv_utf8", "csv_utf8_bom")
+HISTORY_COLUMNS = ("county", "township", "branch", "members", "studied", "discussion_meetings", "deeds_reports",
+                   "situation_reports", "exchange_meetings", "party_lectures", "test_takers", "sheets_returned",
+                   "avg_score", "special_sick", "special_travel", "special_laid_off", "special_retired_away",
+                   "special_floating", "delivered_study", "makeup_study", "has_work_plan")
 CUMULATIVE = ("studied", "discussion_meetings", "deeds_reports", "situation_reports", "exchange_meetings",
               "party_lectures", "test_takers", "sheets_returned", "delivered_study", "makeup_study")
 # One nightly in its own process; prints the peak resident set of its largest process (KiB) last.
@@ -105,11 +109,14 @@ def build(root: Path, weeks: int, counties: int, branches: int) -> None:
     """The registry, ``weeks - 1`` weeks of CSV history and the newest week as .xlsx."""
     import pandas as pd
 
+    import numpy as np
+
     from ingest import write_registry
+    from pipelines.domain import load
     from pipelines.sample import STYLES
     from pipelines.sample.writer import write_frame
 
-    import numpy as np
+    labels = [load.label(c, "zh") for c in HISTORY_COLUMNS]
 
     if root.exists():
         shutil.rmtree(root)
@@ -131,9 +138,10 @@ def build(root: Path, weeks: int, counties: int, branches: int) -> None:
                 style = by_name[XLSX_STYLES[k % len(XLSX_STYLES)]]
                 write_frame(rows, folder / f"{county}学习培训情况统计表.xlsx", style, county=county, period=period, rng=rng)
             else:
-                style = by_name[CSV_STYLES[k % len(CSV_STYLES)]]
-                write_frame(rows, folder / f"{county}学习培训情况{day:%m%d}.csv", style, county=county, period=period,
-                            rng=rng)
+                plain = rows[list(HISTORY_COLUMNS)].copy()
+                plain["has_work_plan"] = plain["has_work_plan"].map({True: "是", False: "否"})
+                plain.columns = labels
+                plain.to_csv(folder / f"{county}学习培训情况{day:%m%d}.csv", index=False, encoding="utf-8")
         print(f"  built week {week + 1}/{weeks}", end="\r", file=sys.stderr)
     print(file=sys.stderr)
 
@@ -196,7 +204,7 @@ def main() -> int:
     branches = max(args.counties, int(args.branches * args.scale))
     built = OUT / "built"
     stamp = built / ".built.json"
-    wanted = {"weeks": args.weeks, "counties": args.counties, "branches": branches, "version": 1}
+    wanted = {"weeks": args.weeks, "counties": args.counties, "branches": branches, "version": 2}
     if args.rebuild or not stamp.exists() or json.loads(stamp.read_text()) != wanted:
         print(f"building {args.weeks} weeks × {args.counties} counties, {branches:,} branches a week …", file=sys.stderr)
         t0 = time.perf_counter()
