@@ -74,11 +74,12 @@ system: ## Install the Debian packages the tests need when missing: Chromium, CJ
 test: venv-dev system ## Set up, then run the whole test suite
 	$(PYTHON) -m pytest -n 2 $(PYTEST_ARGS)
 
-bench: venv-dev ## Run the benchmarks (ingest, metrics, nightly, report) and print their ratios
+bench: venv-dev ## Run the benchmarks (ingest, metrics, nightly, report, incremental) and print their ratios
 	$(PYTHON) benchmarks/ingest.py
 	$(PYTHON) benchmarks/metrics.py
 	$(PYTHON) benchmarks/nightly.py
 	$(PYTHON) benchmarks/report.py
+	$(PYTHON) benchmarks/incremental.py
 
 lock: ## Re-resolve requirements-dev.lock and requirements.lock from pyproject.toml, then sync environment.yml
 	$(PYTHON) -m pip install --quiet uv
