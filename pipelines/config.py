@@ -65,7 +65,10 @@ DATA_QUALITY_FILE = "data_quality.parquet"
 TRENDS_FILE = "trends.parquet"
 RANKING_FILE = "ranking.parquet"
 ACTIONS_FILE = "actions.parquet"
-# The clean stage's cache of each input file's cleaned rows (issue 19): inside the output folder by
-# default (hidden, so no reader takes it for a table); the nightly keeps one beside its runs.
-CLEAN_CACHE_DIR = ".cache/clean"
-NIGHTLY_CACHE_DIR = "cache"  # <reports>/cache/clean
+# The stages' caches (issue 19): each input file's cleaned rows, each period's sums and verdicts;
+# inside the output folder by default (hidden, so no reader takes them for tables); the nightly keeps
+# them beside its runs, <reports>/cache/clean and <reports>/cache/metrics.
+CACHE_DIR = ".cache"
+CLEAN_CACHE_DIR = f"{CACHE_DIR}/clean"
+METRICS_CACHE_DIR = f"{CACHE_DIR}/metrics"
+NIGHTLY_CACHE_DIR = "cache"

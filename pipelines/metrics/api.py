@@ -22,7 +22,8 @@ from pipelines.aggregate.engine import Engine, engine
 from pipelines.aggregate.reporting import public as reporting_public
 from pipelines.domain.indicators import Indicator, load_indicators
 from pipelines.judge import judge
-from pipelines.metrics import schema
+from pipelines.cache import EntryCache
+from pipelines.metrics import incremental, schema
 from pipelines.params.thresholds import Overrides, Thresholds, load_thresholds
 
 OUTPUTS = {
@@ -64,6 +65,8 @@ class MetricsResult:
     thresholds: Thresholds
     registry_known: bool = True
     paths: dict[str, Path] = field(default_factory=dict)
+    computed: list[pd.Timestamp] | None = None  # periods the engine was asked about (None: every one)
+    judged: list[pd.Timestamp] | None = None  # periods judged this run (None: every one)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in OUTPUTS}
@@ -83,29 +86,38 @@ def read_input(processed: Path, name: str) -> pd.DataFrame:
     return frame
 
 
-def metrics_on(
-    eng: Engine, processed: Path, indicators: list[Indicator], thresholds: Thresholds,
-) -> tuple[MetricsResult, Any]:
-    """Aggregate and judge the processed folder on ``eng``; the reporting record comes back as an
-    engine expression (written by the caller, streamed, never held in memory)."""
+def read_inputs(processed: Path) -> dict[str, pd.DataFrame]:
+    """The clean stage's tables the metrics stage reads besides the returns (absent ones empty)."""
     returns_path = datasets.table_path(processed, config.RETURNS_TABLE)
     if not returns_path.exists():
         raise FileNotFoundError(f"{returns_path} is missing: run `python -m pipelines clean` first")
-    registry = read_input(processed, config.REGISTRY_FILE)
+    return {"registry": read_input(processed, config.REGISTRY_FILE), "rejects": read_input(processed, config.REJECTS_TABLE),
+            "manifest": read_input(processed, config.MANIFEST_FILE),
+            "warnings": read_input(processed, config.WARNINGS_TABLE)}
+
+
+def metrics_on(
+    eng: Engine, processed: Path, indicators: list[Indicator], thresholds: Thresholds,
+    inputs: dict[str, pd.DataFrame] | None = None,
+) -> tuple[MetricsResult, Any]:
+    """Aggregate and judge the processed folder on ``eng``, every period; the reporting record comes
+    back as an engine expression (written by the caller, streamed, never held in memory)."""
+    inputs = inputs or read_inputs(processed)
     agg = aggregate(
-        eng, eng.read_parquet(returns_path), registry, indicators, thresholds,
-        rejects=read_input(processed, config.REJECTS_TABLE), manifest=read_input(processed, config.MANIFEST_FILE),
-        warnings=read_input(processed, config.WARNINGS_TABLE),
+        eng, eng.read_parquet(datasets.table_path(processed, config.RETURNS_TABLE)), inputs["registry"], indicators,
+        thresholds, rejects=inputs["rejects"], manifest=inputs["manifest"], warnings=inputs["warnings"],
     )
-    verdicts = judge(eng, agg, indicators, thresholds)
-    result = MetricsResult(
+    return _result(agg, judge(eng, agg, indicators, thresholds), indicators, thresholds), reporting_public(agg.reporting)
+
+
+def _result(agg: Any, verdicts: Any, indicators: list[Indicator], thresholds: Thresholds) -> MetricsResult:
+    return MetricsResult(
         county_metrics=public_units(agg.county_metrics, indicators),
         township_metrics=public_units(agg.township_metrics, indicators, township=True),
         balance=agg.balance, data_quality=verdicts.data_quality, trends=agg.trends, status=verdicts.status,
         findings=verdicts.findings, ranking=verdicts.ranking, actions=verdicts.actions,
         indicators=indicators, thresholds=thresholds, registry_known=agg.registry_known,
     )
-    return result, reporting_public(agg.reporting)
 
 
 def compute_metrics(
@@ -119,13 +131,17 @@ def compute_metrics(
     memory_limit: str | None = None,
     spark_master: str | None = None,
     spark_remote: str | None = None,
+    cache: Path | str | bool | None = None,
+    full: bool = False,
 ) -> MetricsResult:
     """Read returns/registry/rejects/manifest/warnings from ``processed``, aggregate, judge, write.
 
     processed: the processed folder (None: pipelines.config.PROCESSED_DIR); out: where to write
     (default: the same folder); thresholds: a Thresholds, or a YAML file of overrides layered on
     pipelines/params/thresholds.yaml; overrides: dotted keys on top (CLI ``--set``, papermill);
-    engine_name: duckdb (default, ``config.ENGINE``) or spark.
+    engine_name: duckdb (default, ``config.ENGINE``) or spark. cache: where each period's products
+    and verdicts are kept between runs (default ``<out>/.cache/metrics`` when writing; ``False``:
+    none, every period recomputed); full: use nothing kept (and keep this run's afresh).
     """
     processed = Path(processed) if processed else config.PROCESSED_DIR
     out = Path(out) if out else processed
@@ -136,16 +152,64 @@ def compute_metrics(
     indicators = load_indicators(thresholds)
     options = {"memory_limit": memory_limit or config.ENGINE_MEMORY_LIMIT, "spark_master": spark_master,
                "spark_remote": spark_remote}
-    with engine(engine_name or config.ENGINE, out, **options) as eng:
-        result, record = metrics_on(eng, processed, indicators, thresholds)
-        schema.validate(result.frames(), indicators)
+    name = engine_name or config.ENGINE
+    root = Path(cache) if cache not in (None, False, True) else out / config.METRICS_CACHE_DIR
+    store = None
+    if write and cache is not False:
+        store = EntryCache(root, incremental.stage_version(indicators, thresholds, name), incremental.KINDS, full=full)
+    with engine(name, out, **options) as eng:
+        inputs = read_inputs(processed)
+        outcome = incremental.metrics_on(eng, processed, indicators, thresholds, store, inputs) if store else None
+        if outcome is None:
+            result, record = metrics_on(eng, processed, indicators, thresholds, inputs)
+            schema.validate(result.frames(), indicators)
+        else:
+            result, record = _result(outcome.agg, outcome.verdicts, indicators, thresholds), None
+            result.computed, result.judged = outcome.computed, outcome.judged
+            schema.validate(_new_rows(result.frames(), outcome.judged), indicators)  # kept verdicts were checked
         if write:
             with datasets.table_set(out, "metrics") as tables:
-                for name, frame in result.frames().items():
-                    result.paths[name] = tables.write(OUTPUTS[name], frame)
-                eng.write_partitioned(record, tables.file(config.REPORTING_TABLE))
+                for table, frame in result.frames().items():
+                    if outcome is not None and OUTPUTS[table] in outcome.partitions:
+                        continue
+                    result.paths[table] = tables.write(OUTPUTS[table], frame)
+                if outcome is None:
+                    eng.write_partitioned(record, tables.file(config.REPORTING_TABLE))
+                else:
+                    for table, parts in outcome.partitions.items():
+                        _link_partitions(tables, table, parts)
+                        result.paths[table] = tables.public(table)
                 result.paths["reporting"] = tables.public(config.REPORTING_TABLE)
+            if store is not None and outcome is not None:
+                store.prune()
     return result
+
+
+def _new_rows(frames: dict[str, pd.DataFrame], judged: list[pd.Timestamp]) -> dict[str, pd.DataFrame]:
+    """The verdicts of the periods judged now, and every small table whole."""
+    out = {}
+    for table, frame in frames.items():
+        if table in incremental.JUDGED and "period" in frame:
+            frame = frame.loc[frame["period"].isin(pd.DatetimeIndex(judged))]
+        out[table] = frame
+    return out
+
+
+def _link_partitions(tables: Any, table: str, parts: dict[pd.Timestamp, list[Path]]) -> None:
+    """A partitioned table of kept part files: each linked into its period's folder, and the undated
+    partition written empty with their columns."""
+    import pyarrow.parquet as pq
+
+    schema = None
+    for period, files in parts.items():
+        for i, f in enumerate(files):
+            target = tables.partition(table, period).with_name(f"part-{i}.parquet")
+            datasets.link_or_copy(f, target)
+            schema = schema or pq.read_schema(f)
+    undated = tables.partition(table, None)
+    if schema is None:
+        raise ValueError(f"{table}: no period to write")
+    pq.write_table(schema.empty_table(), undated, compression="zstd")
 
 
 #: The columns the aggregate layer reads of the clean stage's wide tables (their messages are not needed).

@@ -34,9 +34,9 @@ from pipelines.nightly.signals import Interrupted, held
 LOG_NAME = "nightly.log"
 
 
-def clean_cache(reports: Path) -> Path:
-    """The clean stage's cache of the nightly: beside the runs, kept from one night to the next."""
-    return reports / config.NIGHTLY_CACHE_DIR / "clean"
+def stage_caches(reports: Path) -> Path:
+    """The stages' caches of the nightly (``clean/``, ``metrics/``): beside the runs, kept from night to night."""
+    return reports / config.NIGHTLY_CACHE_DIR
 
 log = logging.getLogger("pipelines.nightly")
 
@@ -93,7 +93,7 @@ def _new_record(ctx: RunContext, run_dir: Path, started: dt.datetime, tables: Pa
         "rows": {},
         "manifest": {},
         "incomplete_files": [],
-        "clean": {"full": ctx.full, "cache": str(clean_cache(ctx.reports)), "read": [], "reused": 0},
+        "clean": {"full": ctx.full, "cache": str(stage_caches(ctx.reports) / "clean"), "read": [], "reused": 0},
         "incomplete": {"input": False, "pdf": None, "feedback": None},
         "warnings": [],
         "error": None,
@@ -111,8 +111,8 @@ def _execute(pending_log: Path, ctx: RunContext) -> NightlyResult:
     tables = store.tables_dir(run_dir)
     tables.mkdir()
     os.replace(pending_log, run_dir / LOG_NAME)  # open handles keep writing to the moved file
-    cache = clean_cache(ctx.reports)
-    values = {**ctx.runner_values, "processed_dir": str(tables), "cache_dir": str(cache), "full": ctx.full}
+    values = {**ctx.runner_values, "processed_dir": str(tables), "cache_dir": str(stage_caches(ctx.reports)),
+              "full": ctx.full}
     step_records = [st.StepRecord(s.name, s.notebook, params.for_notebook(s.name, ctx.declared[s.name], values))
                     for s in st.STEPS]
     record = _new_record(ctx, run_dir, started, tables)

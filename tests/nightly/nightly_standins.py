@@ -48,7 +48,7 @@ from pipelines import datasets, schema
 raw, out = Path(raw_dir), Path(processed_dir)
 out.mkdir(parents=True, exist_ok=True)
 # the cache, as the real clean keeps one: a file whose bytes it saw last time is "reused"
-cache = Path(cache_dir) if cache_dir else out / ".cache" / "clean"
+cache = Path(cache_dir) / "clean" if cache_dir else out / ".cache" / "clean"
 cache.mkdir(parents=True, exist_ok=True)
 seen = {} if full or not (cache / "seen.json").exists() else json.loads((cache / "seen.json").read_text())
 

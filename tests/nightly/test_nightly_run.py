@@ -36,7 +36,7 @@ def test_success_then_skip_then_force(run, tree):
     assert [s["name"] for s in rec["steps"]] == ["01_clean", "02_metrics", "03_report"]
     assert all(s["status"] == "ok" and s["duration_s"] > 0 for s in rec["steps"])
     tables = first.run_dir / "tables"
-    cache = tree["reports"] / "cache" / "clean"
+    cache = tree["reports"] / "cache"
     assert rec["steps"][0]["parameters"] == {"raw_dir": str(tree["raw"]), "processed_dir": str(tables),
                                              "cache_dir": str(cache), "full": False}
     assert rec["steps"][2]["parameters"]["language"] == "zh"
@@ -44,7 +44,7 @@ def test_success_then_skip_then_force(run, tree):
     assert rec["rows"]["returns"] == 2 and rec["manifest"]["ok"] == 2
     assert rec["tables"]["returns"]["parts"] == 2  # 2005-02-25 and the undated partition
     assert rec["tables"]["manifest.parquet"]["sha256"] == file_sha256(tables / "manifest.parquet")
-    assert rec["clean"] == {"full": False, "cache": str(cache), "read": sorted(rec["inputs"]), "reused": 0}
+    assert rec["clean"] == {"full": False, "cache": str(cache / "clean"), "read": sorted(rec["inputs"]), "reused": 0}
     assert rec["versions"]["papermill"] and rec["code"]["dirty"] is None and rec["code"]["note"]
     assert rec["start"] and rec["end"] and rec["duration_s"] > 0
     assert "Stand-in report" in (first.run_dir / "report.html").read_text(encoding="utf-8")
