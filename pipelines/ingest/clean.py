@@ -7,7 +7,7 @@ Wiring only; each step lives in its own module:
 3. ``rows``: every file's rows parsed and judged (row rules, totals, hidden rows) — still per file;
 4. ``period_checks``: what spans files, per period — registry matching, corrections, duplicates;
 5. ``outputs``: returns, registry, rejects, warnings and manifest, validated against
-   pipelines.schema, then written together (all or none, ``pipelines.datasets.table_set``);
+   pipelines.schema, then written together (all or none, ``pipelines.table_sets.table_set``);
    returns, rejects and warnings partitioned by period.
 
 Steps 2–3 make each file's rows, rejects and warnings a function of its bytes, its period, the
@@ -34,7 +34,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines import config, datasets, schema
+from pipelines import config, datasets, schema, table_sets
 from pipelines.ingest import file_results as F
 from pipelines.ingest import outputs as O
 from pipelines.ingest import values as V
@@ -224,13 +224,13 @@ def _clean(raw: Path, out: Path, *, counties_file: Path, headers_file: Path, cac
     undated = _undated(reg, parts, strays)
 
     outputs: dict[str, Path] = {}
-    with datasets.table_set(out, "clean") as tables:
+    with table_sets.table_set(out, "clean") as tables:
         for part in parts:
             for name in DATED:
-                datasets.link_or_copy(part.folder / f"{name}.parquet", tables.partition(name, part.period))
+                table_sets.link_or_copy(part.folder / f"{name}.parquet", tables.partition(name, part.period))
         for name, frame in undated.items():
-            datasets.write_partition(frame, tables.partition(name, None))
-        datasets.link_or_copy(reg.folder / "registry.parquet", tables.file("registry"))
+            table_sets.write_partition(frame, tables.partition(name, None))
+        table_sets.link_or_copy(reg.folder / "registry.parquet", tables.file("registry"))
         tables.write("manifest", manifest)
         outputs = {name: tables.public(name) for name in OUTPUT_TABLES}
     store.prune()
@@ -361,7 +361,7 @@ def _period(period: dt.date, written: str, reports: list[FileReport], reg: Regis
             at = frame["period"] == pd.Timestamp(period)
             if (~at & frame["period"].notna()).any():
                 raise RuntimeError(f"{name} rows of {day} carry another period")
-            datasets.write_partition(frame.loc[at], tmp / f"{name}.parquet")
+            table_sets.write_partition(frame.loc[at], tmp / f"{name}.parquet")
             if not at.all():  # rows of no period (a lock-file name's note): the undated partition
                 frame.loc[~at].to_parquet(tmp / f"{name}_undated.parquet", index=False)
         manifest.to_parquet(tmp / "manifest.parquet", index=False)

@@ -3,7 +3,7 @@
 ``compute_metrics`` reads the cleaned tables from the processed folder, runs the aggregate layer
 on the chosen engine (DuckDB embedded, or Spark) and the judge layer on its small tables, checks
 every output against its schema, and writes them together (all or none: a new version of the
-stage's tables switched in by one pointer, pipelines.datasets.table_set; status, findings and
+stage's tables switched in by one pointer, pipelines.table_sets.table_set; status, findings and
 reporting partitioned by period). The CLI, the notebook and the tests share this one code path.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines import config, datasets
+from pipelines import config, datasets, table_sets
 from pipelines.aggregate import aggregate, public_units
 from pipelines.aggregate.engine import Engine, engine
 from pipelines.aggregate.reporting import public as reporting_public
@@ -168,7 +168,7 @@ def compute_metrics(
             result.computed, result.judged = outcome.computed, outcome.judged
             schema.validate(_new_rows(result.frames(), outcome.judged), indicators)  # kept verdicts were checked
         if write:
-            with datasets.table_set(out, "metrics") as tables:
+            with table_sets.table_set(out, "metrics") as tables:
                 for table, frame in result.frames().items():
                     if outcome is not None and OUTPUTS[table] in outcome.partitions:
                         continue
@@ -204,7 +204,7 @@ def _link_partitions(tables: Any, table: str, parts: dict[pd.Timestamp, list[Pat
     for period, files in parts.items():
         for i, f in enumerate(files):
             target = tables.partition(table, period).with_name(f"part-{i}.parquet")
-            datasets.link_or_copy(f, target)
+            table_sets.link_or_copy(f, target)
             schema = schema or pq.read_schema(f)
     undated = tables.partition(table, None)
     if schema is None:

@@ -40,7 +40,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines import config, datasets
+from pipelines import config, datasets, table_sets
 from pipelines.aggregate import Aggregates, Products, assemble, last_returns, products, registry_of
 from pipelines.aggregate.engine import Engine
 from pipelines.aggregate.reporting import public as reporting_public
@@ -308,7 +308,7 @@ def _put_judged(store: EntryCache, key: str, period: pd.Timestamp, verdicts: Jud
         for name in JUDGED:
             frame = _at(getattr(verdicts, name), period)
             if name in PARTITIONED:  # the table's partition file itself, linked into the outputs
-                datasets.write_partition(frame, tmp / f"{name}.parquet", schema=partition_schema(name, frame))
+                table_sets.write_partition(frame, tmp / f"{name}.parquet", schema=partition_schema(name, frame))
             else:
                 frame.to_parquet(tmp / f"{name}.parquet", index=False)
         write_json(tmp / DONE, {"period": period.isoformat()})

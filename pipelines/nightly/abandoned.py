@@ -18,7 +18,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from pipelines.datasets import is_machinery, remove_stale_versions
+from pipelines.table_sets import is_machinery, remove_stale_versions
 from pipelines.nightly import runfolder, store
 
 #: Leftovers beside the run folders: a log whose run folder never came, a half-made `latest` link.

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 
 import pipelines
-from pipelines import config, datasets, schema
+from pipelines import config, datasets, schema, table_sets
 from pipelines.aggregate.reporting import PUBLIC as REPORTING_COLUMNS
 from pipelines.domain import load as domain
 from pipelines.judge.findings import COLUMNS as FINDING_COLUMNS
@@ -303,7 +303,7 @@ def test_the_tables_indicator_carries_the_target_they_were_judged_by(processed_c
     mine = status["indicator"] == "special_reached_rate"
     status.loc[mine, "target"], status.loc[mine, "warning"] = 0.95, 0.85  # as after --set indicators.…
     shutil.rmtree(processed_copy / config.STATUS_TABLE)
-    datasets.write_partitioned(status, processed_copy / config.STATUS_TABLE)
+    table_sets.write_partitioned(status, processed_copy / config.STATUS_TABLE)
     t = pipelines.load(processed_copy)
     assert (t.indicator("送学补学").target, t.indicator("送学补学").warning) == (0.95, 0.85)
     assert pipelines.indicator("送学补学").target == 1.0

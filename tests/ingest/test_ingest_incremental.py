@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines import config, datasets
+from pipelines import config, datasets, table_sets
 from pipelines.ingest import clean
 from pipelines.ingest.cache import code_version
 
@@ -239,13 +239,13 @@ def test_removed_files_drop_out_of_the_outputs_and_the_cache(tmp_path):
 
 KILL_AT_SWITCH = """
 import os, signal, sys
-from pipelines import datasets
-real = datasets._replace_with_link
+from pipelines import table_sets
+real = table_sets._replace_with_link
 def die(path, target):
     if path.name == ".clean":  # every table is written; the pointer would move now
         os.kill(os.getpid(), signal.SIGKILL)
     return real(path, target)
-datasets._replace_with_link = die
+table_sets._replace_with_link = die
 from pipelines.ingest import clean
 clean(sys.argv[1], sys.argv[2])
 """
@@ -264,9 +264,9 @@ def test_a_run_killed_before_the_switch_leaves_the_previous_outputs_whole(tmp_pa
     assert os.readlink(out / ".clean") == pointer
     for name, frame in before.items():
         pd.testing.assert_frame_equal(datasets.read(out, name), frame, obj=name)
-    assert len(list((out / datasets.VERSIONS).iterdir())) == 2  # the dead run's version, left behind
+    assert len(list((out / table_sets.VERSIONS).iterdir())) == 2  # the dead run's version, left behind
     result = clean(raw, out)  # the next run: what the dead run cleaned is in the cache, whole
-    assert len(list((out / datasets.VERSIONS).iterdir())) == 1
+    assert len(list((out / table_sets.VERSIONS).iterdir())) == 1
     assert result.read == [] and result.judged == []
     clean(raw, tmp_path / "full", cache=False)
     assert_same_outputs(out, tmp_path / "full")
@@ -279,7 +279,7 @@ def test_a_failed_write_changes_nothing(tmp_path, monkeypatch):
     before = {name: datasets.read(out, name) for name in (*PARTITIONED, "manifest")}
     write_return(raw, PERIODS[2], COUNTIES[0])
     calls = []
-    real = datasets.link_or_copy
+    real = table_sets.link_or_copy
 
     def failing(source, target):  # the new set is half made when the disk fills up
         calls.append(target)
@@ -287,10 +287,10 @@ def test_a_failed_write_changes_nothing(tmp_path, monkeypatch):
             raise OSError(28, "No space left on device")
         return real(source, target)
 
-    monkeypatch.setattr(datasets, "link_or_copy", failing)
+    monkeypatch.setattr(table_sets, "link_or_copy", failing)
     with pytest.raises(OSError, match="No space left"):
         clean(raw, out)
     assert len(calls) == 4
     for name, frame in before.items():
         pd.testing.assert_frame_equal(datasets.read(out, name), frame, obj=name)
-    assert len(list((out / datasets.VERSIONS).iterdir())) == 1  # the failed version removed
+    assert len(list((out / table_sets.VERSIONS).iterdir())) == 1  # the failed version removed

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipelines import datasets, schema
+from pipelines import datasets, schema, table_sets
 from pipelines.ingest import OutputSchemaError, clean
 from pipelines.ingest import clean as _clean_fn  # noqa: F401  (the function; the module is below)
 import pipelines.ingest.clean  # noqa: F401
@@ -50,7 +50,7 @@ def test_a_failure_while_writing_leaves_every_previous_output(tmp_path, monkeypa
     assert len(calls) >= 2
     assert _snapshot(out) == before  # all five or none: the first write was not put in place either
     assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]  # no half-written file left
-    assert len(list((out / datasets.VERSIONS).iterdir())) == 1  # nor a half-made set
+    assert len(list((out / table_sets.VERSIONS).iterdir())) == 1  # nor a half-made set
     datasets.read(out, "manifest")  # still a whole, readable file
 
 

@@ -11,7 +11,7 @@ import shutil
 
 import pandas as pd
 
-from pipelines import datasets
+from pipelines import datasets, table_sets
 
 P1 = pd.Timestamp("2005-02-04")
 P2 = pd.Timestamp("2005-02-11")
@@ -133,7 +133,7 @@ def write(folder, returns_frame=None, registry_frame=None, rejects_frame=None, m
             continue
         if name in datasets.PARTITIONED:
             shutil.rmtree(folder / name, ignore_errors=True)
-            datasets.write_partitioned(frame, folder / name)
+            table_sets.write_partitioned(frame, folder / name)
         else:
             frame.to_parquet(folder / f"{name}.parquet", index=False)
     return folder

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 import metrics_frames as mf
-from pipelines import config, datasets
+from pipelines import config, datasets, table_sets
 from pipelines.cli import main
 from pipelines.metrics import load_indicators, load_thresholds
 from pipelines.metrics.docs import DOCS_FILE, render_indicator_docs
@@ -135,7 +135,7 @@ def test_a_failure_late_in_the_stage_leaves_the_previous_outputs_whole(processed
     with pytest.raises(OSError, match="on purpose"):
         main(["metrics", "--processed", str(processed)])
     assert snapshot() == before
-    assert not list(processed.rglob("*.tmp")) and len(list((processed / datasets.VERSIONS).iterdir())) == 1
+    assert not list(processed.rglob("*.tmp")) and len(list((processed / table_sets.VERSIONS).iterdir())) == 1
     monkeypatch.undo()
     assert main(["metrics", "--processed", str(processed)]) == 0
     assert datasets.read(processed, config.FINDINGS_TABLE)["period"].nunique() == 2

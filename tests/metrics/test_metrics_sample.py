@@ -13,7 +13,7 @@ import re
 import pandas as pd
 import pytest
 
-from pipelines import config, datasets
+from pipelines import config, datasets, table_sets
 from pipelines.ingest.clean import clean
 from pipelines.metrics import compute_metrics
 from pipelines.report import phrases
@@ -109,10 +109,10 @@ def test_after_the_due_date_the_exchange_meetings_are_judged(processed, tmp_path
     """A period after 2005-03-04 with the same returns: the 交流会 shortfall is then a weak link."""
     for name in (config.REGISTRY_FILE, config.MANIFEST_FILE):
         (tmp_path / name).write_bytes((processed / name).read_bytes())
-    datasets.write_partitioned(datasets.read(processed, config.REJECTS_TABLE), tmp_path / config.REJECTS_TABLE)
+    table_sets.write_partitioned(datasets.read(processed, config.REJECTS_TABLE), tmp_path / config.REJECTS_TABLE)
     ret = datasets.read(processed, config.RETURNS_TABLE)
     later = ret.loc[ret["period"] == LAST].assign(period=AFTER_DUE)
-    datasets.write_partitioned(pd.concat([ret, later], ignore_index=True), tmp_path / config.RETURNS_TABLE)
+    table_sets.write_partitioned(pd.concat([ret, later], ignore_index=True), tmp_path / config.RETURNS_TABLE)
     res = compute_metrics(tmp_path, write=False)
     weak = res.weak_links(AFTER_DUE)
     assert "exchange_coverage" in set(weak["indicator"])

@@ -44,7 +44,7 @@ CLEAN_BODY = '''
 import datetime as dt, hashlib, json
 from pathlib import Path
 import pandas as pd
-from pipelines import datasets, schema
+from pipelines import datasets, schema, table_sets
 raw, out = Path(raw_dir), Path(processed_dir)
 out.mkdir(parents=True, exist_ok=True)
 # the cache, as the real clean keeps one: a file whose bytes it saw last time is "reused"
@@ -73,7 +73,7 @@ manifest = manifest.astype({"path": "str", "county": "str", "period": "datetime6
 # the tables of the contract, as one set: returns (a row per file) partitioned by period; nothing
 # rejected or warned, no registry (the feedback workbooks read them)
 returns = pd.DataFrame({"period": manifest["period"], "n": range(len(manifest))})
-with datasets.table_set(out, "clean") as tables:
+with table_sets.table_set(out, "clean") as tables:
     tables.write("manifest", manifest)
     tables.write("returns", returns)
     for name in ("rejects", "warnings", "registry"):
@@ -84,7 +84,7 @@ METRICS_PARAMS = "processed_dir = None\nthresholds_file = None\noverrides = {}"
 METRICS_BODY = '''
 from pathlib import Path
 import pandas as pd
-from pipelines import datasets
+from pipelines import datasets, table_sets
 out = Path(processed_dir)
 returns = datasets.read(out, "returns")
 # no weak link, no registry branch: the judge's tables the feedback workbooks read, empty
@@ -94,7 +94,7 @@ findings = pd.DataFrame({"period": pd.Series(dtype="datetime64[ns]"), "rank": pd
 reporting = pd.DataFrame({"period": pd.Series(dtype="datetime64[ns]"),
                           **{c: pd.Series(dtype="str") for c in ("county", "township", "branch")},
                           "members": pd.Series(dtype="int64"), "reported": pd.Series(dtype="bool")})
-with datasets.table_set(out, "metrics") as tables:
+with table_sets.table_set(out, "metrics") as tables:
     tables.write("county_metrics", returns)
     tables.write("findings", findings)
     tables.write("reporting", reporting)

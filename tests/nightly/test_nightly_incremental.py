@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines import datasets
+from pipelines import datasets, table_sets
 from pipelines.cli import main
 from pipelines.nightly import ExitStatus, ParameterError
 from pipelines.nightly.abandoned import remove_temporary
@@ -76,13 +76,13 @@ def test_a_dead_runs_tables_are_not_swept_as_temporary_files(tmp_path):
     run_dir = tmp_path / "run"
     tables = run_dir / "tables"
     frame = pd.DataFrame({"period": pd.to_datetime(["2005-02-25"]).astype("datetime64[ns]"), "n": np.arange(1)})
-    with datasets.table_set(tables, "clean") as t:
+    with table_sets.table_set(tables, "clean") as t:
         t.write("returns", frame)
-    dead = tables / datasets.VERSIONS / "clean-19990101T000000-1-abcdef"
+    dead = tables / table_sets.VERSIONS / "clean-19990101T000000-1-abcdef"
     (dead / "returns" / "period=2005-02-25").mkdir(parents=True)
     (dead / "returns" / "period=2005-02-25" / "part-0.parquet").write_bytes(b"half")
     (run_dir / ".report.pdf.123.tmp").write_bytes(b"half a pdf")
     removed = remove_temporary(run_dir)
     assert ".report.pdf.123.tmp" in removed and any(r.startswith("tables/.versions/clean-1999") for r in removed)
-    assert not dead.exists() and os.readlink(tables / ".clean").startswith(datasets.VERSIONS)
+    assert not dead.exists() and os.readlink(tables / ".clean").startswith(table_sets.VERSIONS)
     assert datasets.read(tables, "returns")["n"].tolist() == [0]

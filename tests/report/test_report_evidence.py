@@ -13,7 +13,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pipelines import config, datasets
+from pipelines import config, datasets, table_sets
 from pipelines.report import annexes, charts, checklists, lacking, maps, model, places, workbook
 from pipelines.report.palette import STATUS_COLOURS, STATUS_TEXT, contrast
 from pipelines.report.tables import load_report_data
@@ -86,7 +86,7 @@ def test_chart_labels_escaped(frames_dir: Path) -> None:
     hostile = "<b>光德镇</b>"
     status = datasets.read(frames_dir, config.STATUS_TABLE)
     shutil.rmtree(frames_dir / config.STATUS_TABLE)
-    datasets.write_partitioned(status.replace({"township": {"光德镇": hostile}}), frames_dir / config.STATUS_TABLE)
+    table_sets.write_partitioned(status.replace({"township": {"光德镇": hostile}}), frames_dir / config.STATUS_TABLE)
     data = load_report_data(frames_dir)
     fig = charts.town_bars(data, "大埔县", "lecture_coverage", "zh")
     assert "&lt;b&gt;光德镇&lt;/b&gt;" in fig.data[0].y and hostile not in fig.data[0].y

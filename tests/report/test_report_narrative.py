@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipelines import config, datasets
+from pipelines import config, datasets, table_sets
 from pipelines import numbers as fmt
 from pipelines.metrics import compute_metrics
 from pipelines.report import drill, model, narrative, phrases
@@ -49,7 +49,7 @@ def _edit(folder: Path, name: str, change) -> None:
     path = datasets.table_path(folder, name)
     if path.is_dir():
         shutil.rmtree(path)
-        datasets.write_partitioned(frame, path)
+        table_sets.write_partitioned(frame, path)
     else:
         frame.to_parquet(path, index=False)
 
