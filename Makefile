@@ -16,7 +16,7 @@ REPORTS   ?= reports
 PORT      ?= 8888
 PYTEST_ARGS ?=
 
-.PHONY: help venv venv-dev sample clean-data metrics report nightly lab test system bench lock
+.PHONY: help venv venv-dev sample clean-data metrics report nightly lab lint test system bench mutate lock
 
 help: ## List the targets and what they do
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
@@ -71,7 +71,11 @@ system: ## Install the Debian packages the tests need when missing: Chromium, CJ
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
 
-test: venv-dev system ## Set up, then run the whole test suite
+lint: venv-dev ## ruff (pyflakes, pycodestyle, bugbear, isort, pyupgrade, simplify) and mypy on pipelines/ (pyproject.toml)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: venv-dev system lint ## Set up, lint, then run the whole test suite
 	$(PYTHON) -m pytest -n 2 $(PYTEST_ARGS)
 
 bench: venv-dev ## Run the benchmarks (ingest, metrics, nightly, report, incremental) and print their ratios
@@ -80,6 +84,12 @@ bench: venv-dev ## Run the benchmarks (ingest, metrics, nightly, report, increme
 	$(PYTHON) benchmarks/nightly.py
 	$(PYTHON) benchmarks/report.py
 	$(PYTHON) benchmarks/incremental.py
+
+mutate: venv-dev ## Mutation testing (mutmut) of the rule modules against their unit tests; score and survivors as in docs/testing.md
+	rm -rf mutants
+	RWB_HYPOTHESIS_PROFILE=mutate $(BIN)/mutmut run --max-children 2 "pipelines.ingest.*" "pipelines.judge.*" \
+	  "pipelines.nightly.runfolder.*" "pipelines.nightly.execution.x_promotion__*"
+	$(PYTHON) scripts/mutants.py
 
 lock: ## Re-resolve requirements-dev.lock and requirements.lock from pyproject.toml, then sync environment.yml
 	$(PYTHON) -m pip install --quiet uv

@@ -10,11 +10,14 @@ Then, each in a fresh child process so that the peak memory is that step's alone
 - the whole ``pipelines.ingest.clean`` (read, parse, check, validate, write Parquet).
 
 Prints rows per second, CPU and wall time (the ratio is taken on CPU time, time.process_time,
-because wall time swings with other load on a shared machine; both are printed), the peak memory (``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the
-child process: the maximum resident set size, in MiB) and the ratio clean / bare read
-(target: at most 1.5). The bare read and the clean run in interleaved pairs (``--repeat`` of
-them); the ratio is the median of the pairs' CPU ratios, so that a drift in the machine's speed
+because wall time swings with other load on a shared machine; both are printed), the peak memory
+(``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the child process: the maximum resident set size,
+in MiB) and the ratio clean / bare read (target: at most 1.5). The bare read and the clean run in
+interleaved pairs (``--repeat`` of them); the ratio is the median of the pairs' CPU ratios, so that a drift in the machine's speed
 between runs (a shared host) does not land on one side only. Best-of times are printed too.
+
+Then the sample's messy writer (``write_county_xlsx``, which builds the input above): 2,000 rows in
+each of its styles against the same rows dumped by bare xlsxwriter (CPU ratio, best of three).
 
 Then three single-file cases, each cleaned alone in a fresh child (time and peak memory):
 
@@ -138,6 +141,47 @@ def build_far(path: Path) -> None:
     wb.close()
 
 
+WRITER_STYLES = ("xlsx_report", "xlsx_multisheet", "xlsx_plain", "xlsx_blankrows", "csv_gbk")
+
+
+def writer_ratio(rows: int = 2000, repeat: int = 3) -> None:
+    """The messy writer per style against a bare xlsxwriter dump of the same rows (CPU time)."""
+    import tempfile
+
+    import pandas as pd
+    import xlsxwriter
+
+    from pipelines.sample import build_sample, write_county_xlsx
+
+    truth = build_sample(2005).returns
+    frame = truth[truth["period"] == truth["period"].max()].head(rows).reset_index(drop=True)
+    frame["county"] = "兴宁市"
+
+    def bare(path: Path) -> None:
+        wb = xlsxwriter.Workbook(str(path))
+        ws = wb.add_worksheet("Sheet1")
+        ws.write_row(0, 0, list(frame.columns))
+        for r, row in enumerate(frame.astype(object).where(frame.notna(), None).itertuples(index=False), start=1):
+            ws.write_row(r, 0, [v.isoformat() if isinstance(v, pd.Timestamp) else v for v in row])
+        wb.close()
+
+    def best(fn) -> float:  # noqa: ANN001
+        times = []
+        for _ in range(repeat):
+            c0 = time.process_time()
+            fn()
+            times.append(time.process_time() - c0)
+        return min(times)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        base = best(lambda: bare(Path(tmp) / "bare.xlsx"))
+        parts = []
+        for style in WRITER_STYLES:
+            cpu = best(lambda s=style: write_county_xlsx(frame, Path(tmp) / f"{s}.xlsx", s, seed=1))
+            parts.append(f"{style} {cpu:.2f} s ({cpu / base:.1f}x)")
+    print(f"sample writer, {rows:,} rows: bare xlsxwriter dump {base:.2f} s CPU; " + ", ".join(parts))
+
+
 def input_files(raw: Path) -> list[Path]:
     """The files the clean reads: the registry and every county return."""
     return sorted((raw / "registry").glob("*.xlsx")) + sorted((raw / PERIOD).glob("*.xlsx"))
@@ -156,7 +200,8 @@ def _bare_read(raw: str, queue: mp.Queue) -> None:
             cells += sum(len(r) for r in grid)
         wb.close()
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
-    queue.put({"seconds": elapsed, "cpu": cpu, "cells": cells, "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+    queue.put({"seconds": elapsed, "cpu": cpu, "cells": cells,
+               "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
 
 
 def _look_only(raw: str, queue: mp.Queue) -> None:
@@ -171,10 +216,10 @@ def _look_only(raw: str, queue: mp.Queue) -> None:
 
 
 def _clean(raw: str, out: str, queue: mp.Queue) -> None:
-    from pipelines.ingest import clean  # imported before the clock: library import is not cleaning
+    import pandas  # noqa: F401 - imported before the clock: library import is not cleaning
+    import pandera  # noqa: F401 - as above
 
-    import pandas  # noqa: F401
-    import pandera  # noqa: F401
+    from pipelines.ingest import clean  # imported before the clock: library import is not cleaning
 
     t0, c0 = time.perf_counter(), time.process_time()
     result = clean(Path(raw), Path(out))
@@ -233,7 +278,7 @@ def main() -> int:
         full.append(_run(_clean, str(raw), str(out)))
     b = min(bare, key=lambda r: r["cpu"])
     c = min(full, key=lambda r: r["cpu"])
-    pairs = sorted(f["cpu"] / r["cpu"] for r, f in zip(bare, full))
+    pairs = sorted(f["cpu"] / r["cpu"] for r, f in zip(bare, full, strict=True))
     ratio = pairs[len(pairs) // 2] if len(pairs) % 2 else sum(pairs[len(pairs) // 2 - 1:len(pairs) // 2 + 1]) / 2
     best_ratio = c["cpu"] / b["cpu"]
     wall_ratio = min(r["seconds"] for r in full) / min(r["seconds"] for r in bare)
@@ -253,6 +298,7 @@ def main() -> int:
     print(f"of which the look into each .xlsx (extent, and whether a sheet needs the second look): "
           f"{look['cpu']:.2f} s CPU = {look['cpu'] / b['cpu']:.0%} of the bare read; sheets needing the second "
           f"look: {look['needing']}")
+    writer_ratio()
     singles(args.big_rows, args.rebuild)
     return 1 if args.check and ratio > 1.5 else 0
 

@@ -41,8 +41,8 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipelines import config, datasets  # noqa: E402
-from pipelines.domain import load  # noqa: E402
+from pipelines import config, datasets  # noqa: E402 - the project root is put on the path just above
+from pipelines.domain import load  # noqa: E402 - as above
 
 ACTIVITIES = ("discussion_meetings", "deeds_reports", "situation_reports", "exchange_meetings", "party_lectures")
 SPECIAL = ("special_sick", "special_travel", "special_laid_off", "special_retired_away", "special_floating")

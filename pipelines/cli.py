@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "nightly": ("pipelines.nightly.cli", "run the whole chain into a dated run folder"),
     "template": ("pipelines.documents.cli", "write the return form a county fills in (.xlsx)"),
     "feedback": ("pipelines.documents.feedback_cli", "write a feedback workbook per county (.xlsx)"),
+    "docx": ("pipelines.documents.docx_cli", "write the 汇报 as a Word document (.docx)"),
 }
 
 

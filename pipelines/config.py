@@ -27,6 +27,9 @@ NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 # spills to <processed>/.engine-tmp beyond it). The CLI's --engine/--memory-limit win over these.
 ENGINE = os.environ.get("RWB_ENGINE") or "duckdb"
 ENGINE_MEMORY_LIMIT = os.environ.get("RWB_MEMORY_LIMIT") or None
+# Spark's own default driver heap (1 GB) runs out on a few million rows in local mode, where the
+# driver is also the executor; a memory limit given for the run takes precedence.
+SPARK_DRIVER_MEMORY = os.environ.get("RWB_SPARK_DRIVER_MEMORY") or "4g"
 BENCHMARKS_DIR = PROJECT_ROOT / "benchmarks"
 
 DOMAIN_DIR = PACKAGE_DIR / "domain"

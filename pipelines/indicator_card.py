@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 from functools import lru_cache
+from typing import Any, cast
 
 import pandas as pd
 
@@ -34,7 +35,7 @@ class IndicatorCard(Indicator):
         """The formula in the terms' Chinese labels where they have one."""
         return f"{_label(self.numerator)} / {_label(self.denominator)}"
 
-    def replace(self, **changes: object) -> IndicatorCard:
+    def replace(self, **changes: Any) -> IndicatorCard:
         return dataclasses.replace(self, **changes)
 
     def show(self, value: float) -> str:
@@ -76,7 +77,7 @@ def indicator(name: str) -> IndicatorCard:
     """
     cards = list(_in_force())
     try:
-        return find(name, cards)  # type: ignore[return-value]  # the cards are what find() returns
+        return cast(IndicatorCard, find(name, cards))  # find() returns one of the cards it is given
     except KeyError:
         names = {n: c for c in cards for n in (c.id, c.zh, c.short_zh, c.en, c.short_en)}
         near = difflib.get_close_matches(str(name), list(names), n=3, cutoff=0.5)

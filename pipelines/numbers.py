@@ -180,6 +180,6 @@ def signed_pp(diff_share: Any, lang: Lang = "zh") -> str:
 
 
 __all__ = [
-    "count", "day", "decimals_apart", "digits_apart", "gap", "shown", "is_missing", "join", "pct", "pp", "ratio", "score", "short_day",
-    "signed_pp", "value",
+    "count", "day", "decimals_apart", "digits_apart", "gap", "shown", "is_missing", "join", "pct", "pp", "ratio", "score",
+    "short_day", "signed_pp", "value",
 ]

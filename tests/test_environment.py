@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import sys
 import tomllib
-from pathlib import Path
 
 import yaml
 
@@ -17,7 +16,7 @@ from pipelines import config
 
 ROOT = config.PROJECT_ROOT
 sys.path.insert(0, str(ROOT / "scripts"))
-import sync_environment  # noqa: E402
+import sync_environment  # noqa: E402 - scripts/ is put on the path just above
 
 
 def _norm(name: str) -> str:
@@ -66,5 +65,5 @@ def test_installed_versions_match_the_lock() -> None:
     for name in wanted:
         try:
             assert version(name) == lock[name], name
-        except PackageNotFoundError:  # pragma: no cover - the venv is built from the lock
-            raise AssertionError(f"{name} is locked but not installed")
+        except PackageNotFoundError as exc:  # pragma: no cover - the venv is built from the lock
+            raise AssertionError(f"{name} is locked but not installed") from exc

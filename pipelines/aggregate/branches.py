@@ -18,9 +18,8 @@ import pandas as pd
 
 from pipelines.domain import load
 from pipelines.domain.indicators import Indicator
+from pipelines.schema import OUTREACH_COLUMNS, SPECIAL_COLUMNS
 
-SPECIAL_COLUMNS = ("special_sick", "special_travel", "special_laid_off", "special_retired_away", "special_floating")
-OUTREACH_COLUMNS = ("delivered_study", "makeup_study")
 PEOPLE_COLUMNS = ("members", "studied", "test_takers", "sheets_returned")
 # Additive columns of a branch row (besides the branch flags of the indicators): every level sums these.
 MEASURES = (*PEOPLE_COLUMNS, "score_points", "score_takers", "special_members", "special_reached")

@@ -9,6 +9,7 @@ Both hand back pandas DataFrames for the small aggregated tables, and stream lar
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,6 +190,13 @@ def connect(
     return _spark(spark_master, spark_remote, memory_limit)
 
 
+def _spark_size(memory: str) -> str:
+    """``2GB``/``2 GiB`` (DuckDB's spelling, checked by params) → ``2g`` (the JVM's)."""
+    number, unit = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT])i?B", memory.strip(), flags=re.IGNORECASE).groups()
+    factor = {"K": 1, "M": 2**10, "G": 2**20, "T": 2**30}[unit.upper()]
+    return f"{max(1, round(float(number) * factor))}k"
+
+
 def _spark(master: str | None, remote: str | None, memory: str | None) -> Engine:
     try:
         from pyspark.sql import SparkSession
@@ -200,8 +208,7 @@ def _spark(master: str | None, remote: str | None, memory: str | None) -> Engine
     else:
         builder = builder.master(master or "local[*]")
         builder = builder.config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "8")
-        if memory:
-            builder = builder.config("spark.driver.memory", memory)
+        builder = builder.config("spark.driver.memory", _spark_size(memory) if memory else config.SPARK_DRIVER_MEMORY)
     builder = (builder.config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.legacy.parquet.nanosAsLong", "true"))
     try:

@@ -18,11 +18,9 @@ import pandas as pd
 from pipelines.domain import load
 from pipelines.domain.indicators import Indicator
 
-# Cumulative columns of the returns: a branch's figure never falls from one return to the next.
-CUMULATIVE = (
-    "studied", "discussion_meetings", "deeds_reports", "situation_reports", "exchange_meetings", "party_lectures",
-    "test_takers", "sheets_returned", "delivered_study", "makeup_study",
-)
+# Cumulative columns of the returns (terms.yaml, the form's ``counted``): a branch's figure never
+# falls from one return to the next.
+CUMULATIVE = load.cumulative_columns()
 UNIFORM_COLUMNS = ("avg_score", "members")
 FILE_RULES = ("unreadable_file", "missing_required_column")
 # Rejects that are not an error in the county's figures: a row a later correction (补报, 更正) replaced.
@@ -30,7 +28,6 @@ NOT_ERRORS = ("superseded",)
 TOTAL_MISMATCH = "total_mismatch"  # the clean stage's warning code for a total row that disagrees
 CHECKS = ("completeness", "rejected_rows", "unreadable_files", "totals_disagreed", "cumulative_fell",
           "outliers", "uniform_values", "unregistered_branches")
-SHARES = ("completeness", "rejected_rows", "cumulative_fell", "uniform_values")
 
 
 def fell_counts(matched: ibis.Table) -> ibis.Table:

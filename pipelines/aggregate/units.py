@@ -10,15 +10,19 @@ townships and the city is the sum of the counties, rates recomputed from the sum
 from __future__ import annotations
 
 import ibis
-import pandas as pd
 
 from pipelines.aggregate.branches import (
-    BELOW, LACKING, MEASURES, VALUED, distribution_sums, flag_indicators, measures, rate,
+    BELOW,
+    LACKING,
+    MEASURES,
+    VALUED,
+    distribution_sums,
+    flag_indicators,
+    measures,
+    rate,
 )
 from pipelines.domain import load
 from pipelines.domain.indicators import Indicator
-
-IDS = ("county", "county_code", "township")
 
 
 def sum_columns(indicators: list[Indicator]) -> list[str]:

@@ -101,15 +101,15 @@ def write_table(wb: Any, fmt: dict[str, Any], sheet: Sheet) -> None:
         ws.merge_range(TITLE_ROW, 0, TITLE_ROW, last_col, sheet.title, fmt["sheet_title"])
     else:
         ws.write(TITLE_ROW, 0, sheet.title, fmt["sheet_title"])
-    ws.set_row(HEADER_ROW, layout.row_height(max(layout.lines_needed(c.header, x) for c, x in zip(sheet.cols, w))))
+    ws.set_row(HEADER_ROW, layout.row_height(max(layout.lines_needed(c.header, x) for c, x in zip(sheet.cols, w, strict=True))))
     for i, col in enumerate(sheet.cols):
         ws.write_string(HEADER_ROW, i, col.header, fmt["doc_header"])
     for r, row in enumerate(sheet.rows, start=FIRST_ROW):
-        lines = max(layout.lines_needed(str(v), x) for v, x in zip(row, w) if v is not None) if any(
+        lines = max(layout.lines_needed(str(v), x) for v, x in zip(row, w, strict=True) if v is not None) if any(
             v is not None for v in row) else 1
         if lines > 1:
             ws.set_row(r, layout.row_height(lines))
-        for i, (col, value) in enumerate(zip(sheet.cols, row)):
+        for i, (col, value) in enumerate(zip(sheet.cols, row, strict=True)):
             style = fmt["number" if col.kind == "number" else "center" if col.kind == "center" else "cell"]
             if value is None or value == "":
                 ws.write_blank(r, i, None, style)
@@ -152,7 +152,7 @@ def write_summary(wb: Any, fmt: dict[str, Any], *, name: str, title: str, period
     for line in lines:
         r += 1
         cells = [line.sheet, line.about, line.count, line.ask]
-        ws.set_row(r, layout.row_height(max(layout.lines_needed(v, x) for v, x in zip(cells, w))))
+        ws.set_row(r, layout.row_height(max(layout.lines_needed(v, x) for v, x in zip(cells, w, strict=True))))
         if line.linked:
             ws.write_url(r, 0, f"internal:'{line.sheet}'!A1", fmt["link"], string=line.sheet,
                          tip=f"转到「{line.sheet}」")

@@ -91,7 +91,7 @@ def _lacking(values: pd.DataFrame, ind: Indicator, by_id: dict[str, Indicator],
             held = np.column_stack([values[p.numerator].astype("boolean").fillna(False).to_numpy(dtype=bool)
                                     for p in parts]) if parts else np.ones((rows, 0), bool)
             for i in np.flatnonzero(lacks):
-                missing[i] = tuple(p.id for p, h in zip(parts, held[i]) if not h)
+                missing[i] = tuple(p.id for p, h in zip(parts, held[i], strict=True) if not h)
         else:
             missing = [(ind.id,)] * rows
         return lacks, np.ones(rows), missing
@@ -170,6 +170,6 @@ class Lacking:
                 texts.append((self.order[ind.id], template.format(n=int(r["n"]), label=ind.label("zh"))))
         if activities:
             acts = sorted(activities, key=self.order.__getitem__)
-            flags = [load.label(self.by_id[p].flag, "zh") for p in acts if self.by_id[p].flag]
+            flags = [load.label(flag, "zh") for p in acts if (flag := self.by_id[p].flag)]
             texts.append((self.order[acts[0]], self.words["activities"].format(what="、".join(flags))))
         return "；".join(dict.fromkeys(t for _, t in sorted(texts)))

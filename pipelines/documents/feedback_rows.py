@@ -82,10 +82,11 @@ def unregistered_rows(rows: CountyRows) -> list[list[Any]]:
 
 def unreported_rows(rows: CountyRows, registry: pd.DataFrame) -> list[list[Any]]:
     """In the registry's order, as the county keeps its branches (and as the return form lists them)."""
-    order = {k: i for i, k in enumerate(zip(registry["county"], registry["township"].fillna(""), registry["branch"]))}
+    keys = zip(registry["county"], registry["township"].fillna(""), registry["branch"], strict=True)
+    order = {k: i for i, k in enumerate(keys)}
     u = rows.unreported
     key = [order.get((c, t if isinstance(t, str) else "", b), len(order))
-           for c, t, b in zip(u["county"], u["township"], u["branch"])]
+           for c, t, b in zip(u["county"], u["township"], u["branch"], strict=True)]
     u = u.assign(_o=key).sort_values("_o", kind="stable")
     return [[_text(r["township"]), _text(r["branch"]), _int(r["members"]), _int(r["missed"])] for r in u.to_dict("records")]
 

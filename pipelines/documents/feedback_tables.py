@@ -215,7 +215,7 @@ def read_tables(processed: Path | None = None, period: str | dt.date | pd.Timest
     findings["finding"] = findings.index  # the key the branches behind each finding refer to
 
     known = set(load.county_order()) | set(registry["county"].dropna().astype(str))
-    file_county = {str(p): str(c) for p, c in zip(manifest["path"], manifest["county"]) if c in known}
+    file_county = {str(p): str(c) for p, c in zip(manifest["path"], manifest["county"], strict=True) if c in known}
     rejects, warnings = _attribute(rejects, file_county), _attribute(warnings, file_county)
     unattributed = int(rejects["county"].isna().sum() + warnings["county"].isna().sum())
     unreported = missed_in_a_row(missing, periods, when)

@@ -115,7 +115,7 @@ def form_columns() -> tuple[FormColumn, ...]:
                 else "score" if name in schema.SCORE_COLUMNS else "yes_no")
         out.append(FormColumn(
             name=name, label=load.label(name, "zh"), kind=kind, group=group_of.get(name), help=s["help"],
-            counted=s.get("counted"), unit=s.get("unit"), zero=s.get("zero"), required=name in REQUIRED,
+            counted=s.get("counted"), unit=s.get("unit"), zero=s.get("zero"), required=name in REQUIRED["returns"],
         ))
     return tuple(out)
 

@@ -86,7 +86,7 @@ def write_instructions(wb: Any, fmt: dict[str, Any], county: str, period: dt.dat
         ws.write(r, c, name, fmt["doc_header"])
     r += 1
     for row in column_rows():
-        lines = max(layout.lines_needed(v, w) for v, (_, w) in zip(row, COLUMNS))
+        lines = max(layout.lines_needed(v, w) for v, (_, w) in zip(row, COLUMNS, strict=True))
         ws.set_row(r, layout.row_height(lines))
         for c, value in enumerate(row):
             ws.write_string(r, c, value, fmt["doc_center"] if c in (0, 3, 4) else fmt["doc_cell"])

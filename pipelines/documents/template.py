@@ -14,6 +14,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import xlsxwriter
@@ -187,7 +188,7 @@ def _write_form(wb, fmt, county: str, period: dt.date, branches: pd.DataFrame, b
 
 def _header(ws, fmt, cols: tuple[FormColumn, ...], widths: list[float]) -> None:  # noqa: ANN001
     """Two rows: a group cell merged over its leaves; a column outside any group merged down both rows."""
-    leaf_lines = max(layout.lines_needed(c.label, w) for c, w in zip(cols, widths))
+    leaf_lines = max(layout.lines_needed(c.label, w) for c, w in zip(cols, widths, strict=True))
     ws.set_row(HEADER_ROW, layout.row_height(1) + 4)
     ws.set_row(HEADER_ROW + 1, layout.row_height(leaf_lines))
     i = 0
@@ -246,6 +247,7 @@ def _input_rules(ws, fmt, cols, last_row: int) -> None:  # noqa: ANN001
             ws.data_validation(FIRST_DATA_ROW, i, last_row, i, {"validate": "any", **message})
             continue
         error = {"error_title": f"{col.label}填写有误"[:32], "error_message": f"{col.label}：{rule_text(col)}。"[:255]}
+        check: dict[str, Any]
         if col.kind == "yes_no":
             check = {"validate": "list", "source": [rules.yes, rules.no]}
         else:

@@ -9,6 +9,7 @@ a lookup by id, Chinese or English name (``find("送学补学")``).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -113,7 +114,8 @@ def load_indicators(thresholds: Thresholds | None = None, path: Path = config.IN
             numerator=r["numerator"], denominator=r["denominator"], unit=r["unit"], direction=r["direction"],
             target=float(r["target"]), warning=float(r["warning"]), count_unit=r["count_unit"], action=r["action"],
             flag=r.get("flag"), due=parse_due(r.get("due"), f"indicator {r['id']}"), composite=r.get("composite"),
-            parts=tuple(r.get("parts") or ()), judged=bool(r.get("judged", True)), colour=r.get("colour", "#1f77b4"), note=r.get("note", ""),
+            parts=tuple(r.get("parts") or ()), judged=bool(r.get("judged", True)), colour=r.get("colour", "#1f77b4"),
+            note=r.get("note", ""),
         )
         _check(ind, ids)
         out.append(ind)
@@ -121,7 +123,7 @@ def load_indicators(thresholds: Thresholds | None = None, path: Path = config.IN
     # An `all` composite is due when its last part is: before that it is scheduled with them.
     for k, ind in enumerate(out):
         if ind.composite == "all" and ind.due is None:
-            dues = [by_id[p].due for p in ind.parts if by_id[p].due is not None]
+            dues = [due for p in ind.parts if (due := by_id[p].due) is not None]
             if dues:
                 out[k] = _replace(ind, due=max(dues))
     return out
@@ -144,12 +146,11 @@ def _check(ind: Indicator, ids: list[str]) -> None:
     for name, v in (("target", ind.target), ("warning", ind.warning)):
         if not 0.0 <= v <= top:
             raise ValueError(f"indicator {ind.id}: {name} {v} is outside 0–{top:g}")
-    if ind.composite is not None:
-        if ind.composite not in COMPOSITES or not ind.parts or not set(ind.parts) <= set(ids):
-            raise ValueError(f"indicator {ind.id}: composite {ind.composite!r} needs parts among the indicators")
+    if ind.composite is not None and (ind.composite not in COMPOSITES or not ind.parts or not set(ind.parts) <= set(ids)):
+        raise ValueError(f"indicator {ind.id}: composite {ind.composite!r} needs parts among the indicators")
 
 
-def find(key: str, indicators: list[Indicator] | None = None) -> Indicator:
+def find(key: str, indicators: Sequence[Indicator] | None = None) -> Indicator:
     """An indicator by its id, Chinese name or short name, or English name (case and spaces ignored).
 
     ``find("送学补学")``, ``find("special_reached_rate")`` and ``find("Special members reached")``

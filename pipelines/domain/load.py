@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ import yaml
 from pipelines import config
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(path: Path) -> Any:
     with open(path, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
@@ -32,6 +32,13 @@ def city_total_label(path: Path = config.COUNTIES_FILE) -> str:
 
 def terms(path: Path = config.TERMS_FILE) -> dict[str, Any]:
     return _read(Path(path))
+
+
+def cumulative_columns(path: Path = config.TERMS_FILE) -> tuple[str, ...]:
+    """The returns' columns counted since the campaign began (terms.yaml form columns ``counted: cumulative``):
+    a branch's figure in them never falls from one return to the next."""
+    columns = terms(path)["form"]["columns"]
+    return tuple(c for c, spec in columns.items() if (spec or {}).get("counted") == "cumulative")
 
 
 def label(column: str, lang: str = "zh") -> str:

@@ -11,7 +11,6 @@ from pipelines.ingest.clean import CleanResult, clean
 from pipelines.ingest.errors import (
     IngestError,
     MissingRequiredColumnError,
-    NoTableError,
     OutputSchemaError,
     UnreadableFileError,
 )
@@ -20,7 +19,6 @@ __all__ = [
     "CleanResult",
     "IngestError",
     "MissingRequiredColumnError",
-    "NoTableError",
     "OutputSchemaError",
     "UnreadableFileError",
     "clean",

@@ -43,13 +43,16 @@ class CountyTable:
     names: tuple[str, ...]
     codes: dict[str, str | None]
     aliases: dict[str, str]  # names, aliases, pinyin/English spellings (lower case) → canonical name
-    by_code: dict[str, str] = None  # type: ignore[assignment]  # 2005 and today's codes → canonical name
+    by_code: dict[str, str] | None = None  # 2005 and today's codes → canonical name
     city_prefixes: tuple[str, ...] = ()
 
     @classmethod
     def from_yaml(cls, path: Path = config.COUNTIES_FILE) -> CountyTable:
         data = load.counties(Path(path))
-        names, codes, aliases, by_code = [], {}, {}, {}
+        names: list[str] = []
+        codes: dict[str, str | None] = {}
+        aliases: dict[str, str] = {}
+        by_code: dict[str, str] = {}
         for c in data["counties"]:
             names.append(c["name"])
             codes[c["name"]] = None if c.get("code") is None else str(c["code"])
@@ -62,10 +65,10 @@ class CountyTable:
             for a in _spellings(c["name"], c.get("name_en")):
                 aliases.setdefault(_norm(a), c["name"])
         city = data.get("city", {})
-        prefixes = [city.get("name"), city.get("name_en")]
+        written = [city.get("name"), city.get("name_en")]
         if city.get("name"):
-            prefixes.append(_SUFFIX_RE.sub("", city["name"]))
-        prefixes = tuple(sorted({_norm(p) for p in prefixes if p}, key=len, reverse=True))
+            written.append(_SUFFIX_RE.sub("", city["name"]))
+        prefixes = tuple(sorted({_norm(p) for p in written if p}, key=len, reverse=True))
         return cls(tuple(names), codes, aliases, by_code, prefixes)
 
     def resolve(self, value: object) -> str | None:
@@ -114,7 +117,8 @@ class CountyTable:
             if not key:
                 continue
             code = codes[i] if codes is not None else None
-            code = None if code is None or (isinstance(code, float) and pd.isna(code)) or str(code).strip() == "" else str(code).strip()
+            blank = code is None or (isinstance(code, float) and pd.isna(code)) or str(code).strip() == ""
+            code = None if blank else str(code).strip()
             if isinstance(code, str) and code.endswith(".0"):
                 code = code[:-2]
             canonical = aliases.get(key)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipelines.ingest.errors import UnreadableFileError
 from pipelines.ingest.manifest import FileReport
-from pipelines.ingest.periods import PeriodError, looks_like_period, parse_period
+from pipelines.ingest.periods import Period, PeriodError, looks_like_period, parse_period
 from pipelines.ingest.warning_codes import Warn
 
 REGISTRY_DIR = "registry"
@@ -64,16 +64,16 @@ def discover(raw: Path) -> Discovered:
         )
     found = Discovered()
     stray: list[FileReport] = []
-    folders: dict[str, object] = {}
-    for top in sorted(raw.iterdir()):
-        if top.is_dir() and top.name != REGISTRY_DIR and looks_like_period(top.name):
+    folders: dict[str, Period | PeriodError | None] = {}
+    for folder in sorted(raw.iterdir()):
+        if folder.is_dir() and folder.name != REGISTRY_DIR and looks_like_period(folder.name):
             try:
-                folders[top.name] = parse_period(top.name)
+                folders[folder.name] = parse_period(folder.name)
             except PeriodError as exc:
-                folders[top.name] = exc
+                folders[folder.name] = exc
     for p in folders.values():
-        if not isinstance(p, PeriodError):
-            found.periods.setdefault(p.date, p.written)  # type: ignore[union-attr]
+        if isinstance(p, Period):
+            found.periods.setdefault(p.date, p.written)
     for path in sorted(p for p in raw.rglob("*") if p.is_file() and not _skip(p)):
         rel = path.relative_to(raw).as_posix()
         top = rel.split("/", 1)[0]
@@ -89,8 +89,8 @@ def discover(raw: Path) -> Discovered:
             rep.error = UnreadableFileError(period.message_en, message_zh=period.message_zh, file=rel)
             stray.append(rep)
         elif period is not None:
-            rep.period = period.date  # type: ignore[union-attr]
-            if period.normalised:  # type: ignore[union-attr]
+            rep.period = period.date
+            if period.normalised:
                 rep.warns.append(Warn("period_folder_normalised", rel, {"folder": top, "period": rep.period.isoformat()},
                                       period=rep.period))
             found.returns.append(rep)

@@ -57,12 +57,6 @@ class MissingRequiredColumnError(IngestError):
     rule = "missing_required_column"
 
 
-class NoTableError(IngestError):
-    """A sheet holds no table (e.g. 填表说明); skipped, not an error for the file."""
-
-    rule = "no_table"
-
-
 class OutputSchemaError(IngestError):
     """An output frame broke its pandera schema: a bug in the stage, never written."""
 

@@ -33,7 +33,7 @@ from pipelines.schema import VALUE_COLUMNS
 ROW_COLUMNS = ["_sheet", "_row", "county", "township", "branch", *VALUE_COLUMNS, "_branch_raw"]
 RECORD_COLUMNS = [*REJECT_COLUMNS, "raw_value"]
 _ERRORS = {cls.__name__: cls for cls in (E.IngestError, E.UnreadableFileError, E.MissingRequiredColumnError,
-                                         E.NoTableError, E.OutputSchemaError)}
+                                         E.OutputSchemaError)}
 
 
 @dataclass

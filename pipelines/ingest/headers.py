@@ -14,6 +14,7 @@ visible one is read.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -30,8 +31,8 @@ HEADER_SCAN_ROWS = 30
 MAX_HEADER_ROWS = 4
 MAX_LAYOUT_ROWS = 2
 
-# Columns a file must give; the rest are optional and stay null when absent.
-REQUIRED = ("branch", "members")
+# Columns a file of each kind must give; the rest are optional and stay null when absent.
+REQUIRED: dict[str, tuple[str, ...]] = {"returns": ("branch", "members"), "registry": ("branch",)}
 
 
 def normalize_header(value: Any) -> str:
@@ -78,7 +79,10 @@ def alias_table(path: Path = config.HEADERS_FILE) -> AliasTable:
             columns.setdefault(normalize_header(alias), name)
     groups = {normalize_header(a): g for g, aliases in raw.get("groups", {}).items() for a in aliases}
     derived = frozenset(normalize_header(a) for a in raw.get("derived", []))
-    marker = lambda m: re.sub(r"\s+", "", unicodedata.normalize("NFKC", m))  # noqa: E731
+
+    def marker(m: str) -> str:
+        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", m))
+
     layout = raw.get("layout_rows", {})
     return AliasTable(
         columns=columns,
@@ -99,7 +103,6 @@ class HeaderMap:
     data_start: int  # 0-based index of the first row below the header (and its layout rows)
     columns: dict[str, int]  # canonical name → 0-based grid column
     labels: dict[str, str]  # canonical name → the header text as written (path joined with " / ")
-    depth: int = 1  # header rows
     derived: list[str] = field(default_factory=list)  # headers read but never trusted
     unknown: list[str] = field(default_factory=list)  # headers not in the alias table
     duplicates: list[str] = field(default_factory=list)  # second columns mapping to a name
@@ -107,7 +110,7 @@ class HeaderMap:
     notes: list[tuple[str, dict[str, Any], int]] = field(default_factory=list)  # (code, params, grid column)
     width: int = 0  # columns the header spans
 
-    def missing(self, required: tuple[str, ...] = REQUIRED) -> list[str]:
+    def missing(self, required: tuple[str, ...] = REQUIRED["returns"]) -> list[str]:
         """Required columns this header does not give."""
         return [c for c in required if c not in self.columns]
 
@@ -151,7 +154,7 @@ def _row_hits(row: list[Any], table: AliasTable) -> tuple[int, bool]:
 
 def layout_kind(row: list[Any], table: AliasTable) -> str | None:
     """'units' for a row of units (人 个 次), 'column_numbers' for a 栏次 row (甲 乙 1 2 3), else None."""
-    cells = []
+    cells: list[int | str] = []
     for cell in row:
         if cell in ("", None):
             continue
@@ -171,9 +174,9 @@ def layout_kind(row: list[Any], table: AliasTable) -> str | None:
     numbers = [c for c in cells if isinstance(c, int)]
     if not numbers and all(t in table.units for t in texts):
         return "units"
-    if all(t in table.column_numbers for t in texts) and len(cells) >= 3:
-        if not numbers or all(b - a == 1 for a, b in zip(numbers, numbers[1:])):
-            return "column_numbers"
+    if (all(t in table.column_numbers for t in texts) and len(cells) >= 3
+            and (not numbers or all(b - a == 1 for a, b in itertools.pairwise(numbers)))):
+        return "column_numbers"
     return None
 
 
@@ -246,7 +249,7 @@ def _map_columns(grid: list[list[Any]], r: int, end: int, table: AliasTable, mer
     block = _block(grid, r, end, merges)
     width = len(block[0]) if block else 0
     data_start = end + 1
-    hm = HeaderMap(header_row=r, data_start=data_start, columns={}, labels={}, depth=end - r + 1, width=width)
+    hm = HeaderMap(header_row=r, data_start=data_start, columns={}, labels={}, width=width)
     while len(hm.layout_rows) < MAX_LAYOUT_ROWS and hm.data_start < len(grid):
         kind = layout_kind(grid[hm.data_start], table)
         if kind is None:
@@ -254,7 +257,8 @@ def _map_columns(grid: list[list[Any]], r: int, end: int, table: AliasTable, mer
         hm.layout_rows.append((hm.data_start, kind))
         hm.data_start += 1
     for c in range(width):
-        written_parts, path = [], []
+        written_parts: list[str] = []
+        path: list[str] = []
         for k in range(len(block)):
             cell = block[k][c]
             norm = normalize_header(cell) if cell not in ("", None) else ""

@@ -34,10 +34,12 @@ def normalize_name(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = unicodedata.normalize("NFKC", str(value))
-    text = _INVISIBLE.sub("", text)
-    if any(unicodedata.category(ch) in ("Cf", "Cc", "Zs", "Zl", "Zp") for ch in text):  # rarer ones
-        text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cf", "Cc", "Zs", "Zl", "Zp"))
-    return text
+    visible = _INVISIBLE.sub("", text)
+    if any(unicodedata.category(ch) in ("Cf", "Cc", "Zs", "Zl", "Zp") for ch in visible):  # rarer ones
+        visible = "".join(ch for ch in visible if unicodedata.category(ch) not in ("Cf", "Cc", "Zs", "Zl", "Zp"))
+    if visible != text:  # what stood between a letter and its accent is gone: compose them (a ¨ → ä)
+        visible = unicodedata.normalize("NFKC", visible)
+    return visible
 
 
 def had_invisible(value: Any) -> bool:
@@ -58,7 +60,7 @@ class Matching:
 
     def key(self, name: str) -> str:
         """The name with each equivalence group's words made one (the group's first word)."""
-        for group, pattern in zip(self.equivalences, self._patterns()):
+        for group, pattern in zip(self.equivalences, self._patterns(), strict=True):
             name = pattern.sub(group[0], name)
         return name
 
@@ -95,7 +97,7 @@ class RegistryIndex:
         self.by_key: dict[tuple[str, str], list[str]] = {}
         self.names: dict[str, list[str]] = {}
         self.town_names: dict[tuple[str, str | None], list[str]] = {}
-        for county, town, branch in zip(counties, townships, branches):
+        for county, town, branch in zip(counties, townships, branches, strict=True):
             self.exact.add((county, branch))
             self.by_key.setdefault((county, rules.key(branch)), []).append(branch)
             self.names.setdefault(county, []).append(branch)
@@ -107,10 +109,12 @@ class RegistryIndex:
         return hits[0] if len(set(hits)) == 1 else None
 
     def suggestions(self, county: str, township: str | None, branch: str) -> list[str]:
-        """Registry names of the county close to ``branch`` (its township's first)."""
-        pool = self.town_names.get((county, township)) or self.names.get(county, [])
+        """Registry names of the county close to ``branch`` (its township's first; a row without a
+        township is compared with the whole county, not with the registry's branches without one)."""
+        county_pool = self.names.get(county, [])
+        pool = (self.town_names.get((county, township)) if township is not None else None) or county_pool
         found = difflib.get_close_matches(branch, pool, n=self.rules.max_suggestions, cutoff=self.rules.cutoff)
-        if not found and township is not None:
-            found = difflib.get_close_matches(branch, self.names.get(county, []), n=self.rules.max_suggestions,
+        if not found and pool is not county_pool:
+            found = difflib.get_close_matches(branch, county_pool, n=self.rules.max_suggestions,
                                               cutoff=self.rules.cutoff)
         return found

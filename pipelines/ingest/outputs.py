@@ -93,7 +93,7 @@ def _messages(rej: pd.DataFrame, files: list[str]) -> tuple[list[str], list[str]
     """Each reject's message names the file, sheet, row and column, in Chinese and English."""
     zh, en = [], []
     for fid, sheet, row, col, d_zh, d_en in zip(
-        rej["_file"], rej["source_sheet"], rej["source_row"], rej["column"], rej["detail_zh"], rej["detail_en"]
+        rej["_file"], rej["source_sheet"], rej["source_row"], rej["column"], rej["detail_zh"], rej["detail_en"], strict=True
     ):
         label_zh = load.label(col, "zh") if col else ""
         label_en = load.label(col, "en") if col else ""

@@ -110,7 +110,7 @@ def resolve_repeats(df: pd.DataFrame, alive: np.ndarray, key_cols: list[str], re
         files = grp["_file"].to_numpy()
         corr = np.array([correction[int(f)] for f in files])
         if corr.any():
-            win_file = max(int(f) for f, c in zip(files, corr) if c)
+            win_file = max(int(f) for f, c in zip(files, corr, strict=True) if c)
             winner = grp.index[files == win_file][0]
         else:
             winner = grp.index[0]
@@ -166,13 +166,12 @@ def check_period(stage: RowStage, reports: list[FileReport], kind: str, registry
         rejected[[r[0] for r in records]] = True
     kept_mask = branch_rows & ~rejected
 
-    read_n = pd.Series(branch_rows, index=df.index).groupby(df["_file"]).sum()
-    rej_n = pd.Series(rejected & branch_rows, index=df.index).groupby(df["_file"]).sum()
-    for file_id, n in read_n.items():
+    # each count from its own mask, so the manifest schema's kept + rejected = read is a real check
+    n = pd.DataFrame({"read": branch_rows, "rejected": rejected & branch_rows, "kept": kept_mask},
+                     index=df.index).groupby(df["_file"]).sum()
+    for file_id, read, rej, kept in n.itertuples():
         rep = reports[int(file_id)]
-        rep.rows_read = int(n)
-        rep.rows_rejected = int(rej_n.get(file_id, 0))
-        rep.rows_kept = rep.rows_read - rep.rows_rejected
+        rep.rows_read, rep.rows_rejected, rep.rows_kept = int(read), int(rej), int(kept)
     unmatched = df.iloc[:0]
     if unmatched_mask is not None:
         for rep in reports:

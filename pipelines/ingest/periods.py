@@ -75,7 +75,7 @@ def parse_period(name: str) -> Period | None:
     if not 1 <= month <= 12:
         raise PeriodError(name, f"folder '{name}' is not a date: there is no month {month}",
                           f"文件夹“{name}”不是有效日期:没有{month}月")
-    last = calendar.monthrange(year, month)[1] if 1 <= year else 0
+    last = calendar.monthrange(year, month)[1] if year >= 1 else 0
     if not 1 <= day <= last:
         raise PeriodError(name, f"folder '{name}' is not a date: {year}-{month:02d} has {last} days, not {day}",
                           f"文件夹“{name}”不是有效日期:{year}年{month}月只有{last}天,没有{day}日")

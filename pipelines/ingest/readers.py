@@ -146,7 +146,7 @@ def read_workbook(path: Path, display: str, found: Detected, hidden: list[str] |
                     continue
                 sheet = wb.get_sheet_by_name(meta.name)
                 raw = RawSheet(meta.name, sheet.to_python(skip_empty_area=False),
-                               merges=[tuple(m) for m in (sheet.merged_cell_ranges or [])])
+                               merges=[(first, last) for first, last in (sheet.merged_cell_ranges or [])])
                 if look is not None:
                     _apply_look(raw, look)
                 sheets.append(raw)

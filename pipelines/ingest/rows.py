@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,11 +30,13 @@ from pipelines.schema import BOOL_COLUMNS, COUNT_COLUMNS, SCORE_COLUMNS, VALUE_C
 
 TEXT_COLUMNS = ("county", "township", "branch")
 # control and format characters (a first pass in Arrow over the distinct names; Python confirms the hits)
-_INVISIBLE_RE2 = r"[\x00-\x1f\x7f-\x9f\x{ad}\x{61c}\x{180e}\x{200b}-\x{200f}\x{202a}-\x{202e}\x{2060}-\x{206f}\x{feff}\x{fff9}-\x{fffb}]"
+_INVISIBLE_RE2 = (r"[\x00-\x1f\x7f-\x9f\x{ad}\x{61c}\x{180e}\x{200b}-\x{200f}\x{202a}-\x{202e}\x{2060}-\x{206f}"
+                  r"\x{feff}\x{fff9}-\x{fffb}]")
 REJECT_COLUMNS = ["_idx", "rule", "column", "detail_zh", "detail_en"]
 _REASON_TEXT = {
     1: ("无法识别的值(应为{what_zh})", "value cannot be read as {what_en}"),
-    2: ("人数或次数填成了百分数(单元格为百分比格式或带 %),无法作为数量读取", "a count given as a percentage cannot be read as a count"),
+    2: ("人数或次数填成了百分数(单元格为百分比格式或带 %),无法作为数量读取",
+        "a count given as a percentage cannot be read as a count"),
     3: ("单元格为 Excel 错误值 {raw}(公式出错)", "the cell holds the Excel error {raw} (its formula failed)"),
     4: ("单元格是公式 {raw},但文件未保存其计算结果", "the cell holds the formula {raw} with no saved result"),
 }
@@ -60,7 +63,7 @@ def typed_frame(raw: RawRows, aliases: AliasTable) -> tuple[pd.DataFrame, dict[s
     """Parse every value column once per distinct value; normalise names; flag row kinds.
 
     Returns the frame and, per value column, why each cell could not be read (0: it could)."""
-    cols: dict[str, object] = {}
+    cols: dict[str, Any] = {}
     bad: dict[str, np.ndarray] = {}
     n = len(raw)
     flags = {"total": ("endswith", aliases.subtotal_markers), "ignore": ("startswith", aliases.ignore_markers)}
@@ -121,7 +124,9 @@ def _odd_values(uniques: np.ndarray) -> np.ndarray:
     if not len(uniques):
         return np.zeros(0, dtype=bool)
     is_text = np.fromiter((type(u) is str for u in uniques), dtype=bool, count=len(uniques))
-    texts = pa.array(np.where(is_text, uniques, None), type=pa.large_string())
+    shown = uniques.copy()
+    shown[~is_text] = None
+    texts = pa.array(shown, type=pa.large_string())
     odd = pc.fill_null(pc.match_substring_regex(texts, pattern=_INVISIBLE_RE2), False).to_numpy(zero_copy_only=False)
     for j in np.flatnonzero(odd).tolist():
         odd[j] = had_invisible(uniques[j])

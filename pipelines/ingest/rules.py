@@ -106,7 +106,8 @@ def row_rules() -> list[Rule]:
         ),
         Rule(
             "score_without_takers", "avg_score",
-            lambda df: (df["avg_score"].notna() & (df["test_takers"].isna() | (df["test_takers"] == 0))).fillna(False).astype(bool),
+            lambda df: (df["avg_score"].notna() & (df["test_takers"].isna() | (df["test_takers"] == 0)))
+            .fillna(False).astype(bool),
             lambda r: f"填有平均成绩 {_v(r, 'avg_score')},但参考人数为{_v(r, 'test_takers')}",
             lambda r: f"avg_score {_ve(r, 'avg_score')} is given but test_takers is {_ve(r, 'test_takers')}",
         ),

@@ -13,7 +13,7 @@ from pipelines.domain import load
 from pipelines.ingest import values as V
 from pipelines.ingest.counties import CountyTable
 from pipelines.ingest.errors import MissingRequiredColumnError
-from pipelines.ingest.headers import AliasTable, HeaderMap, find_header
+from pipelines.ingest.headers import REQUIRED, AliasTable, HeaderMap, find_header
 from pipelines.ingest.manifest import FileReport, sha256_of
 from pipelines.ingest.readers import RawSheet, read_file
 from pipelines.ingest.tables import SheetBlock, sheet_cells, title_period, title_text
@@ -22,7 +22,6 @@ from pipelines.ingest.xlsx_look import col_letter
 from pipelines.schema import SCORE_COLUMNS, VALUE_COLUMNS
 
 _DEFAULT_SHEET_RE = re.compile(r"^(sheet|工作表)\s*\d*$", re.IGNORECASE)
-REQUIRED = {"returns": ("branch", "members"), "registry": ("branch",)}
 MAX_STRAY_WARNINGS = 20
 
 
@@ -115,9 +114,9 @@ def read_report(rep: FileReport, file_id: int, aliases: AliasTable, counties: Co
         for i, kind in header.layout_rows:
             _warn(rep, "layout_row_skipped", {"kind": kind}, sheet=sheet, row=sh.row_number(i))
         for col, (stored, shown) in sh.percent_examples.items():
-            name = next((n for n, c in header.columns.items() if c == col), None)
-            if name in SCORE_COLUMNS:
-                _warn(rep, "percent_read", {"stored": stored, "shown": shown}, sheet=sheet, column=name)
+            column = next((n for n, c in header.columns.items() if c == col), None)
+            if column in SCORE_COLUMNS:
+                _warn(rep, "percent_read", {"stored": stored, "shown": shown}, sheet=sheet, column=column)
         _cells_outside(sh, header, rep)
         _stray(sh, header, rep)
         cells = sheet_cells(sh.grid, header, sh.row_numbers)

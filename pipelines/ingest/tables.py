@@ -26,8 +26,6 @@ _PERIOD_RE = re.compile(
 )
 _ANY_DATE_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 
-META = ("_file", "_sheet", "_row", "_first")
-
 
 def title_text(grid: list[list[Any]], header_row: int) -> str:
     """The text of the rows above the header (title, subtitle, 填报单位, 统计截止)."""
@@ -127,7 +125,7 @@ def stack_sheets(sheets: list[SheetCells]) -> dict[str, Encoded]:
     out = {}
     for name in names:
         parts = [m[s.codes[:, s.columns[name]]] if name in s.columns else np.full(s.n, -1, dtype=np.int64)
-                 for s, m in zip(sheets, maps)]
+                 for s, m in zip(sheets, maps, strict=True)]
         out[name] = Encoded(np.concatenate(parts) if parts else np.empty(0, dtype=np.int64), uniques)
     return out
 
@@ -171,7 +169,7 @@ class RawRows:
         }
         hidden = np.zeros(self.n, dtype=bool)
         start = 0
-        for b, n in zip(blocks, lengths):
+        for b, n in zip(blocks, lengths, strict=True):
             if b.hidden:
                 hidden[start:start + n] = np.isin(b.cells.rows, list(b.hidden))
             start += n

@@ -34,8 +34,10 @@ _found = threading.local()
 
 
 def _record(exc: UnicodeError) -> tuple[str, int]:
-    _found.offsets.append(exc.start)  # type: ignore[attr-defined]
-    return "\ufffd", exc.end  # type: ignore[attr-defined]
+    if not isinstance(exc, UnicodeDecodeError):  # registered for decoding only
+        raise exc
+    _found.offsets.append(exc.start)
+    return "\ufffd", exc.end
 
 
 codecs.register_error("rwb-record", _record)
@@ -75,7 +77,7 @@ def decode_text(data: bytes, display: str, utf16: bool = False) -> Decoded:
         except UnicodeDecodeError:
             continue
     # some bytes are bad: take the encoding that fits the most, bad bytes replaced and located
-    best = None
+    best: tuple[str, str, list[int]] | None = None
     for enc in ("utf-8-sig", "gb18030"):
         text, offsets = _record_errors(data, enc)
         if best is None or len(offsets) < len(best[2]):
@@ -86,6 +88,7 @@ def decode_text(data: bytes, display: str, utf16: bool = False) -> Decoded:
             return _checked(Decoded(data.decode(guess.encoding), guess.encoding), data, display)
         except (UnicodeDecodeError, LookupError):
             pass
+    assert best is not None  # the loop above ran twice
     enc, text, offsets = best
     return _checked(Decoded(text.removeprefix("\ufeff"), enc, _lines_of(data, offsets)), data, display)
 

@@ -10,11 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-ADDITIVE = (
-    "members", "studied", "discussion_meetings", "deeds_reports", "situation_reports", "exchange_meetings",
-    "party_lectures", "test_takers", "sheets_returned", "special_sick", "special_travel", "special_laid_off",
-    "special_retired_away", "special_floating", "delivered_study", "makeup_study",
-)
+from pipelines.schema import COUNT_COLUMNS
+
+ADDITIVE = COUNT_COLUMNS  # every count adds up over branch rows (the score does not)
 
 
 def _branch_cumsum(df: pd.DataFrame, cols: list[str], branch: np.ndarray) -> np.ndarray:
@@ -76,7 +74,7 @@ def check_totals(
         sub = pd.DataFrame(values[branch], columns=cols)
         sub["_k"], sub["_t"] = sheet_key[branch], town_cells.to_numpy(dtype=object, na_value=None)[branch]
         sums = sub.dropna(subset=["_t"]).groupby(["_k", "_t"], sort=False)[cols].sum()
-        return {(int(k), t): v for (k, t), v in zip(sums.index, sums.to_numpy(dtype=np.int64))}
+        return {(int(k), t): v for (k, t), v in zip(sums.index, sums.to_numpy(dtype=np.int64), strict=True)}
     files, sheets, rows = df["_file"].to_numpy(), df["_sheet"].to_numpy(dtype=object), df["_row"].to_numpy()
     out = []
     for j in off.tolist():
@@ -89,8 +87,10 @@ def check_totals(
             if town_sums is None:
                 town_sums = township_sums()
             alt = town_sums.get((key, town))
-            if alt is not None and not ((alt != stated[j]) & given[j]).any():
-                continue
+            if alt is not None:
+                if not ((alt != stated[j]) & given[j]).any():
+                    continue
+                block = alt  # it names its township: the township's rows are what it should add up to
         diffs = [{"column": c, "stated": int(stated[j, n]), "sum": int(block[n])}
                  for n, c in enumerate(cols) if given[j, n] and stated[j, n] != block[n]]
         sheet = sheets[i]

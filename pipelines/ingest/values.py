@@ -75,17 +75,17 @@ def chinese_to_number(text: str) -> float | None:
         return None
     if frac and not all(ch in _CN_DIGITS for ch in frac):
         return None
-    value = _chinese_int(whole) if whole else 0
-    if value is None:
+    whole_value = _chinese_int(whole) if whole else 0
+    if whole_value is None:
         return None
     if frac:
-        value = float(f"{value}." + "".join(str(_CN_DIGITS[ch]) for ch in frac))
-    return sign * value
+        return sign * float(f"{whole_value}." + "".join(str(_CN_DIGITS[ch]) for ch in frac))
+    return sign * whole_value
 
 
 def _chinese_int(text: str) -> int | None:
-    if all(ch in _CN_DIGITS for ch in text):  # positional: 二〇〇五
-        return int("".join(str(_CN_DIGITS[ch]) for ch in text)) if len(text) > 1 or text else None
+    if all(ch in _CN_DIGITS for ch in text):  # positional: 二〇〇五 (text is never empty here)
+        return int("".join(str(_CN_DIGITS[ch]) for ch in text))
     total = section = num = 0
     for ch in text:
         if ch in _CN_DIGITS:
@@ -269,7 +269,7 @@ def _typed(values: pd.Series | Encoded, parser: Callable[[Any], Any], dtype: str
     codes, uniques, todo = _in_use(values)
     n = len(uniques)
     np_type, array_type = _NUMPY_OF[dtype]
-    data = np.zeros(n + 1, dtype=np_type)
+    data: np.ndarray = np.zeros(n + 1, dtype=np_type)
     missing = np.ones(n + 1, dtype=bool)  # slot n: code -1 (a missing cell)
     bad = np.zeros(n + 1, dtype=np.int8)
     for i in todo.tolist():
@@ -343,15 +343,14 @@ def _marker_hits(texts: pa.Array, how: str, markers: tuple[str, ...]) -> np.ndar
 
 def _gather_text(
     values: pd.Series | Encoded, normalise: Callable[[Any], str], flags: dict[str, tuple[str, tuple[str, ...]]] | None = None
-) -> pd.Series | tuple[pd.Series, dict[str, np.ndarray]]:
+) -> tuple[pd.Series, dict[str, np.ndarray]]:
+    """The normalised texts, and per flag a row mask (computed once per distinct text, in Arrow)."""
     codes, uniques = _factorize(values)
     texts = _normalised(np.asarray(uniques, dtype=object), normalise)
-    if flags is not None:  # row masks computed once per distinct text (in Arrow), gathered by code
-        where = np.where(codes < 0, len(texts), codes)
-        flagged = {key: np.append(_marker_hits(texts, how, markers), False)[where]
-                   for key, (how, markers) in flags.items()}
-        return _as_str(texts, codes, values), flagged
-    return _as_str(texts, codes, values)
+    where = np.where(codes < 0, len(texts), codes)
+    flagged = {key: np.append(_marker_hits(texts, how, markers), False)[where]
+               for key, (how, markers) in (flags or {}).items()}
+    return _as_str(texts, codes, values), flagged
 
 
 def _as_str(texts: pa.Array, codes: np.ndarray, values: pd.Series | Encoded) -> pd.Series:
@@ -371,7 +370,7 @@ def to_codes(values: pd.Series | Encoded) -> pd.Series:
 
 def to_text(values: pd.Series | Encoded) -> pd.Series:
     """Raw cells → normalised text (NFKC, trimmed), <NA> for blanks; one call per distinct value."""
-    return _gather_text(values, normalize_text)
+    return _gather_text(values, normalize_text)[0]
 
 
 def normalize_name(value: Any) -> str:
@@ -381,7 +380,7 @@ def normalize_name(value: Any) -> str:
 
 def to_names(values: pd.Series | Encoded) -> pd.Series:
     """Raw cells → normalised names, <NA> for blanks; one call per distinct value."""
-    return _gather_text(values, normalize_name)
+    return _gather_text(values, normalize_name)[0]
 
 
 def to_names_flagged(
@@ -390,7 +389,7 @@ def to_names_flagged(
     """Normalised names plus, per flag, a row mask: names that contain / start with a marker.
 
     ``flags``: key → ("contains" | "startswith", markers), e.g. the 小计/合计 rows."""
-    return _gather_text(values, normalize_name, flags)  # type: ignore[return-value]
+    return _gather_text(values, normalize_name, flags)
 
 
 def raw_text(value: Any) -> str:

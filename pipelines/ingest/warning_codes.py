@@ -162,10 +162,6 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-WARNINGS_COLUMNS = ("period", "county", "source_file", "source_sheet", "source_row", "column", "code", "level",
-                    "params", "message_zh", "message_en")
-
-
 def warnings_frame(warns: list[Warn]) -> pd.DataFrame:
     """The warnings table (schema ``warnings``), one row per warning, in the order given."""
     periods = [pd.Timestamp(w.period) if w.period else pd.NaT for w in warns]

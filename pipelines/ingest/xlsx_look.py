@@ -250,6 +250,7 @@ def sparse_cells(path: Any, look: SheetLook) -> list[tuple[int, int, Any]]:
             value = float(v.text)
         if ref and value not in (None, ""):
             m = re.match(r"([A-Z]+)(\d+)", ref)
-            out.append((int(m.group(2)), col_index(m.group(1)), value))
+            if m is not None:  # a reference the workbook wrote itself: always A1-style
+                out.append((int(m.group(2)), col_index(m.group(1)), value))
         c.clear()
     return out

@@ -38,10 +38,8 @@ def named(row: dict, ind: Indicator) -> bool:
     v, c = row["value"], row["city_value"]
     if pd.isna(v) or pd.isna(c):
         return False
-    if ind.sign * (c - ind.target) >= -EPS:  # the city meets the target: below the target is behind
-        behind = ind.sign * (v - ind.target) < -EPS
-    else:
-        behind = ind.sign * (c - v) > EPS
+    city_meets = ind.sign * (c - ind.target) >= -EPS  # then below the target is behind; else below the city
+    behind = ind.sign * (v - ind.target) < -EPS if city_meets else ind.sign * (c - v) > EPS
     return bool(behind and (SETS_APART & set(row["rules"]) or row["status"] == "alert"))
 
 

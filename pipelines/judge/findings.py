@@ -12,6 +12,8 @@ members, answer sheets), the members behind it, the sub-units that carry most of
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
@@ -52,7 +54,7 @@ def contributors(long: pd.DataFrame, child: str, parent: list[str], th: Threshol
     f = f.join(reach.rename("k"), on=keys)
     f = f.loc[(f["k"] <= most) & (f["pos"] <= f["k"])]
     f["item"] = [{"name": str(n), "outstanding": int(round(o)), "share": float(o / t)}
-                 for n, o, t in zip(f[name], f["outstanding"], f["total"])]
+                 for n, o, t in zip(f[name], f["outstanding"], f["total"], strict=True)]
     return f.groupby(keys, sort=False)["item"].agg(list)
 
 
@@ -70,7 +72,7 @@ def merge_hits(long: pd.DataFrame, hits: list[pd.DataFrame]) -> pd.DataFrame:
     bounds = np.r_[start, len(h)]
     rule = h["rule"].to_numpy(dtype=object)
     out = long.loc[row[start]].copy()
-    out["rules"] = [list(rule[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    out["rules"] = [list(rule[a:b]) for a, b in itertools.pairwise(bounds)]
     out["critical"] = np.logical_or.reduceat(h["critical"].to_numpy(dtype=bool), start)
     for c in EXTRA:  # the first non-null of the row's hits
         col = h[c]
@@ -78,7 +80,8 @@ def merge_hits(long: pd.DataFrame, hits: list[pd.DataFrame]) -> pd.DataFrame:
         pos = np.where(known, np.arange(len(h)), len(h))
         first = np.minimum.reduceat(pos, start)
         values = col.to_numpy(dtype=object)
-        out[c] = np.where(first < np.r_[start[1:], len(h)], np.append(values, None)[first], None)
+        padded = np.append(values, np.array([None], dtype=object))  # position len(h): no fact
+        out[c] = np.where(first < np.r_[start[1:], len(h)], padded[first], np.array(None, dtype=object))
     return out
 
 
@@ -100,7 +103,7 @@ def findings_table(long: pd.DataFrame, hits: list[pd.DataFrame], trends: pd.Data
     f["projected"] = np.where(f["status"] == "scheduled", status_mod.projected(f, trends), np.datetime64("NaT"))
     by_id = {i.id: i for i in indicators}
     f["covers"] = [[p for p in by_id[i].parts if by_id[p].is_due(period)] if by_id[i].composite == "due" else []
-                   for i, period in zip(f["indicator"], f["period"])]
+                   for i, period in zip(f["indicator"], f["period"], strict=True)]
     f["contributors"] = [[] for _ in range(len(f))]
     for level, child, parent in (("county", "township", ["period", "county"]), ("city", "county", ["period"])):
         at = (f["level"] == level).to_numpy()
@@ -158,7 +161,7 @@ def rank(f: pd.DataFrame) -> pd.DataFrame:
 
 
 def empty() -> pd.DataFrame:
-    f = pd.DataFrame({c: pd.Series(dtype=object) for c in (*COLUMNS, "critical", "sign", "unit")})
+    f = pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
     return typed(f)[list(COLUMNS)]
 
 

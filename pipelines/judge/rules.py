@@ -1,15 +1,20 @@
 """The rules that find weak links (薄弱环节): one vectorised mask each over the long unit table.
 
-| rule | level | fires when | critical when |
-| --- | --- | --- | --- |
-| citywide | city | the city is past the warning level and more than ``citywide.share_of_counties`` of the counties miss the target | always |
-| below_target | county | short of the target, and either past the warning level or the city meets the target (a shortfall the whole city shares singles out no county) | past the warning level |
-| below_city | county | more than ``below_city`` below the city | more than ``below_city_critical`` |
-| below_city | township, branch | the same gap, beyond the funnel limit, with ≥ ``min_denominator`` people | as above |
-| worst_county | county | the worst county when best − worst exceeds ``spread`` | beyond ``spread_critical`` |
-| fell_back | county | fell by more than ``fell_back`` since the previous period | beyond ``fell_back_critical`` |
-| not_reported | county | branches expected did not report | report rate past its warning level, or nothing at all |
-| not_reported | branch | a run of consecutive periods without a return (one row per run) | the run is two periods or longer |
+- ``citywide`` (city): the city is past the warning level and more than
+  ``citywide.share_of_counties`` of the counties miss the target; always critical.
+- ``below_target`` (county): short of the target, and either past the warning level or the city
+  meets the target (a shortfall the whole city shares singles out no county); critical past the
+  warning level.
+- ``below_city`` (county): more than ``below_city`` below the city; critical beyond
+  ``below_city_critical``. (township, branch): the same gap, beyond the funnel limit, with at least
+  ``min_denominator`` people; critical as above.
+- ``worst_county`` (county): the worst county when best − worst exceeds ``spread``; critical beyond
+  ``spread_critical``.
+- ``fell_back`` (county): fell by more than ``fell_back`` since the previous period; critical beyond
+  ``fell_back_critical``.
+- ``not_reported`` (county): branches expected did not report; critical when the report rate is past
+  its warning level, or nothing came at all. (branch): a run of consecutive periods without a return
+  (one row per run); critical when the run is two periods or longer.
 
 Each rule returns hits: the row of the long table (pipelines/judge/units.py) it flags, the rule,
 whether it is critical, and the facts its sentence needs; ``findings`` merges the hits of a row.

@@ -59,7 +59,6 @@ def typed(out: pd.DataFrame) -> pd.DataFrame:
     out["period"] = pd.to_datetime(out["period"]).astype("datetime64[ns]")
     for col in ("level", "county", "township", "indicator", "status"):
         out[col] = out[col].astype("str")
-    out["township"] = out["township"].replace({"None": pd.NA, "nan": pd.NA})
     for col in ("value", "target", "warning"):
         out[col] = pd.to_numeric(out[col]).astype("Float64")
     for col in ("due", "projected"):

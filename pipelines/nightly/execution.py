@@ -7,6 +7,7 @@ outcome moves `latest` is decided in :func:`promotion`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -22,6 +23,7 @@ from pipelines.nightly import record as rec
 from pipelines.nightly import runfolder, store
 from pipelines.nightly import steps as st
 from pipelines.nightly.errors import ExitStatus, RunInterrupted, StepFailedError, clamp
+from pipelines.nightly.docx_step import write_run_docx
 from pipelines.nightly.feedback_step import write_run_feedback
 from pipelines.nightly.fingerprint import Fingerprint
 from pipelines.nightly.gitstate import CodeState
@@ -29,7 +31,7 @@ from pipelines.nightly.logfile import run_log
 from pipelines.nightly.params import NightlyParams
 from pipelines.nightly.render import render_report
 from pipelines.nightly.runner import NightlyResult
-from pipelines.nightly.signals import Interrupted, held
+from pipelines.nightly.signals import Interrupted, held, received
 
 LOG_NAME = "nightly.log"
 
@@ -88,13 +90,14 @@ def _new_record(ctx: RunContext, run_dir: Path, started: dt.datetime, tables: Pa
         "timings_s": {"fingerprint": round(ctx.fingerprint_s, 3)},
         "steps": [],
         "render": {},
+        "docx": {},
         "feedback": {},
         "tables": {},
         "rows": {},
         "manifest": {},
         "incomplete_files": [],
         "clean": {"full": ctx.full, "cache": str(stage_caches(ctx.reports) / "clean"), "read": [], "reused": 0},
-        "incomplete": {"input": False, "pdf": None, "feedback": None},
+        "incomplete": {"input": False, "pdf": None, "docx": None, "feedback": None},
         "warnings": [],
         "error": None,
         "latest": False,
@@ -156,31 +159,29 @@ def _execute(pending_log: Path, ctx: RunContext) -> NightlyResult:
         current = "render"
         say(f"[{n}/{n}] render …")
         t0 = time.perf_counter()
+        report_params = step_records[-1].parameters
+        # The documents first: the HTML report links to those that were written.
+        record["docx"] = write_run_docx(run_dir, report_params) if params.settings.get("docx", True) else \
+            {"path": None, "error": None, "off": "docx: false"}
+        if record["docx"].get("figures_error"):
+            record["warnings"].append(f"report.docx without its figures: {record['docx']['figures_error']}")
+        record["feedback"] = write_run_feedback(run_dir, tables, report_params.get("period"))
+        links = [run_dir / p for p in [record["docx"]["path"], *record["feedback"]["files"].values()] if p]
         record["render"] = render_report(
             run_dir / st.STEPS[-1].notebook, run_dir, pdf=bool(params.settings["pdf"]),
-            incomplete=record["incomplete_files"], language=str(step_records[-1].parameters.get("language") or "zh"),
+            incomplete=record["incomplete_files"], language=str(report_params.get("language") or "zh"), links=links,
         )
         record["render"]["duration_s"] = round(time.perf_counter() - t0, 3)
         record["warnings"].extend(record["render"].pop("warnings", []))
-        record["incomplete"] = {"input": bool(record["incomplete_files"]), "pdf": record["render"].get("pdf_error")}
-        say(f"[{n}/{n}] render {'ok' if not record['incomplete']['pdf'] else 'incomplete (no PDF)'}"
+        record["incomplete"] = {"input": bool(record["incomplete_files"]), "pdf": record["render"].get("pdf_error"),
+                                "docx": record["docx"]["error"], "feedback": record["feedback"]["error"]}
+        missing = [name for name, key in (("PDF", "pdf"), ("docx", "docx"), ("feedback", "feedback"))
+                   if record["incomplete"][key]]
+        say(f"[{n}/{n}] render {'ok' if not missing else 'incomplete (no ' + ', '.join(missing) + ')'}"
             f" ({record['render']['duration_s']:.1f} s)")
-        record["feedback"] = write_run_feedback(run_dir, tables, step_records[-1].parameters.get("period"))
-        record["incomplete"]["feedback"] = record["feedback"]["error"]
         status = "incomplete" if any(record["incomplete"].values()) else "ok"
-    except StepFailedError as err:
-        status, error = "failed", err
-    except (KeyboardInterrupt, Interrupted) as exc:
-        status = "interrupted"
-        signame = str(exc) if isinstance(exc, Interrupted) else "SIGINT"
-        executed = run_dir / f"{current}.ipynb"
-        cell, count, code = st.failed_cell(executed) if executed.exists() else (None, None, None)
-        error = RunInterrupted(current, f"stopped by {signame}", cell_index=cell, exec_count=count,
-                               source_line=code, notebook=executed if executed.exists() else None)
-    except Exception as exc:  # a crash of ours or of the renderer: still a clear line and a record
-        log.exception("crash in %s", current)
-        status, error = "failed", StepFailedError(current, f"{type(exc).__name__}: {exc}",
-                                                  notebook=run_dir / LOG_NAME)
+    except (KeyboardInterrupt, Interrupted, asyncio.CancelledError, Exception) as exc:
+        status, error = _stopped(exc, run_dir, current)
     for srec in step_records:
         if srec.status == "running":
             srec.status = "interrupted" if status == "interrupted" else "failed"
@@ -194,6 +195,25 @@ def _execute(pending_log: Path, ctx: RunContext) -> NightlyResult:
     with held():
         _finish(ctx, run_dir, record, status, save, t_run, started)
     return _result(ctx, run_dir, record, error)
+
+
+def _stopped(exc: BaseException, run_dir: Path, current: str) -> tuple[str, StepFailedError]:
+    """The status and error for a run that did not reach its end: ``interrupted`` if a signal came
+    (whatever the unwinding raised: a signal during a step cancels nbclient's tasks), else ``failed``."""
+    signame = received() or (str(exc) if isinstance(exc, Interrupted) else None) or \
+        ("SIGINT" if isinstance(exc, KeyboardInterrupt) else None)
+    if signame is not None:
+        executed = run_dir / f"{current}.ipynb"
+        cell, count, code = st.failed_cell(executed) if executed.exists() else (None, None, None)
+        return "interrupted", RunInterrupted(current, f"stopped by {signame}", cell_index=cell, exec_count=count,
+                                             source_line=code, notebook=executed if executed.exists() else None)
+    if isinstance(exc, StepFailedError):
+        return "failed", exc
+    if not isinstance(exc, Exception):
+        raise exc
+    # a crash of ours or of the renderer: still a clear line and a record
+    log.error("crash in %s", current, exc_info=exc)
+    return "failed", StepFailedError(current, f"{type(exc).__name__}: {exc}", notebook=run_dir / LOG_NAME)
 
 
 def _finish(ctx: RunContext, run_dir: Path, record: dict[str, Any], status: str, save: Callable[[], None],
@@ -247,6 +267,8 @@ def promotion(status: str, incomplete: dict[str, Any], params: NightlyParams) ->
         return False, None
     if params.configured.get("pdf") and not params.settings.get("pdf"):
         return False, "made with -p pdf=false while nightly.yaml prints a PDF: kept in runs/ only"
+    if params.configured.get("docx", True) and not params.settings.get("docx", True):
+        return False, "made with -p docx=false while nightly.yaml writes report.docx: kept in runs/ only"
     if status == "incomplete" and not params.settings.get("promote_incomplete"):
         return False, "incomplete and promote_incomplete is false"
     return True, None
@@ -270,6 +292,8 @@ def _result(ctx: RunContext, run_dir: Path, record: dict[str, Any], error: StepF
             parts.append(f"input not usable: {files}")
         if record["incomplete"]["pdf"]:
             parts.append(f"report.pdf not printed: {record['incomplete']['pdf']}")
+        if record["incomplete"].get("docx"):
+            parts.append(f"report.docx not written: {record['incomplete']['docx']}")
         if record["incomplete"].get("feedback"):
             parts.append(f"feedback workbooks not written: {record['incomplete']['feedback']}")
         see = f" — see {run_dir / LOG_NAME}"

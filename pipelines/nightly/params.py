@@ -31,6 +31,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "start_timeout": 60,  # seconds for the kernel to start
     "keep_runs": 30,  # run folders kept; the one `latest` points to is never deleted
     "pdf": True,  # print report.pdf through Chromium; a run that cannot is incomplete
+    "docx": True,  # write the 汇报 as report.docx; a run that cannot is incomplete
     "promote_incomplete": True,  # an incomplete run (report marked so) still becomes `latest`
 }
 

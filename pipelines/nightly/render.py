@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +79,10 @@ def render_report(
     pdf: bool = True,
     incomplete: Sequence[dict[str, Any]] = (),
     language: str = "zh",
+    links: Sequence[Path] = (),
 ) -> dict[str, Any]:
-    """report.html (+ report.pdf when Chromium is there); returns what run.json records."""
+    """report.html (+ report.pdf when Chromium is there); returns what run.json records. ``links``: the
+    documents already written into the run folder (report.docx, feedback/…), which the report links to."""
     out: dict[str, Any] = {"html": None, "pdf": None, "pdf_error": None, "warnings": [],
                            "incomplete_banner": bool(incomplete)}
     source = executed
@@ -92,20 +94,22 @@ def render_report(
         tmp = with_banner(executed, run_dir / f".{executed.stem}.render.ipynb", text)
         source = tmp
     try:
+        renderers: tuple[Callable[..., Path], Callable[[Path, Path], Path | None] | None]
         try:
             from pipelines.report.render import render_html, render_pdf
+            renderers = (render_html, render_pdf)
         except ImportError:
-            render_html, render_pdf = _fallback_html, None
+            renderers = (_fallback_html, None)
             out["renderer"] = "nbconvert (pipelines.report.render not available)"
             out["warnings"].append("pipelines.report.render not available: rendered with nbconvert's stock template")
         else:
             out["renderer"] = "pipelines.report.render"
         t0 = time.perf_counter()
-        html_file = render_html(source, run_dir / "report.html")
+        html_file = renderers[0](source, run_dir / "report.html", links)
         out["html"], out["html_s"] = str(html_file), round(time.perf_counter() - t0, 3)
         log.info("render html: ok in %.1f s (%s)", out["html_s"], out["renderer"])
         if pdf:
-            out.update(_print_pdf(render_pdf, Path(html_file), run_dir / "report.pdf"))
+            out.update(_print_pdf(renderers[1], Path(html_file), run_dir / "report.pdf"))
         else:
             log.info("render pdf: off (pdf: false)")
         for key in ("html", "pdf"):
@@ -150,7 +154,7 @@ def _readable(path: Path) -> None:
         os.chmod(path, 0o644 & ~mask)
 
 
-def _fallback_html(executed: Path, html_path: Path) -> Path:
+def _fallback_html(executed: Path, html_path: Path, links: Sequence[Path] = ()) -> Path:
     import nbformat
     from nbconvert import HTMLExporter
 

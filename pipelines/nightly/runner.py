@@ -74,7 +74,8 @@ def run_nightly(
         raise UsageError(f"nightly: raw folder {raw_p} does not exist")
     if isinstance(params, str):
         params = [params]
-    nparams = params if isinstance(params, NightlyParams) else load_params(params_file, params)
+    nparams = params if isinstance(params, NightlyParams) else load_params(
+        Path(params_file) if params_file else None, params)
     nparams, declared = checks.check_parameters(nparams, notebooks_p, raw_p)
     code = checks.check_code(notebooks_p, allow_dirty)
     runner_values = {"raw_dir": str(raw_p), "modified_code": list(code.modified)}
@@ -87,7 +88,7 @@ def run_nightly(
         if not fingerprint.inputs:
             raise UsageError(f"nightly: raw folder {raw_p} holds no files (python -m pipelines sample --out …?)")
         previous = runfolder.latest_record(reports_p)
-        if not (force or full) and _is_reference(reports_p, previous, fingerprint):
+        if not (force or full) and previous is not None and _is_reference(reports_p, previous, fingerprint):
             return _skipped(reports_p, previous, time.perf_counter() - t0)
         checks.check_thresholds_and_kernel(nparams, declared)
         from pipelines.nightly.execution import RunContext, execute_run  # heavy: papermill, nbformat, pandas
@@ -111,14 +112,15 @@ def run_nightly(
 def _is_reference(reports: Path, previous: dict[str, Any] | None, fingerprint: fp.Fingerprint) -> bool:
     """Whether `latest`'s run answers for this one: same digest, a report made, its tables all there.
 
-    A run whose PDF could not be printed, or whose feedback workbooks could not be written, is not
-    a reference (the next night retries them), nor is a run recorded before runs kept their own tables.
+    A run whose PDF could not be printed, or whose report.docx or feedback workbooks could not be
+    written, is not a reference (the next night retries them), nor is a run recorded before runs kept
+    their own tables.
     """
     if not previous or previous.get("fingerprint", {}).get("digest") != fingerprint.digest:
         return False
     if previous.get("status") not in ("ok", "incomplete") or "tables" not in previous:
         return False
-    if (previous.get("incomplete") or {}).get("pdf") or (previous.get("incomplete") or {}).get("feedback"):
+    if any((previous.get("incomplete") or {}).get(key) for key in ("pdf", "docx", "feedback")):
         return False
     run_dir = runfolder.latest_run(reports)
     return run_dir is not None and store.tables_present(run_dir, previous["tables"])

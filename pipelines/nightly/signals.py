@@ -4,10 +4,18 @@ A shell starts a background job (``nightly &`` in a script) with SIGINT ignored,
 installs no KeyboardInterrupt handler: ``kill -INT`` did nothing and the run went on to move
 `latest`. Both signals get the same handler here, which raises :class:`Interrupted` in the main
 thread; the runner closes the run folder as ``interrupted`` (kernels shut down, `latest` untouched).
+
+While a step runs, the main thread is inside nbclient's asyncio loop, and an exception raised by a
+handler lands in whichever task happened to be running: raised inside nbclient's output-polling
+task it was swallowed ("Task exception was never retrieved") and the run went on until the cell
+timed out, as a failure. So, as :class:`asyncio.Runner` does for Ctrl-C, the handler notes the
+signal and, with a loop running, cancels the loop's tasks instead of raising; whatever error the
+unwinding produces, the runner asks :func:`received` and closes the run as interrupted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import signal
 import threading
@@ -15,6 +23,7 @@ from collections.abc import Iterator
 from typing import Any
 
 HANDLED = (signal.SIGINT, signal.SIGTERM)
+_received: list[str] = []
 
 
 class Interrupted(BaseException):
@@ -30,14 +39,31 @@ def interrupts_raise() -> Iterator[None]:
         return
 
     def handler(signum: int, frame: Any) -> None:
-        raise Interrupted(signal.Signals(signum).name)
+        name = signal.Signals(signum).name
+        first = not _received
+        _received.append(name)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop: raise where the main thread is
+            raise Interrupted(name) from None
+        if not first:  # a second signal while the loop unwinds: stop at once
+            raise Interrupted(name)
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        loop.call_soon_threadsafe(lambda: None)  # wake a loop blocked in select()
 
+    _received.clear()
     old = {sig: signal.signal(sig, handler) for sig in HANDLED}
     try:
         yield
     finally:
         for sig, previous in old.items():
             signal.signal(sig, previous)
+
+
+def received() -> str | None:
+    """The name of the first signal received inside :func:`interrupts_raise`, or None."""
+    return _received[0] if _received else None
 
 
 @contextlib.contextmanager

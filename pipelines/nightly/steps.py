@@ -136,7 +136,8 @@ def failed_cell(output: Path) -> tuple[int | None, int | None, str | None]:
         nb = json.loads(output.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None, None, None
-    position, last = 0, (None, None, None)
+    position = 0
+    last: tuple[int | None, Any, str | None] = (None, None, None)
     for cell in nb.get("cells", []):
         meta = cell.get("metadata", {})
         if PAPERMILL_TAGS & set(meta.get("tags", [])):

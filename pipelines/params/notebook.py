@@ -17,6 +17,7 @@ from pipelines import config
 from pipelines.params.rules import Context, ParameterError, check_values, raw_periods
 from pipelines.params.thresholds import check_thresholds
 
+
 def declared_names(notebook: Path) -> list[str]:
     """Names assigned in a notebook's cell tagged ``parameters`` (read as text, no Jupyter import)."""
     nb = json.loads(Path(notebook).read_text(encoding="utf-8"))

@@ -236,6 +236,7 @@ SETTINGS: dict[str, Spec] = {
     "start_timeout": Spec("a whole number of seconds ≥ 1", _whole(1)),
     "keep_runs": Spec("a whole number ≥ 0 (0 keeps every run)", _whole(0)),
     "pdf": Spec("true or false", _boolean),
+    "docx": Spec("true or false", _boolean),
     "promote_incomplete": Spec("true or false", _boolean),
 }
 

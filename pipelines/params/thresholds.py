@@ -221,7 +221,7 @@ def check_thresholds(thresholds_file: str | Path | None, overrides: Overrides, n
     from pipelines.params.rules import NOTEBOOK_PARAMETERS, ParameterError
 
     path = Path(thresholds_file).expanduser() if thresholds_file else None
-    attempts = [("thresholds_file", thresholds_file, None)] if path is not None else []
+    attempts: list[tuple[str, Any, Overrides]] = [("thresholds_file", thresholds_file, None)] if path is not None else []
     attempts.append((name, overrides, overrides))
     for culprit, value, given in attempts:
         try:

@@ -19,7 +19,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-import pandas as pd
 import yaml
 
 from pipelines import config
@@ -112,15 +111,15 @@ def figures_plan(data: ReportData, lang: str) -> dict[str, Any]:
 
 def _change(row: dict[str, Any], lang: str) -> tuple[str, str]:
     """The change since the previous period in display units: (▲/▼/—, its size)."""
-    c = row.get("change")
-    if fmt.is_missing(c):
+    if fmt.is_missing(row.get("change")):
         return "", ""
+    c = float(row["change"])
     ind = phrases.indicator(row["indicator"])
-    better = ind.sign * float(c)
+    better = ind.sign * c
     if abs(better) < 1e-9:
         return "—", "0"
-    digits = fmt.digits_apart(abs(float(c)), [0.0], "score")
-    return ("▲" if better > 0 else "▼"), fmt._decimals(abs(float(c)), digits)  # noqa: SLF001
+    digits = fmt.digits_apart(abs(c), [0.0], "score")
+    return ("▲" if better > 0 else "▼"), fmt._decimals(abs(c), digits)  # noqa: SLF001
 
 
 def ranking(data: ReportData, lang: str) -> dict[str, Any]:
@@ -130,8 +129,8 @@ def ranking(data: ReportData, lang: str) -> dict[str, Any]:
     by = {(str(x["county"]), str(x["indicator"])): x for x in r.to_dict("records")} if len(r) else {}
     units = _units(data)
     groups = []
-    for key, ids in GROUPS.items():
-        ids = [i for i in ids if i in {s["id"] for s in data.judged} and i not in plan_same]
+    for key, group_ids in GROUPS.items():
+        ids = [i for i in group_ids if i in {s["id"] for s in data.judged} and i not in plan_same]
         if not ids:
             continue
         columns = [{"id": i, "label": data.spec(i)["short_zh"] if lang == "zh" else data.spec(i)["short_en"]}

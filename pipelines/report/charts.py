@@ -104,7 +104,8 @@ def indicator_bars(data: ReportData, indicators: list[str], lang: str = "zh") ->
         values = [(data.status_row(c, ind_id) or {}).get("value") for c in counties]
         statuses = [data.status_of(c, ind_id) for c in counties]
         texts = [data.figure(c, ind_id, lang=lang) for c in counties]
-        hover = [f"{county_label(c, lang)}: {t} · {STATUS_LABELS[s][lang]}" for c, t, s in zip(counties, texts, statuses)]
+        hover = [f"{county_label(c, lang)}: {t} · {STATUS_LABELS[s][lang]}"
+                 for c, t, s in zip(counties, texts, statuses, strict=True)]
         figs.append(_bars([county_label(c, lang) for c in counties], values, texts, statuses, spec,
                           ind_label(spec, lang), lang, city["value"] if city else None,
                           city["target"] if city else None, HALF_WIDTH, hover))
@@ -122,9 +123,9 @@ def town_bars(data: ReportData, county: str, indicator: str, lang: str = "zh") -
     city = data.status_row(data.city_label, indicator)
     names = [esc(places.township(t, lang)) for t in towns["township"]]
     texts = [data.figure(county, indicator, value=v, lang=lang, township=t)
-             for t, v in zip(towns["township"], towns["value"])]
+             for t, v in zip(towns["township"], towns["value"], strict=True)]
     statuses = list(towns["status"].astype(str))
-    hover = [f"{n}: {t} · {STATUS_LABELS[st][lang]}" for n, t, st in zip(names, texts, statuses)]
+    hover = [f"{n}: {t} · {STATUS_LABELS[st][lang]}" for n, t, st in zip(names, texts, statuses, strict=True)]
     units = ("各部门" if places.is_city_units(county) else "各乡镇（街道）") if lang == "zh" else \
         ("by department" if places.is_city_units(county) else "by township")
     title = (f"{places.county(county, lang)}{units}{ind_label(spec, lang)}" if lang == "zh"

@@ -106,7 +106,8 @@ def _missing(data: ReportData, county: str, lang: str, lack: pd.DataFrame,
         if n:
             row = data.status_row(county, ind.id)
             scheduled.append(flow.say("county_missing", {
-                "id": ind.id, "label": load.label(ind.flag, lang), "county": places.county(county, lang, prose=True),
+                "id": ind.id, "label": load.label(ind.flag, lang) if ind.flag else ind.label(lang),
+                "county": places.county(county, lang, prose=True),
                 "n": fmt.count(n, lang), "due": None if row is None or fmt.is_missing(row["due"]) else
                 fmt.day(row["due"], lang)}))
     not_reported = [{"town": places.township(t, lang), "branches": [places.branch(b, lang) for b in g["branch"]]}

@@ -35,7 +35,7 @@ def _row(data: ReportData, r: dict[str, Any], lang: str) -> dict[str, Any]:
         "target": fmt.value(r.get("target"), unit, lang, d),
         "gap": phrases._gap(r.get("gap_city"), unit, lang, d) or "—",  # noqa: SLF001
         "rules": sep.join(RULES[lang].get(x, x) for x in r["rules"]),
-        "severity": r.get("severity"), "severity_label": SEVERITY[lang].get(r.get("severity"), ""),
+        "severity": r.get("severity"), "severity_label": SEVERITY[lang].get(r.get("severity") or "", ""),
         "status": r.get("status"),
         "outstanding": "" if fmt.is_missing(r.get("outstanding")) else fmt.count(r["outstanding"], lang),
         "members": fmt.count(r.get("members_affected"), lang),

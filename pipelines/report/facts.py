@@ -113,7 +113,8 @@ def activities(data: ReportData, lang: str) -> dict[str, Any] | None:
         row = data.status_row(data.city_label, ind_id)
         if row is None or fmt.is_missing(row["value"]):
             continue
-        item = {"id": ind_id, "name": load.label(ind.flag, lang), "value": data.figure(data.city_label, ind_id, lang=lang)}
+        name = load.label(ind.flag, lang) if ind.flag else ind.label(lang)  # the activity's own word (召开…)
+        item = {"id": ind_id, "name": name, "value": data.figure(data.city_label, ind_id, lang=lang)}
         if row["status"] == "scheduled" and not fmt.is_missing(row["due"]):
             scheduled.append({**item, "due": _due(row["due"], data.period, lang)})
         else:
@@ -147,7 +148,8 @@ def progress(data: ReportData, lang: str) -> dict[str, Any] | None:
     now, before = data.city_now(), data.city_before()
     if now is None or before is None:
         return None
-    rose, fell = [], []
+    rose: list[dict[str, Any]] = []
+    fell: list[dict[str, Any]] = []
     for ind_id in PROGRESS:
         ind = phrases.indicator(ind_id)
         a, b = _shown(_v(now, ind_id), ind_id), _shown(_v(before, ind_id), ind_id)
@@ -181,7 +183,7 @@ def data_notes(data: ReportData, lang: str) -> dict[str, Any]:
     if not q.empty and "passed" in q:
         q = q.loc[q["check"] != "score"]
         flags = q["passed"].astype("boolean")
-        failed = [phrases.quality(row, lang) for row in q.loc[flags.fillna(True) == False].to_dict("records")]  # noqa: E712
+        failed = [phrases.quality(row, lang) for row in q.loc[flags.fillna(True).eq(False)].to_dict("records")]
         by_check = q.assign(p=flags).groupby("check")["p"].agg(lambda s: s.dropna().all() and s.notna().any())
         passed = int(by_check.sum())
     return {

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 from functools import lru_cache
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -48,7 +49,7 @@ def _inside(px: np.ndarray, py: np.ndarray, ring: Ring) -> np.ndarray:
     x, y = np.array([p[0] for p in ring]), np.array([p[1] for p in ring])
     x2, y2 = np.roll(x, -1), np.roll(y, -1)
     inside = np.zeros(px.shape, dtype=bool)
-    for a, b, c, d in zip(x, y, x2, y2):
+    for a, b, c, d in zip(x, y, x2, y2, strict=True):
         crosses = ((b > py) != (d > py)) & (px < (c - a) * (py - b) / np.where(d != b, d - b, 1e-12) + a)
         inside ^= crosses
     return inside
@@ -99,7 +100,7 @@ def choropleth(data: ReportData, lang: str = "zh", indicator: str | None = None)
     shapes = boundaries()
     specs = data.judged
     ids = [s["id"] for s in specs]
-    indicator = indicator if indicator in ids else ids[0]
+    shown: str = indicator if indicator is not None and indicator in ids else ids[0]
     drawn = [c for c in load.counties()["counties"] if c.get("code_today") and str(c["code_today"]) in shapes]
     beside = [c for c in load.counties()["counties"] if not c.get("code_today")]
     xs_all = [x for c in drawn for ring in shapes[str(c["code_today"])] for x, _ in ring]
@@ -120,7 +121,7 @@ def choropleth(data: ReportData, lang: str = "zh", indicator: str | None = None)
             hovers.append(f"{county_label(c['name'], lang)} · {ind_label(spec, lang)} {value} · {STATUS_LABELS[st][lang]}")
         return fills, labels, hovers, inks
 
-    fills, labels, hovers, inks = state(indicator)
+    fills, labels, hovers, inks = state(shown)
     fig = go.Figure()
     for i, c in enumerate(drawn):
         xs: list[float | None] = []
@@ -147,7 +148,7 @@ def choropleth(data: ReportData, lang: str = "zh", indicator: str | None = None)
         buttons.append({"label": ind_label(s, lang, short=True), "method": "restyle",
                         "args": [{"fillcolor": f + [None], "text": hov + [lab], "textfont.color": [None] * count + [ink]},
                                  list(range(count + 1))]})
-    fig.update_layout(updatemenus=[{"buttons": buttons, "active": ids.index(indicator), "direction": "down",
+    fig.update_layout(updatemenus=[{"buttons": buttons, "active": ids.index(shown), "direction": "down",
                                     "x": 0, "y": 1.0, "xanchor": "left", "yanchor": "top", "showactive": True,
                                     "font": {"size": 11}}])
     fig.update_xaxes(visible=False, scaleanchor="y", scaleratio=1, range=[x0 - 0.02, x1 + 0.02])

@@ -8,7 +8,11 @@ text. ``render(data)`` gives page one and the 汇报 (what the notebook's first 
 
 from __future__ import annotations
 
+import os
+import urllib.parse
+from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -140,6 +144,27 @@ def download_words(lang: str) -> tuple[str, str]:
     """The download link's label and the words before it (sections.yaml)."""
     title, note = annexes.texts()["downloads"][lang]
     return title, note
+
+
+def files_line(html_path: Path, files: Sequence[Path], lang: str) -> Markup:
+    """The "下载" line at the top of the page (screen only): relative links to the files beside the
+    report — the 汇报 in Word, the tables in Excel, each county's feedback workbook (feedback/<county>.xlsx)."""
+    w = annexes.texts()["files"][lang]
+    folder = Path(html_path).parent
+    main: list[Markup] = []
+    counties: list[Markup] = []
+    for f in files:
+        href = urllib.parse.quote(Path(os.path.relpath(f, folder)).as_posix())
+        if f.suffix == ".docx":
+            main.insert(0, Markup('<a href="{}">{}</a>').format(href, w["docx"]))
+        elif f.suffix == ".xlsx" and f.parent.resolve() == folder.resolve():
+            main.append(Markup('<a href="{}">{}</a>').format(href, w["xlsx"]))
+        else:
+            counties.append(Markup('<a href="{}">{}</a>').format(href, places.county(f.stem, lang)))
+    parts = list(main)
+    if counties:
+        parts.append(Markup("{}{}").format(w["feedback"], Markup(w["sep"]).join(counties)))
+    return Markup('<p class="rwb-download rwb-files">{}{}</p>').format(w["label"], Markup(" · ").join(parts))
 
 
 def render(data: ReportData, lang: str | None = None, **signoff: Any) -> Markup:

@@ -198,7 +198,7 @@ def action_context(row: Any, lang: str, n: int | None = None, findings: pd.DataF
     inds = [indicator(i) for i in row["indicators"]]
     lead = inds[0]
     flagged = [i for i in inds if i.flag]
-    flags = [i.flag for i in flagged]
+    flags = [i.flag for i in inds if i.flag]
     meetings = [load.label(f, lang) for f in flags if f != "party_lectures"]
     count = row.get("outstanding")
     counties = [str(c) for c in _names(row["counties"])]

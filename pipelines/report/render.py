@@ -1,5 +1,6 @@
 """Executed notebook → self-contained offline HTML (nbconvert), its downloads beside it
-(report.xlsx) → A4 PDF (headless Chromium).
+(report.xlsx) and a line linking to them and to the documents written beside it (report.docx, the
+feedback workbooks) → A4 PDF (headless Chromium).
 
 The HTML makes no request to any other host: the template drops require.js, MathJax and mermaid,
 and inlines plotly.js once, started after the first paint. A download the notebook made (the
@@ -15,6 +16,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
@@ -48,21 +50,28 @@ def html_exporter() -> HTMLExporter:
     return exporter
 
 
-def render_html(executed_notebook: Path, html_path: Path) -> Path:
-    """Render the executed notebook to ``html_path``: code hidden, fully offline, atomic."""
+def render_html(executed_notebook: Path, html_path: Path, links: Sequence[Path] = ()) -> Path:
+    """Render the executed notebook to ``html_path``: code hidden, fully offline, atomic.
+
+    The notebook's downloads are written beside it first (report.xlsx); a "下载" line at the top of
+    the page then links to them and to ``links`` (report.docx, feedback/<county>.xlsx: files already
+    written beside the report) by relative paths, so the run folder opens as one set."""
+    from pipelines.report.narrative import files_line
+
     nb = nbformat.read(str(executed_notebook), as_version=4)
+    language = nb.metadata.get("papermill", {}).get("parameters", {}).get("language") or "zh"
+    written = write_downloads(nb, Path(html_path))
+    files = [Path(f) for f in links if Path(f).is_file()] + written
     resources = {
         "plotly_js": plotly_js(),
         "report_css": (TEMPLATE_DIR / TEMPLATE_NAME / "report.css").read_text(encoding="utf-8"),
         "metadata": {"name": nb.metadata.get("title") or "学习培训情况汇报"},
+        "rwb_files": files_line(Path(html_path), files, language) if files else "",
     }
     exporter = html_exporter()
-    language = nb.metadata.get("papermill", {}).get("parameters", {}).get("language") or "zh"
     exporter.language_code = "zh-CN" if language == "zh" else language
     body, _ = exporter.from_notebook_node(nb, resources=resources)
-    html_file = _readable(write_text(body, html_path))
-    write_downloads(nb, html_file)
-    return html_file
+    return _readable(write_text(body, html_path))
 
 
 def write_downloads(nb: nbformat.NotebookNode, html_path: Path) -> list[Path]:

@@ -166,8 +166,8 @@ class ReportData:
             s = self.status
             keys = zip(s["county"].astype("str"),
                        s["township"].astype("object").where(s["level"] == "township", "").fillna("").astype("str"),
-                       s["indicator"].astype("str"))
-            self.extra["status_index"] = dict(zip(keys, s.to_dict("records")))
+                       s["indicator"].astype("str"), strict=True)
+            self.extra["status_index"] = dict(zip(keys, s.to_dict("records"), strict=True))
         return self.extra["status_index"]
 
     def figure(self, county: str, indicator: str, value: Any = None, lang: str | None = None,

@@ -28,7 +28,10 @@ WIDTH_PER_CHAR = 2.1  # column width units per CJK character
 
 def _terms(lang: str) -> dict[str, Any]:
     w = load.terms()["workbook"]
-    pick = lambda section: {k: v[lang] for k, v in w[section].items()}  # noqa: E731
+
+    def pick(section: str) -> dict[str, str]:
+        return {k: v[lang] for k, v in w[section].items()}
+
     return {"sheets": pick("sheets"), "columns": pick("columns"), "levels": pick("levels"),
             "count_units": pick("count_units"), "yes": w["yes"][lang]}
 

@@ -7,25 +7,25 @@ renders its own way (CSV keeps the top-left value of a merge and leaves the rest
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pipelines.sample import messiness as mess
 from pipelines.sample.messiness import Style
-from pipelines.sample.truth import ACTIVITIES, SPECIAL
+from pipelines.schema import ACTIVITY_COLUMNS, COUNT_COLUMNS, OUTREACH_COLUMNS, SPECIAL_COLUMNS, TEST_COLUMNS
 
 Cell = str | int | float | None
 
+# the merged group cells of the messy sheet (the form's groups, plus the 参考率 it writes under 百题测试)
 GROUPS: dict[str, tuple[str, ...]] = {
-    "activities": ACTIVITIES,
-    "test": ("test_takers", "sheets_returned", "avg_score", "test_rate"),
-    "special": SPECIAL,
-    "outreach": ("delivered_study", "makeup_study"),
+    "activities": ACTIVITY_COLUMNS,
+    "test": (*TEST_COLUMNS, "test_rate"),
+    "special": SPECIAL_COLUMNS,
+    "outreach": OUTREACH_COLUMNS,
 }
-_SUM_FIELDS = (
-    "members", "studied", *ACTIVITIES, "test_takers", "sheets_returned", *SPECIAL, "delivered_study", "makeup_study",
-)
+_SUM_FIELDS = COUNT_COLUMNS
 _SIGNERS = ("张伟", "李志强", "刘丽萍", "黄建华", "陈晓红", "钟国华", "古月娥", "廖新民", "曾秀英", "温志坚")
 
 
@@ -50,10 +50,10 @@ def columns_for(style: Style, *, derived_rate: bool) -> list[str]:
     cols = ["序号"] if style.index_col else []
     if style.county_in == "column":
         cols.append("county")
-    cols += ["township", "branch", "members", "studied", *ACTIVITIES, "test_takers", "sheets_returned", "avg_score"]
+    cols += ["township", "branch", "members", "studied", *ACTIVITY_COLUMNS, "test_takers", "sheets_returned", "avg_score"]
     if derived_rate:
         cols.append("test_rate")
-    return cols + [*SPECIAL, "delivered_study", "makeup_study", "has_work_plan"]
+    return cols + [*SPECIAL_COLUMNS, *OUTREACH_COLUMNS, "has_work_plan"]
 
 
 def period_text(period: pd.Timestamp) -> str:
@@ -126,7 +126,7 @@ def _header(sheet: SheetSpec, cols: list[str], style: Style, county: str) -> Non
     sheet.header_rows += [sheet.add(top), sheet.add(bottom)]
 
 
-def _cell(col: str, row: dict[str, object], style: Style, rng: np.random.Generator) -> Cell:
+def _cell(col: str, row: dict[str, Any], style: Style, rng: np.random.Generator) -> Cell:
     if col == "test_rate":
         t = row["test_takers"]
         return mess.render_rate(None if pd.isna(t) else int(t), int(row["members"]), rng)
@@ -140,18 +140,21 @@ def _cell(col: str, row: dict[str, object], style: Style, rng: np.random.Generat
     return mess.render_count(col, int(v), style, rng)
 
 
-def _total_cells(block: list[dict[str, object]], cols: list[str], style: Style) -> dict[str, Cell]:
+def _total_cells(block: list[dict[str, Any]], cols: list[str], style: Style) -> dict[str, Cell]:
     out: dict[str, Cell] = {}
+    sums: dict[str, int] = {}
     for c in _SUM_FIELDS:
         if c in cols:
             vals = [r[c] for r in block if not pd.isna(r[c])]
-            out[c] = int(sum(vals)) if vals else None
+            if vals:
+                sums[c] = int(sum(vals))
+            out[c] = sums.get(c)
     takers = [0 if pd.isna(r["test_takers"]) else int(r["test_takers"]) for r in block]
     if "avg_score" in cols and sum(takers) > 0:
         points = sum(t * float(r["avg_score"]) for t, r in zip(takers, block, strict=True) if t)
         out["avg_score"] = round(points / sum(takers), 1)
-    if "test_rate" in cols and out.get("test_takers") is not None:
-        out["test_rate"] = f"{100.0 * int(out['test_takers']) / int(out['members']):.1f}%"
+    if "test_rate" in cols and "test_takers" in sums:
+        out["test_rate"] = f"{100.0 * sums['test_takers'] / sums['members']:.1f}%"
     if style.numbers_as_text:
         out = {k: (None if v is None else str(v)) for k, v in out.items()}
     return out
@@ -173,7 +176,7 @@ def _body(
     k = 0
     seq = 0
     records = frame.to_dict("records")
-    blocks: dict[str, list[dict[str, object]]] = {}
+    blocks: dict[str, list[dict[str, Any]]] = {}
     for rec in records:
         blocks.setdefault(str(rec["township"]), []).append(rec)
     for town, block in blocks.items():
@@ -201,7 +204,8 @@ def _body(
             totals = _total_cells(block, cols, style)
             if wrong_total and wrong_total[0] == town:
                 c, delta = wrong_total[1], wrong_total[2]
-                totals[c] = int(totals[c]) + delta if not style.numbers_as_text else str(int(totals[c]) + delta)
+                wrong = int(str(totals[c])) + delta  # a count, or its text
+                totals[c] = wrong if not style.numbers_as_text else str(wrong)
             cells = [totals.get(c) for c in cols]
             cells[cols.index("branch")] = "小计"
             if style.township_mode == "repeat":

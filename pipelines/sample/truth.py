@@ -18,6 +18,7 @@ import pandas as pd
 
 from pipelines.domain import load
 from pipelines.sample.names import branch_names
+from pipelines.schema import ACTIVITY_COLUMNS, COUNT_COLUMNS, RETURNS_COLUMNS, SPECIAL_COLUMNS
 
 PERIODS: tuple[pd.Timestamp, ...] = tuple(pd.Timestamp(d) for d in ("2005-02-04", "2005-02-11", "2005-02-18", "2005-02-25"))
 LAST = len(PERIODS) - 1
@@ -28,17 +29,10 @@ TOTAL_MEMBERS = 52417
 TOTAL_RETURNED = 51788  # 98.8 % of the takers
 TARGET_SCORE = 99.5
 
-COUNT_COLUMNS: tuple[str, ...] = (
-    "members", "studied", "discussion_meetings", "deeds_reports", "situation_reports", "exchange_meetings",
-    "party_lectures", "test_takers", "sheets_returned", "special_sick", "special_travel", "special_laid_off",
-    "special_retired_away", "special_floating", "delivered_study", "makeup_study",
-)
-ACTIVITIES: tuple[str, ...] = ("discussion_meetings", "deeds_reports", "situation_reports", "exchange_meetings", "party_lectures")
-SPECIAL: tuple[str, ...] = ("special_sick", "special_travel", "special_laid_off", "special_retired_away", "special_floating")
-RETURN_COLUMNS: tuple[str, ...] = (
-    "period", "county", "county_code", "township", "branch", "members", "studied", *ACTIVITIES,
-    "test_takers", "sheets_returned", "avg_score", *SPECIAL, "delivered_study", "makeup_study", "has_work_plan",
-)
+ACTIVITIES = ACTIVITY_COLUMNS
+SPECIAL = SPECIAL_COLUMNS
+# the returns table without its source_* columns (the truth has no file to point at)
+RETURN_COLUMNS: tuple[str, ...] = tuple(c for c in RETURNS_COLUMNS if not c.startswith("source_"))
 BAD_COLUMNS: tuple[str, ...] = ("period", "county", "township", "branch", "column", "rule", "raw_value", "intended")
 
 # Share of branches that have reported by each period (the rest send their rows later).
@@ -171,8 +165,9 @@ def build_truth(seed: int = 2005) -> SampleData:
 
     # Who has reported by each period: a latent lateness mixing branch and township, cut at the
     # county's quantiles so the report rates are what REPORT_RATE says.
-    town_u = {t: v for t, v in zip(pd.unique(reg["county"] + "/" + reg["township"]), rng.random(n))}
-    late = 0.55 * rng.random(n) + 0.45 * np.array([town_u[c + "/" + t] for c, t in zip(county, town)])
+    # n draws for fewer townships, on purpose: the random stream (and so the sample) stays as it always was
+    town_u = {t: v for t, v in zip(pd.unique(reg["county"] + "/" + reg["township"]), rng.random(n), strict=False)}
+    late = 0.55 * rng.random(n) + 0.45 * np.array([town_u[c + "/" + t] for c, t in zip(county, town, strict=True)])
     reported = np.ones((n, P), bool)
     for c, rates in REPORT_RATE.items():
         idx = np.flatnonzero(county == c)

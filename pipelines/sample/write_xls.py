@@ -17,7 +17,8 @@ def write_xls(sheets: list[SheetSpec], path: Path) -> Path:
     with atomic_path(path) as tmp:
         wb = xlwt.Workbook(encoding="utf-8")
         title = xlwt.easyxf("font: bold on, height 280; align: horiz center")
-        head = xlwt.easyxf("font: bold on; align: horiz center, vert center, wrap on; borders: left thin, right thin, top thin, bottom thin")
+        head = xlwt.easyxf("font: bold on; align: horiz center, vert center, wrap on; "
+                           "borders: left thin, right thin, top thin, bottom thin")
         cell = xlwt.easyxf("borders: left thin, right thin, top thin, bottom thin")
         for spec in sheets:
             ws = wb.add_sheet(spec.name)

@@ -70,7 +70,7 @@ def test_every_table_of_the_folder_is_an_attribute_with_the_contract_values(samp
                 got = got.assign(**{col: got[col].astype("str")})
                 want = want.assign(**{col: want[col].astype("str")})
         pd.testing.assert_frame_equal(got, want, check_dtype=False, obj=name)
-    assert getattr(t, "returns") is t.returns  # read once, then kept
+    assert t.returns is t.returns  # read once, then kept
 
 
 def test_periods_are_dates_and_counties_ordered_in_the_citys_order(sample_processed: Path) -> None:
@@ -94,7 +94,7 @@ def test_a_table_is_read_only_when_asked_for(processed_copy: Path) -> None:
     t = pipelines.load(processed_copy)
     assert len(t.county_metrics) == 40 and len(t.latest.findings) == 36
     with pytest.raises(pa.ArrowInvalid):
-        t.balance
+        _ = t.balance
 
 
 def test_a_missing_table_names_the_file_and_the_command_that_makes_it(processed_copy: Path) -> None:
@@ -104,13 +104,13 @@ def test_a_missing_table_names_the_file_and_the_command_that_makes_it(processed_
     t = pipelines.load(processed_copy)
     with pytest.raises(FileNotFoundError, match=r"processed/findings is missing: `python -m pipelines metrics "
                                                 r"--processed .*processed` makes it"):
-        t.weak_links
+        _ = t.weak_links
     with pytest.raises(FileNotFoundError, match=r"processed/rejects is missing: `python -m pipelines clean"):
-        t.rejects
+        _ = t.rejects
     with pytest.raises(FileNotFoundError, match=r"balance\.parquet is missing: `python -m pipelines metrics"):
-        t.balance
+        _ = t.balance
     with pytest.raises(AttributeError, match="no table 'retrns'; did you mean returns"):
-        t.retrns
+        _ = t.retrns
     with pytest.raises(FileNotFoundError, match="no such folder"):
         pipelines.load(processed_copy / "nowhere")
 
@@ -146,7 +146,7 @@ def test_a_run_folder_is_read_from_its_tables(sample_processed: Path, tmp_path: 
         t = pipelines.load(source)
         assert t.run and t.folder.name == "tables" and len(t.latest.county_metrics) == 10
     with pytest.raises(FileNotFoundError, match="this nightly run did not keep findings .*02_metrics"):
-        pipelines.load(reports / "latest").findings
+        _ = pipelines.load(reports / "latest").findings
 
 
 # --- the one reader: a folder partitioned by period, or a file -------------------------------------
@@ -253,7 +253,8 @@ def test_never_reported_from_the_reporting_record(sample_processed: Path) -> Non
     silent = registry.loc[[k not in sent for k in map(tuple, registry[["county", "branch"]].to_numpy())]]
     first = t.never_reported(until="2005-02-04")
     assert len(first) == len(silent) == 590
-    assert set(zip(first["county"].astype(str), first["branch"])) == set(zip(silent["county"], silent["branch"]))
+    assert (set(zip(first["county"].astype(str), first["branch"], strict=True))
+            == set(zip(silent["county"], silent["branch"], strict=True)))
     assert first["members"].sum() == silent["members"].sum() and set(first["periods"]) == {1}
     by_county = first.groupby("county", observed=True).size()
     assert by_county.index.tolist()[:2] == ["梅江区", "梅县"] and by_county["五华县"] == 126
@@ -272,7 +273,8 @@ def test_sentences_word_findings_actions_and_checks_as_the_report_does(sample_pr
     assert actions.iloc[1].startswith("全市尚有267名特殊群体党员未送学补学，要督促五华县")
     dq = t.data_quality
     failed = dq.loc[dq["passed"].eq(False) & (dq["county"] == "五华县") & (dq["period"] == PERIODS[2])]
-    assert t.sentences(failed).tolist() == ["五华县报表完整率94.8%（应不低于95%）。", "五华县数据质量得分68.4分（应不低于80分）。"]
+    assert t.sentences(failed).tolist() == ["五华县报表完整率94.8%（应不低于95%）。",
+                                            "五华县数据质量得分68.4分（应不低于80分）。"]
     assert t.sentences(t.actions, lang="en").iloc[0].startswith("Across the city")
     with pytest.raises(TypeError, match="findings, actions or data_quality"):
         t.sentences(t.registry)

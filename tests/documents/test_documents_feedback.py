@@ -62,7 +62,7 @@ def rows_of(path: Path, sheet: str) -> list[dict]:
     if sheet not in wb.sheetnames:
         return []
     values = list(wb[sheet].iter_rows(min_row=2, values_only=True))
-    return [dict(zip(values[0], r)) for r in values[1:]]
+    return [dict(zip(values[0], r, strict=True)) for r in values[1:]]
 
 
 def summary_text(path: Path) -> str:
@@ -140,7 +140,7 @@ def test_the_wrong_subtotal_is_a_warning_of_its_county_and_period(books, sample)
 
 def _reported(sample, period: pd.Timestamp) -> set[tuple[str, str]]:
     rows = sample.returns[sample.returns["period"] == period]
-    return set(zip(rows["county"], rows["branch"]))
+    return set(zip(rows["county"], rows["branch"], strict=True))
 
 
 def test_the_late_branches_of_an_early_period_are_unreported_with_their_run(books, sample):
@@ -156,7 +156,8 @@ def test_the_late_branches_of_an_early_period_are_unreported_with_their_run(book
                    for x in rows_of(book.path, SHEET["unreported"])}
             mine = reg[reg["county"] == book.county]
             want = {(t, b): (int(m), 1 + (p == 1 and (book.county, b) not in before))
-                    for t, b, m in zip(mine["township"], mine["branch"], mine["members"]) if (book.county, b) not in now}
+                    for t, b, m in zip(mine["township"], mine["branch"], mine["members"], strict=True)
+                    if (book.county, b) not in now}
             assert got == want, book.county
             seen += len(got)
             if got:
@@ -201,7 +202,7 @@ def test_the_branches_behind_a_finding_add_up_to_what_the_judge_counts(books, sa
             mine = findings[(findings["period"] == period) & (findings["county"] == book.county)
                             & findings["level"].isin(["county", "township", "branch"])
                             & findings["status"].isin(WEAK)].sort_values("rank")
-            for number, (row, f) in enumerate(zip(got, mine.to_dict("records")), start=1):
+            for number, (row, f) in enumerate(zip(got, mine.to_dict("records"), strict=True), start=1):
                 if f["count_unit"] != "branches" or f["level"] == "branch" or f["action"] == "reporting":
                     continue
                 behind_it = [x for x in chase if str(number) in str(x[H["related"]]).split("、")]

@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 from openpyxl.formula.translate import Translator
 from openpyxl.utils import get_column_letter, range_boundaries
-from template_fill import column_numbers, fill_rows, fill_with_truth
 
 from pipelines import config, schema
 from pipelines.cli import main
@@ -26,6 +25,8 @@ from pipelines.ingest.headers import alias_table, find_header
 from pipelines.ingest.readers import read_file
 from pipelines.sample.truth import build_truth
 from pipelines.sample.writer import write_registry
+
+from template_fill import column_numbers, fill_rows, fill_with_truth
 
 FIRST = FIRST_DATA_ROW + 1  # 1-based, as openpyxl counts
 SOURCE = ["source_file", "source_sheet", "source_row"]
@@ -113,7 +114,7 @@ def test_registry_branches_are_prefilled_in_registry_order_then_blank_rows(pingy
     cols = column_numbers()
     got = [(ws.cell(FIRST + k, cols["township"]).value, ws.cell(FIRST + k, cols["branch"]).value,
             ws.cell(FIRST + k, cols["members"]).value) for k in range(len(reg))]
-    assert got == list(zip(reg["township"], reg["branch"], reg["members"].astype(int)))
+    assert got == list(zip(reg["township"], reg["branch"], reg["members"].astype(int), strict=True))
     blank = [FIRST + len(reg) + k for k in range(SPARE_ROWS)]
     assert all(ws.cell(r, c).value is None for r in blank for c in cols.values())
     assert ws.cell(blank[-1] + 2, 1).value == "填表人：" and "填表人" in load.headers()["ignore_markers"]
@@ -279,7 +280,10 @@ def _random_rows(n: int, seed: int = 17) -> list[dict[str, object]]:
     rows = []
     for i in range(n):
         members = int(rng.integers(1, 40))
-        near = lambda x: int(x + rng.choice([-1, 0, 0, 0, 0, 0, 0, 1]))  # noqa: E731
+
+        def near(x: int) -> int:
+            return int(x + rng.choice([-1, 0, 0, 0, 0, 0, 0, 1]))
+
         row: dict[str, object] = {"township": "测试镇", "branch": f"测试第{i}党支部", "members": members}
         row["studied"] = near(members)
         for a in schema.ACTIVITY_COLUMNS:
@@ -288,7 +292,7 @@ def _random_rows(n: int, seed: int = 17) -> list[dict[str, object]]:
         row["sheets_returned"] = near(row["test_takers"])
         row["avg_score"] = float(rng.choice([99.5, 100.0, 0.0, 87.3, 96.4, 98.0, 99.9, 100.5]))
         special = rng.integers(0, 3, len(schema.SPECIAL_COLUMNS))
-        for c, v in zip(schema.SPECIAL_COLUMNS, special):
+        for c, v in zip(schema.SPECIAL_COLUMNS, special, strict=True):
             row[c] = int(v)
         reached = near(int(special.sum()))
         row["delivered_study"], row["makeup_study"] = reached // 2, reached - reached // 2

@@ -26,3 +26,71 @@ def test_registry_extends_the_table_with_new_counties_and_codes():
     assert t.resolve("潮安县") == "潮安县" and t.codes["潮安县"] == "445121"
     assert t.resolve("饶平县") == "饶平县" and t.codes["饶平县"] is None
     assert t.names[-2:] == ("潮安县", "饶平县") and t.names.count("兴宁市") == 1
+
+
+def table() -> CountyTable:
+    """Built in each test: a table built once at import would hide what from_yaml does under test."""
+    return CountyTable.from_yaml()
+
+
+def test_the_table_from_counties_yaml():
+    t = table()
+    assert t.names == ("梅江区", "梅县", "兴宁市", "平远县", "蕉岭县", "大埔县", "丰顺县", "五华县", "市直单位")
+    assert t.codes["梅县"] == "441421" and t.codes["市直单位"] == "441400"
+    assert t.by_code["441421"] == "梅县" and t.by_code["441403"] == "梅县"  # 2005 and today
+    assert t.city_prefixes == ("meizhou", "梅州市", "梅州")  # longest first
+
+
+def test_codes_and_numbers_resolve():
+    assert [table().resolve(v) for v in ("441421", 441421, 441421.0, "441421.0", "441403", " 441481 ")] == [
+        "梅县", "梅县", "梅县", "梅县", "梅县", "兴宁市"]
+    assert [table().resolve(v) for v in ("441499", 4414.5, "4414210", "44142", None, float("nan"), True)] == [
+        None, None, None, None, None, None, None]
+
+
+def test_english_and_city_prefixed_names_resolve_but_a_prefix_alone_does_not():
+    assert [table().resolve(v) for v in ("Meixian", "MEIXIAN county", "Xingning City", "梅州市梅县", "梅州梅县",
+                                       "Meizhou Meixian", "梅州市", "梅州", "梅州市不存在")] == [
+        "梅县", "梅县", "兴宁市", "梅县", "梅县", "梅县", None, None, None]
+    assert table().resolve("兴宁梅县") is None  # only the city's name is taken off the front
+
+
+def test_a_name_or_alias_wins_over_a_spelling():
+    """Spellings are added last: had a county's English name been another county's alias, the alias wins."""
+    t = CountyTable(("甲县", "乙县"), {"甲县": None, "乙县": None}, {"甲县": "甲县", "乙县": "乙县", "yi": "甲县"})
+    assert t.resolve("yi") == "甲县" and t.by_code is None and t.resolve("441421") is None
+
+
+def test_find_in_prefers_the_earliest_then_the_longest_and_never_pinyin():
+    assert table().find_in("兴宁市梅县联合统计表") == "兴宁市"   # earliest
+    assert table().find_in("梅县区学习培训情况") == "梅县"        # 梅县区 (an alias) and 梅县 at 0: the same county
+    assert table().find_in("市直机关工委统计表") == "市直单位"     # the longest of 市直 / 市直机关 / 市直机关工委
+    assert table().find_in("meixian 统计表") is None and table().find_in("") is None
+    assert table().find_in("梅县兴宁梅县汇总") == "梅县"  # the first mention, not the last
+
+
+def test_find_in_sees_the_counties_the_registry_adds():
+    t = table().extended(["潮安县", "梅江区新城"])
+    assert t.find_in("潮安县学习培训统计表") == "潮安县"
+    assert t.find_in("梅江区新城统计表") == "梅江区新城"  # the longest name at the same place (梅江, 梅江区)
+
+
+def test_extending_keeps_codes_and_accepts_codes_as_numbers():
+    base = table()
+    t = base.extended(["潮安县", "饶平县", "揭西县", None, float("nan"), " ", "梅县", "市直单位"],
+                       [445121.0, "445122.0", " 445222 ", "1", "2", "3", "999999", None])
+    assert t.names[-3:] == ("潮安县", "饶平县", "揭西县") and len(t.names) == len(base.names) + 3
+    assert (t.codes["潮安县"], t.codes["饶平县"], t.codes["揭西县"]) == ("445121", "445122", "445222")
+    assert t.resolve(445121) == "潮安县" and t.resolve("445222") == "揭西县"
+    assert t.codes["梅县"] == "441421" and t.resolve("999999") == "梅县"  # a known county keeps its code
+    assert t.resolve("441421") == "梅县" and t.resolve("441403") == "梅县"  # and the codes it had
+    assert t.city_prefixes == base.city_prefixes and t.resolve("梅州市潮安县") == "潮安县"
+    assert base.resolve("潮安县") is None and base.names == table().names  # the table extended is left as it was
+
+
+def test_extending_gives_a_code_to_a_county_that_had_none():
+    base = CountyTable(("甲县",), {"甲县": None}, {"甲县": "甲县"}, {})
+    t = base.extended(["甲县", "乙 县"], ["123456", ""])
+    assert t.codes == {"甲县": "123456", "乙县": None} and t.by_code == {"123456": "甲县"}
+    assert t.resolve("乙县") == "乙县" and t.resolve(" 乙 县 ") == "乙县"
+    assert base.extended(["丙县"]).codes["丙县"] is None

@@ -11,7 +11,7 @@ from pipelines import config
 from pipelines.ingest.headers import alias_table, find_header, normalize_header
 from pipelines.ingest.readers import read_file
 
-from conftest import TWO_ROW_HEADER, header_merges, write_xlsx
+from ingest_files import TWO_ROW_HEADER, header_merges, write_xlsx
 
 
 @pytest.mark.parametrize(

@@ -3,18 +3,18 @@
 
 from __future__ import annotations
 
+import sys
+
 import pandas as pd
 import pytest
 
+import pipelines.ingest.clean  # noqa: F401 - loaded so that sys.modules holds it (CLEAN_MODULE below)
 from pipelines import datasets, schema, table_sets
 from pipelines.ingest import OutputSchemaError, clean
 from pipelines.ingest import clean as _clean_fn  # noqa: F401  (the function; the module is below)
-import pipelines.ingest.clean  # noqa: F401
-import sys
-
-from conftest import write_csv
-
 from pipelines.ingest import outputs as OUTPUTS
+
+from ingest_files import write_csv
 
 CLEAN_MODULE = sys.modules["pipelines.ingest.clean"]
 NAMES = ("returns", "registry", "rejects", "warnings", "manifest")

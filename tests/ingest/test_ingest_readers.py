@@ -7,7 +7,7 @@ import pytest
 from pipelines.ingest.errors import IngestError, UnreadableFileError
 from pipelines.ingest.readers import read_file
 
-from conftest import write_csv, write_xls, write_xlsx
+from ingest_files import write_csv, write_xls, write_xlsx
 
 ROWS = [["党支部", "党员数"], ["一支部", 35], ["二支部", "２８"]]
 

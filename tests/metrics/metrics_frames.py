@@ -43,11 +43,11 @@ def _row(period, county, township, branch, members, studied, acts, takers, sheet
     d = {"period": period, "county": county, "county_code": CODES[county], "township": township, "branch": branch,
          "members": members, "studied": studied}
     for k, a in zip(("discussion_meetings", "deeds_reports", "situation_reports", "exchange_meetings",
-                     "party_lectures"), acts):
+                     "party_lectures"), acts, strict=True):
         d[k] = a
     d.update({"test_takers": takers, "sheets_returned": sheets, "avg_score": score})
     for k, s in zip(("special_sick", "special_travel", "special_laid_off", "special_retired_away",
-                     "special_floating"), special):
+                     "special_floating"), special, strict=True):
         d[k] = s
     d.update({"delivered_study": delivered, "makeup_study": makeup, "has_work_plan": plan})
     return d

@@ -8,9 +8,10 @@ import math
 import pandas as pd
 import pytest
 
-import metrics_frames as mf
 from pipelines.aggregate import balance
 from pipelines.metrics import load_indicators, load_thresholds
+
+import metrics_frames as mf
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-import metrics_frames as mf
 from pipelines.aggregate import branches
 from pipelines.aggregate.engine import connect
+
+import metrics_frames as mf
 
 
 def _registry() -> pd.DataFrame:
@@ -41,7 +42,7 @@ def _ids(engine, rows: list[tuple]) -> list[int]:
     reg = branches.registry_frame(_registry())
     values = branches.branch_values(engine.table(frame), engine.table(reg))
     got = engine.frame(values.select("branch_id", "studied"))
-    by_row = dict(zip(got["studied"], got["branch_id"]))
+    by_row = dict(zip(got["studied"], got["branch_id"], strict=True))
     assert len(by_row) == len(got)  # one registry branch per matched row
     return [int(by_row.get(i, -1)) for i in range(len(rows))]
 
@@ -67,3 +68,11 @@ def test_rows_that_match_nothing(engine):
         (None, "金山街道", "a1"),            # blank county
         ("梅江区", "金山街道", None),        # blank name
     ]) == [-1] * 7
+
+
+def test_a_memory_limit_reaches_spark_in_the_jvms_spelling():
+    """DuckDB's spelling (checked by params: 2GB, 512 MiB) is what users give; the JVM wants 2097152k."""
+    from pipelines.aggregate.engine import _spark_size
+
+    assert _spark_size("2GB") == _spark_size("2 GiB") == "2097152k"
+    assert _spark_size("512MB") == "524288k" and _spark_size("1.5GB") == "1572864k"

@@ -7,10 +7,11 @@ import itertools
 
 import pandas as pd
 
-import metrics_frames as mf
 from pipelines.aggregate.history import outlier_counts
 from pipelines.metrics import load_indicators, load_thresholds
 from pipelines.report import phrases
+
+import metrics_frames as mf
 
 _folders = itertools.count()
 
@@ -94,7 +95,7 @@ def test_modified_z_excludes_the_current_period():
 
 def test_trends_pace_and_projection(tmp_path):
     rows = []
-    for p, studied in zip((mf.P1, mf.P2, pd.Timestamp("2005-02-18")), (10, 12, 14)):
+    for p, studied in zip((mf.P1, mf.P2, pd.Timestamp("2005-02-18")), (10, 12, 14), strict=True):
         for r in mf.returns_rows(p):
             if r["branch"] == "b1":
                 r["studied"] = studied - 10 if studied > 10 else 0
@@ -118,7 +119,7 @@ def test_trends_pace_and_projection(tmp_path):
 
 def test_trend_going_backwards_never_reaches(tmp_path):
     rows = []
-    for p, s in zip((mf.P1, mf.P2), (40, 30)):
+    for p, s in zip((mf.P1, mf.P2), (40, 30), strict=True):
         for r in mf.returns_rows(p):
             if r["branch"] == "c1":
                 r["studied"] = s

@@ -9,8 +9,9 @@ import math
 import pandas as pd
 import pytest
 
-import metrics_frames as mf
 from pipelines.judge.funnel import beyond_limit, tail_probability
+
+import metrics_frames as mf
 
 P3 = pd.Timestamp("2005-03-11")  # after the 学习心得交流会 is due (2005-03-04)
 
@@ -79,7 +80,7 @@ def test_missed_periods_are_one_finding_per_run(tmp_path):
             rows.append(dict(a2, branch="a3", members=30, studied=30))
     res = mf.run(tmp_path, rows)
     runs = res.findings.loc[(res.findings["level"] == "branch") & (res.findings["branch"] == "a3")]
-    assert sorted(zip(runs["first_missed"], runs["period"], runs["periods_missed"])) == [
+    assert sorted(zip(runs["first_missed"], runs["period"], runs["periods_missed"], strict=True)) == [
         (periods[0], periods[3], 4), (periods[5], periods[5], 1)]
     assert runs.set_index("periods_missed").loc[4, "severity"] == "critical"
     assert not (tmp_path / "reporting").exists() and not (tmp_path / "reporting.parquet").exists()  # write=False
@@ -107,7 +108,7 @@ def test_ranking_puts_weak_links_first_then_severity_then_level(res):
             lambda r: list(r) == ["below_target"])
         lead = g.loc[g["status"].isin(["watch", "alert"]) & ~spoken_for]
         key = list(zip(lead["severity"].map({"critical": 0, "warning": 1}),
-                       lead["level"].map({"city": 0, "county": 1, "township": 2, "branch": 3})))
+                       lead["level"].map({"city": 0, "county": 1, "township": 2, "branch": 3}), strict=True))
         assert key == sorted(key)
 
 

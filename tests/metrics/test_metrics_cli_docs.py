@@ -12,6 +12,8 @@ from pipelines.cli import main
 from pipelines.metrics import load_indicators, load_thresholds
 from pipelines.metrics.docs import DOCS_FILE, render_indicator_docs
 
+import metrics_frames as mf
+
 
 @pytest.fixture()
 def processed(tmp_path):

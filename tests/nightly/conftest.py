@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from nightly_standins import (
     CLEAN_BODY,
     CLEAN_PARAMS,
@@ -35,7 +36,8 @@ def standins(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def tree(tmp_path: Path, standins: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
-    """raw (two returns files), reports and a params file with PDF off (speed).
+    """raw (two returns files), reports and a params file with PDF and report.docx off (speed; the stand-ins'
+    tables hold no report to put into Word).
 
     The code part of the fingerprint is narrowed to the stand-in notebooks: the live pipelines/
     tree may be edited by someone else while the suite runs, which must not break "unchanged".
@@ -48,7 +50,7 @@ def tree(tmp_path: Path, standins: Path, monkeypatch: pytest.MonkeyPatch) -> dic
     (raw / "2005-02-25" / "meixian.csv").write_text("branch,members\na,3\n", encoding="utf-8")
     (raw / "2005-02-25" / "pingyuan.csv").write_text("branch,members\nb,5\n", encoding="utf-8")
     params = tmp_path / "nightly.yaml"
-    params.write_text("pdf: false\nexecution_timeout: 60\nkeep_runs: 5\nparameters:\n  language: zh\n",
+    params.write_text("pdf: false\ndocx: false\nexecution_timeout: 60\nkeep_runs: 5\nparameters:\n  language: zh\n",
                       encoding="utf-8")
     return {"raw": raw, "reports": tmp_path / "reports", "notebooks": standins, "params": params, "root": tmp_path}
 

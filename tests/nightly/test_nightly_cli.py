@@ -7,6 +7,12 @@ import subprocess
 import sys
 
 import pytest
+
+from pipelines import config
+from pipelines.cli import main
+from pipelines.nightly import ExitStatus, ParameterError
+from pipelines.nightly.lock import nightly_lock
+
 from nightly_standins import (
     CLEAN_BODY,
     CLEAN_PARAMS,
@@ -16,11 +22,6 @@ from nightly_standins import (
     subprocess_env,
     write_notebook,
 )
-
-from pipelines import config
-from pipelines.cli import main
-from pipelines.nightly import ExitStatus, ParameterError
-from pipelines.nightly.lock import nightly_lock
 
 PY = sys.executable
 HEAVY = ("pandas", "papermill", "nbformat", "nbclient", "pyarrow", "jupyter_client")

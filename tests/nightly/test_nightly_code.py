@@ -10,11 +10,12 @@ import json
 import subprocess
 
 import pytest
-from nightly_standins import METRICS_BODY, write_notebook
 
 from pipelines.cli import main
 from pipelines.nightly import ExitStatus
 from pipelines.nightly.checks import check_code
+
+from nightly_standins import METRICS_BODY, write_notebook
 
 EDITED_PARAMS = 'processed_dir = None\nthresholds_file = None\noverrides = {"weak_links.below_city.share": 3}'
 

@@ -88,6 +88,33 @@ def test_real_run_on_the_sample(real_run, sample_raw):
     assert again.skipped and again.run_dir == result.run_dir
 
 
+def test_real_run_writes_the_word_report_and_the_page_links_the_documents(real_run):
+    """report.docx from the run's tables (figures drawn when Chromium is there); report.html's "下载" line
+    links it, report.xlsx and every feedback workbook by relative path, and only on screen (not in the PDF)."""
+    import re
+    import urllib.parse
+
+    import docx
+
+    from pipelines.domain import load
+
+    result, _, pdf = real_run
+    rec = json.loads((result.run_dir / "run.json").read_text(encoding="utf-8"))
+    assert rec["docx"]["error"] is None and rec["docx"]["path"] == "report.docx", rec["docx"]
+    assert rec["docx"]["period"] == "2005-02-25" and rec["docx"]["figures"] == (3 if pdf else rec["docx"]["figures"])
+    text = "".join(p.text for p in docx.Document(str(result.run_dir / "report.docx")).paragraphs)
+    assert "全市2394个党支部、党员52417人" in text and "梅州市先进性教育活动领导小组办公室" in text
+    html = (result.run_dir / "report.html").read_text(encoding="utf-8")
+    line = re.search(r'<p class="rwb-download rwb-files">(.*?)</p>', html).group(1)
+    hrefs = [urllib.parse.unquote(h) for h in re.findall(r'href="([^"]+)"', line)]
+    assert hrefs == ["report.docx", "report.xlsx", *(f"feedback/{c}.xlsx" for c in load.county_order())]
+    assert all((result.run_dir / h).is_file() for h in hrefs)
+    if pdf:
+        first = subprocess.run(["pdftotext", "-l", "1", str(result.run_dir / "report.pdf"), "-"], capture_output=True,
+                               text=True, check=True).stdout
+        assert "2394" in first and "汇报（Word）" not in first
+
+
 def test_real_incomplete_input_from_modified_code(sample_raw, narrowed_code, tmp_path, monkeypatch):
     """Both first-page lines: the input was incomplete, and the code was not as committed."""
     from pipelines.nightly import checks

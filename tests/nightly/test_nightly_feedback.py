@@ -28,7 +28,7 @@ def test_a_run_leaves_a_workbook_per_county_and_lists_them(run):
     # the stand-ins' tables hold nothing to fix: every county gets the one sheet saying so
     wb = openpyxl.load_workbook(result.run_dir / fb["files"]["平远县"])
     assert wb.sheetnames == [load.terms()["feedback"]["summary_sheet"]]
-    assert rec["incomplete"] == {"input": False, "pdf": None, "feedback": None}
+    assert rec["incomplete"] == {"input": False, "pdf": None, "docx": None, "feedback": None}
     assert not any(p.stat().st_mode & 0o222 for p in (result.run_dir / "feedback").iterdir())  # sealed with the run
 
 

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import psutil
 import pytest
-from nightly_standins import CLEAN_BODY, CLEAN_PARAMS, CellStarted, nightly_command, subprocess_env, write_notebook
 
 from pipelines import config, datasets, table_sets
 from pipelines.nightly import ExitStatus
+
+from nightly_standins import CLEAN_BODY, CLEAN_PARAMS, CellStarted, nightly_command, subprocess_env, write_notebook
 
 PY = sys.executable
 

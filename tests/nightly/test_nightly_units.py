@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
 from pathlib import Path
+
+import pytest
 
 from pipelines.nightly import fingerprint as fp
 from pipelines.nightly import runfolder
@@ -66,20 +69,152 @@ def test_retention_keeps_n_and_never_latest(tmp_path):
     assert (reports / "latest").resolve() == reports / "runs" / names[0]
 
 
-def test_promote_switches_atomically_and_relatively(tmp_path):
+def test_promote_switches_atomically_and_relatively(tmp_path, monkeypatch):
+    """Observed during the switch: before and after every filesystem call promote makes, `latest`
+    resolves to a run folder (the old one until the one call that replaces it), never to nothing."""
     reports = tmp_path / "reports"
     a, b = reports / "runs" / "A", reports / "runs" / "B"
     a.mkdir(parents=True), b.mkdir()
     runfolder.promote(reports, a)
+    link = reports / "latest"
+    seen: list[tuple[str, str, str]] = []
+
+    def served() -> str:
+        try:
+            return link.resolve(strict=True).name
+        except OSError:
+            return "nothing"
+
+    def watch(name):
+        real = getattr(os, name)
+
+        def call(*args, **kwargs):
+            before = served()
+            out = real(*args, **kwargs)
+            seen.append((name, before, served()))
+            return out
+        monkeypatch.setattr(os, name, call)
+
+    for name in ("symlink", "replace", "rename", "unlink", "remove", "rmdir"):
+        watch(name)
     runfolder.promote(reports, b)
-    assert os.readlink(reports / "latest") == "runs/B"
+    monkeypatch.undo()
+    assert seen and all(before != "nothing" and after != "nothing" for _, before, after in seen), seen
+    switches = [(name, before, after) for name, before, after in seen if before != after]
+    assert [(before, after) for _, before, after in switches] == [("A", "B")], seen  # one call moves it
+    assert switches[0][0] in ("replace", "rename")  # a rename over the old link: atomic on POSIX
+    assert os.readlink(link) == "runs/B"  # relative: the reports tree can move
     assert not [p for p in reports.iterdir() if p.name.startswith(".latest")]
 
 
-def test_run_ids_in_the_same_second_do_not_collide(tmp_path):
-    import datetime as dt
+def test_promote_refuses_to_replace_a_real_folder_named_latest(tmp_path):
+    reports = tmp_path / "reports"
+    (reports / "runs" / "A").mkdir(parents=True)
+    (reports / "latest").mkdir()
+    (reports / "latest" / "report.html").write_text("kept")
+    with pytest.raises(RuntimeError, match="not a symlink"):
+        runfolder.promote(reports, reports / "runs" / "A")
+    assert (reports / "latest" / "report.html").read_text() == "kept"
 
+
+def test_run_ids_in_the_same_second_do_not_collide(tmp_path):
     when = dt.datetime(2026, 11, 27, 2, 30, 0)
-    first = runfolder.new_run_dir(tmp_path, when)
-    second = runfolder.new_run_dir(tmp_path, when)
+    first = runfolder.new_run_dir(tmp_path / "reports", when)  # the reports folder made when missing
+    second = runfolder.new_run_dir(tmp_path / "reports", when)
     assert first.name == "2026-11-27T023000" and second.name == "2026-11-27T023000-2"
+    for n in range(3, 1000):
+        (tmp_path / "reports" / "runs" / f"2026-11-27T023000-{n}").mkdir()
+    with pytest.raises(RuntimeError, match="cannot create a run folder under .*runs"):
+        runfolder.new_run_dir(tmp_path / "reports", when)
+
+
+def test_promotion_only_for_a_report_made_as_configured():
+    """(move latest?, why not): a failed or interrupted run never; a run made with -p pdf=false where
+    nightly.yaml prints a PDF is kept in runs/ only; an incomplete run as promote_incomplete says."""
+    from types import SimpleNamespace
+
+    from pipelines.nightly.execution import promotion
+
+    def params(pdf: bool = True, configured_pdf: bool = True, promote_incomplete: bool = True):
+        return SimpleNamespace(configured={"pdf": configured_pdf},
+                               settings={"pdf": pdf, "promote_incomplete": promote_incomplete})
+
+    assert promotion("ok", {}, params()) == (True, None)
+    assert promotion("incomplete", {"input": True}, params()) == (True, None)
+    for status in ("failed", "interrupted", "running"):
+        assert promotion(status, {}, params()) == (False, None)
+    assert promotion("ok", {}, params(pdf=False)) == (
+        False, "made with -p pdf=false while nightly.yaml prints a PDF: kept in runs/ only")
+    assert promotion("ok", {}, params(pdf=False, configured_pdf=False)) == (True, None)
+    assert promotion("incomplete", {}, params(promote_incomplete=False)) == (
+        False, "incomplete and promote_incomplete is false")
+    assert promotion("ok", {}, params(promote_incomplete=False)) == (True, None)
+
+
+def test_run_json_is_written_whole_and_read_back_or_none(tmp_path):
+    path = runfolder.write_json(tmp_path / "run.json", {"status": "ok", "n": 3, "when": dt.date(2005, 2, 25),
+                                                        "place": "梅县"})
+    assert path.read_text(encoding="utf-8") == '{\n  "status": "ok",\n  "n": 3,\n  "when": "2005-02-25",\n  "place": "梅县"\n}\n'
+    assert runfolder.read_json(path) == {"status": "ok", "n": 3, "when": "2005-02-25", "place": "梅县"}
+    assert [p.name for p in tmp_path.iterdir()] == ["run.json"]  # no temporary file left
+    (tmp_path / "list.json").write_text("[1, 2]")
+    (tmp_path / "bad.json").write_text("{not json")
+    assert runfolder.read_json(tmp_path / "list.json") is None and runfolder.read_json(tmp_path / "bad.json") is None
+    assert runfolder.read_json(tmp_path / "missing.json") is None
+
+
+def test_latest_run_and_its_record(tmp_path):
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    assert runfolder.latest_run(reports) is None and runfolder.latest_record(reports) is None
+    run = runfolder.new_run_dir(reports, dt.datetime(2005, 2, 25, 2, 0, 0))
+    assert run == reports / "runs" / "2005-02-25T020000"
+    runfolder.write_json(run / "run.json", {"status": "ok"})
+    runfolder.promote(reports, run)
+    assert runfolder.latest_run(reports) == run and runfolder.latest_record(reports) == {"status": "ok"}
+    (run / "run.json").unlink()
+    assert runfolder.latest_record(reports) is None
+    run.rmdir()  # a dangling link: no latest run
+    assert runfolder.latest_run(reports) is None
+    (reports / "latest").unlink()
+    (reports / "latest").mkdir()  # a real folder (an old layout): read, never switched
+    assert runfolder.latest_run(reports) == reports / "latest"
+
+
+def test_retention_keeps_everything_when_keep_is_zero_and_skips_hidden_folders(tmp_path):
+    reports = tmp_path / "reports"
+    assert runfolder.prune(reports, keep=2) == []  # no runs folder yet
+    names = ["2026-11-01T020000", "2026-11-02T020000", "2026-11-03T020000"]
+    for name in names:
+        (reports / "runs" / name).mkdir(parents=True)
+    (reports / "runs" / ".staging").mkdir()
+    (reports / "runs" / "notes.txt").write_text("x")
+    assert runfolder.prune(reports, keep=0) == [] and runfolder.prune(reports, keep=-1) == []
+    assert runfolder.prune(reports, keep=5) == []  # fewer runs than kept
+    removed = runfolder.prune(reports, keep=1, current=reports / "runs" / names[0])
+    assert [p.name for p in removed] == [names[1]]
+    assert sorted(p.name for p in (reports / "runs").iterdir()) == [".staging", names[0], names[2], "notes.txt"]
+
+
+def test_sealed_runs_cannot_be_changed_until_unsealed(tmp_path):
+    run = tmp_path / "runs" / "A"
+    (run / "tables").mkdir(parents=True)
+    (run / "report.html").write_text("report")
+    (run / "tables" / "findings.parquet").write_bytes(b"PAR1")
+    (run / "link").symlink_to("report.html")
+    assert not runfolder.is_sealed(run)
+    paths = (run, run / "tables", run / "report.html", run / "tables" / "findings.parquet")
+    before = {p: p.stat().st_mode for p in paths}
+    runfolder.seal(run)
+    assert runfolder.is_sealed(run) and runfolder.is_sealed(run / "tables")
+    for path in paths:  # the write bits go, nothing else
+        assert path.stat().st_mode == before[path] & ~0o222, path
+    if os.geteuid() != 0:  # root ignores the mode bits
+        with pytest.raises(PermissionError):
+            (run / "new.txt").write_text("x")
+    runfolder.unseal(run)
+    assert not runfolder.is_sealed(run)
+    for path in (run, run / "tables"):  # the owner's write bit back on folders, nothing else
+        assert path.stat().st_mode == (before[path] & ~0o222) | 0o200, path
+    assert not (run / "report.html").stat().st_mode & 0o200  # files stay read-only: only folders open
+

@@ -74,11 +74,11 @@ def test_no_chart_whose_units_are_all_equal(data) -> None:
 
 def test_bar_labels_print_like_the_text(data) -> None:
     fig = charts.indicator_bars(data, ["lecture_coverage"], "zh")[0]
-    labels = dict(zip(fig.data[0].y, fig.data[0].text))
+    labels = dict(zip(fig.data[0].y, fig.data[0].text, strict=True))
     assert labels["大埔县"] == "80%" and labels["兴宁市"] == "95.5%"
-    statuses = {y: c[1] for y, c in zip(fig.data[0].y, fig.data[0].customdata)}
+    statuses = {y: c[1] for y, c in zip(fig.data[0].y, fig.data[0].customdata, strict=True)}
     assert statuses["大埔县"] == "alert"
-    colours = dict(zip(fig.data[0].y, fig.data[0].marker.color))
+    colours = dict(zip(fig.data[0].y, fig.data[0].marker.color, strict=True))
     assert colours["大埔县"] == STATUS_COLOURS["alert"]
 
 
@@ -105,7 +105,7 @@ def test_an_override_reaches_the_report_colours(frames_dir: Path) -> None:
     tile = next(t for t in model.tiles(data, "zh") if t["id"] == "return_rate")
     assert tile["status"] == "watch"
     fig = charts.indicator_bars(data, ["return_rate"], "zh")[0]
-    colours = dict(zip(fig.data[0].y, fig.data[0].marker.color))
+    colours = dict(zip(fig.data[0].y, fig.data[0].marker.color, strict=True))
     assert colours["梅县"] == STATUS_COLOURS["watch"] and colours["大埔县"] == STATUS_COLOURS["met"]  # 98.6%, 99.1%
     assert list(colours.values()).count(STATUS_COLOURS["watch"]) == 8
 

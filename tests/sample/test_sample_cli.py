@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 import pytest
-from sample_readback import parse_sheet, read_sheets
 
 from pipelines.cli import main
 from pipelines.sample import PERIODS, SampleExistsError, build_sample, write_county_xlsx, write_sample
+
+from sample_readback import parse_sheet, read_sheets
 
 
 def test_write_sample_refuses_a_folder_with_period_folders(tmp_path):
@@ -49,9 +48,8 @@ def big_frame() -> pd.DataFrame:
 @pytest.mark.parametrize("style", ["xlsx_report", "xlsx_multisheet", "xlsx_plain", "xlsx_blankrows", "csv_gbk"])
 def test_write_county_xlsx_for_the_benchmark(big_frame, tmp_path, style):
     path = tmp_path / f"兴宁_{style}.xlsx"  # csv_gbk names the county only in the file name
-    t0 = time.perf_counter()
+    # (its speed is measured by benchmarks/ingest.py against a bare xlsxwriter dump, not here)
     assert write_county_xlsx(big_frame, path, style, seed=1) == path
-    assert time.perf_counter() - t0 < 5
     assert path.read_bytes()[:2] == b"PK"
     rows = [row for sh in read_sheets(path) for row in parse_sheet(sh, PERIODS[-1])[0]]
     got = pd.DataFrame(rows)

@@ -9,11 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pandas.testing as pdt
 import pytest
-from sample_readback import COUNT_FIELDS, norm, parse_count, read_raw, read_sheets
 
 from pipelines.domain import load
 from pipelines.sample import PERIODS, build_sample, write_sample
 from pipelines.sample.writer import REGISTRY_NAME
+
+from sample_readback import COUNT_FIELDS, norm, parse_count, read_raw, read_sheets
 
 DAYS = [p.strftime("%Y-%m-%d") for p in PERIODS]
 

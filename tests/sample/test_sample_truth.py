@@ -50,7 +50,7 @@ def test_returns_follow_the_contract_layout(sample):
     assert all(str(r[c].dtype) == "Int64" for c in COUNT_COLUMNS)
     assert str(r["avg_score"].dtype) == "Float64" and str(r["has_work_plan"].dtype) == "boolean"
     assert list(pd.unique(r["county"])) == load.county_order()
-    codes = dict(zip(r["county"], r["county_code"], strict=False))
+    codes = dict(zip(r["county"], r["county_code"], strict=True))
     assert codes["梅县"] == "441421" and codes["市直单位"] == "441400"
 
 

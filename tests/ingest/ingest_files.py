@@ -1,12 +1,15 @@
-"""Builders for the small messy files the ingest tests write (xlsx with merged cells, xls, csv)."""
+"""Builders for the small messy files the ingest tests write (xlsx with merged cells, xls, csv).
+
+A module of its own name (not conftest): `from conftest import` finds whichever conftest.py
+pytest loaded last, so it broke when tests of another folder were collected in the same run.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
 import xlsxwriter
 import xlwt
 
@@ -88,8 +91,3 @@ def report_sheet(title: str, rows: Sequence[Sequence[Any]], *, subtitle: str = "
     """Title, subtitle, a two-row merged header, then ``rows``."""
     grid = [[title], [subtitle], *TWO_ROW_HEADER, *rows]
     return name, grid, [(0, 0, 0, 10), *header_merges(2)]
-
-
-@pytest.fixture
-def builders() -> dict[str, Callable[..., Any]]:
-    return {"xlsx": write_xlsx, "xls": write_xls, "csv": write_csv, "row": branch_row, "report": report_sheet}
