@@ -192,7 +192,10 @@ def connect(
 
 def _spark_size(memory: str) -> str:
     """``2GB``/``2 GiB`` (DuckDB's spelling, checked by params) → ``2g`` (the JVM's)."""
-    number, unit = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT])i?B", memory.strip(), flags=re.IGNORECASE).groups()
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT])i?B", memory.strip(), flags=re.IGNORECASE)
+    if found is None:
+        raise ValueError(f"memory_limit {memory!r}: expected a size such as 2GB or 512MiB")
+    number, unit = found.groups()
     factor = {"K": 1, "M": 2**10, "G": 2**20, "T": 2**30}[unit.upper()]
     return f"{max(1, round(float(number) * factor))}k"
 
