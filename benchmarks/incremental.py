@@ -70,8 +70,8 @@ def week_day(week: int) -> dt.date:
 def county_frames(counties: int, branches: int, seed: int = 2005) -> list:
     """Each county's branches (the returns layout, the sample's last period), as the ingest benchmark."""
     import numpy as np
-
     from ingest import county_name
+
     from pipelines.sample import build_sample
 
     truth = build_sample(seed).returns
@@ -107,11 +107,10 @@ def at_week(frame, week: int, weeks: int):  # noqa: ANN001, ANN201
 
 def build(root: Path, weeks: int, counties: int, branches: int) -> None:
     """The registry, ``weeks - 1`` weeks of CSV history and the newest week as .xlsx."""
-    import pandas as pd
-
     import numpy as np
-
+    import pandas as pd
     from ingest import write_registry
+
     from pipelines.domain import load
     from pipelines.sample import STYLES
     from pipelines.sample.writer import write_frame

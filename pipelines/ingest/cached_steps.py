@@ -104,7 +104,7 @@ def registry_part(reports: list[FileReport], store: CleanCache, aliases: AliasTa
             "code": V.to_text(reg_raw["county_code"]) if "county_code" in reg_raw.columns else None,
         }).drop_duplicates()  # a few distinct (county, code) pairs, not one per branch
         pairs = [[c if isinstance(c, str) else None, k if isinstance(k, str) else None]
-                 for c, k in zip(frame["county"], frame["code"])]
+                 for c, k in zip(frame["county"], frame["code"], strict=True)]
     extended = _extended(counties, pairs)
     stage = judge_rows(reg_raw, reports, "registry", extended, aliases)
     checked = check_period(stage, reports, "registry", None, rules)
@@ -148,7 +148,7 @@ def period_part(period: dt.date, written: str, reports: list[FileReport], reg: R
     checked again over all its files, each file read only when its own result is not cached."""
     day = period.isoformat()
     file_keys = [store.key("files", reg.counties_key, r.rel, day, r.sha256) for r in reports]
-    key = store.key("periods", reg.key, day, written, [[r.rel, k] for r, k in zip(reports, file_keys)])
+    key = store.key("periods", reg.key, day, written, [[r.rel, k] for r, k in zip(reports, file_keys, strict=True)])
     folder = store.get("periods", key)
     if folder is not None:
         try:
@@ -161,7 +161,7 @@ def period_part(period: dt.date, written: str, reports: list[FileReport], reg: R
             store.drop("periods", key)
 
     results: dict[int, F.FileResult] = {}
-    for i, (rep, fkey) in enumerate(zip(reports, file_keys)):
+    for i, fkey in enumerate(file_keys):
         hit = store.get("files", fkey)
         if hit is None:
             continue
@@ -170,7 +170,7 @@ def period_part(period: dt.date, written: str, reports: list[FileReport], reg: R
         except (OSError, ValueError, KeyError):
             store.drop("files", fkey)
     todo = [i for i in range(len(reports)) if i not in results]
-    for i, res in zip(todo, _judge([reports[i] for i in todo], aliases, reg.counties)):
+    for i, res in zip(todo, _judge([reports[i] for i in todo], aliases, reg.counties), strict=True):
         with store.put("files", file_keys[i]) as tmp:
             F.save(res, tmp)
         results[i] = res

@@ -37,7 +37,11 @@ from pipelines import config, datasets, schema, table_sets
 from pipelines.ingest import outputs as O
 from pipelines.ingest.cache import CleanCache, code_version
 from pipelines.ingest.cached_steps import (
-    PeriodPart, RegistryPart, enforce, period_part, registry_part,
+    PeriodPart,
+    RegistryPart,
+    enforce,
+    period_part,
+    registry_part,
 )
 from pipelines.ingest.counties import CountyTable
 from pipelines.ingest.discover import discover
@@ -132,15 +136,15 @@ def clean(
     raw, out = Path(raw), Path(out) if out is not None else config.PROCESSED_DIR
     with _no_cyclic_gc(), contextlib.ExitStack() as stack:
         target = out if write else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rwb-clean-")))
-        if cache is None and write:
-            cache = out / config.CLEAN_CACHE_DIR
-        kept = bool(cache)
-        if not cache:  # a cache for this run only, beside the outputs (so they can be hard links into it)
-            cache = target / config.CLEAN_CACHE_DIR / f"run-{uuid.uuid4().hex[:8]}"
-            stack.callback(shutil.rmtree, cache, True)
+        folder = Path(cache) if isinstance(cache, (str, Path)) else \
+            out / config.CLEAN_CACHE_DIR if cache is True or (cache is None and write) else None
+        kept = folder is not None
+        if folder is None:  # a cache for this run only, beside the outputs (so they can be hard links into it)
+            folder = target / config.CLEAN_CACHE_DIR / f"run-{uuid.uuid4().hex[:8]}"
+            stack.callback(shutil.rmtree, folder, True)
         result = _clean(raw, target, counties_file=Path(counties_file), headers_file=Path(headers_file),
-                        cache=Path(cache), full=full)
-        result.cache = Path(cache) if kept else None
+                        cache=folder, full=full)
+        result.cache = folder if kept else None
         if not write:  # the tables into memory before the temporary folder goes
             result.frames = {name: result.table(name) for name in ("returns", "rejects", "warnings")}
             result.outputs = {}

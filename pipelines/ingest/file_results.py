@@ -51,7 +51,7 @@ def record_raw_values(rec: pd.DataFrame, df: pd.DataFrame, raw: RawRows) -> list
     """The value each reject shows: the cell as typed (the county cell before resolving; the branch
     name when its cell is blank)."""
     out = []
-    for idx, col in zip(rec["_idx"], rec["column"]):
+    for idx, col in zip(rec["_idx"], rec["column"], strict=True):
         value = df.at[idx, "_county_raw"] if col == "county" else (raw[col].value(idx) if col in raw.columns else None)
         if col == "branch" and value is None:
             value = df.at[idx, "branch"]
@@ -153,13 +153,11 @@ def restore(rep: FileReport, facts: dict[str, Any]) -> FileReport:
     rep.sha256, rep.size, rep.format = facts["sha256"], facts["size"], facts["format"]
     rep.sheets, rep.hidden_rows = list(facts["sheets"]), int(facts["hidden_rows"])
     rep.warns = [_warn_from(w) for w in facts["warns"]]
-    rep.error = error_from(facts["error"])
+    rep.error = None if facts["error"] is None else error_from(facts["error"])
     return rep
 
 
-def error_from(record: dict[str, Any] | None) -> E.IngestError | None:
-    if record is None:
-        return None
+def error_from(record: dict[str, Any]) -> E.IngestError:
     cls = _ERRORS.get(record["class"], E.IngestError)
     return cls(record["message_en"], message_zh=record["message_zh"], file=record["file"], sheet=record["sheet"],
                row=record["row"], column=record["column"])

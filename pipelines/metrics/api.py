@@ -20,9 +20,9 @@ from pipelines import config, datasets, table_sets
 from pipelines.aggregate import aggregate, public_units
 from pipelines.aggregate.engine import Engine, engine
 from pipelines.aggregate.reporting import public as reporting_public
+from pipelines.cache import EntryCache
 from pipelines.domain.indicators import Indicator, load_indicators
 from pipelines.judge import judge
-from pipelines.cache import EntryCache
 from pipelines.metrics import incremental, schema
 from pipelines.params.thresholds import Overrides, Thresholds, load_thresholds
 
@@ -153,7 +153,7 @@ def compute_metrics(
     options = {"memory_limit": memory_limit or config.ENGINE_MEMORY_LIMIT, "spark_master": spark_master,
                "spark_remote": spark_remote}
     name = engine_name or config.ENGINE
-    root = Path(cache) if cache not in (None, False, True) else out / config.METRICS_CACHE_DIR
+    root = Path(cache) if isinstance(cache, (str, Path)) else out / config.METRICS_CACHE_DIR
     store = None
     if write and cache is not False:
         store = EntryCache(root, incremental.stage_version(indicators, thresholds, name), incremental.KINDS, full=full)

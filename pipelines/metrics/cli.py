@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"findings at {latest.date()}: {len(weak)} weak links "
               f"({int((weak['status'] == 'alert').sum())} alert), "
               f"{int((result.findings['period'] == latest).sum()) - len(weak)} other findings")
-    if result.computed is not None:
+    if result.computed is not None and result.judged is not None:
         print(f"metrics: {len(result.computed)} periods computed, {len(result.judged)} judged "
               f"(the others kept from earlier runs)")
     if not result.registry_known:

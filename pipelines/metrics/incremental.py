@@ -157,6 +157,7 @@ def metrics_on(eng: Engine, processed: Path, indicators: list[Indicator], thresh
         if i >= start:
             judged_kept[p] = _put_judged(store, judged_keys[p], p, verdicts)
     if since < len(periods):  # the engine saw every return the last week's snapshot needs
+        assert values is not None  # periods[since:] were asked of the engine
         last = last_returns(eng, values, before if since > 0 else None)
         _put_frames(store, "snapshots", chain[periods[-1]], {"last": last})
         if since <= len(periods) - 2:  # and the week before's too: the current week may change tomorrow
@@ -165,11 +166,20 @@ def metrics_on(eng: Engine, processed: Path, indicators: list[Indicator], thresh
                         {"last": last_returns(eng, upto, before if since > 0 else None)})
     else:
         store.keep("snapshots", chain[periods[-1]])
+    products_at, judged_at = _every(kept), _every(judged_kept)
     partitions = {
-        "reporting": {p: sorted((kept[p] / "reporting").glob("*.parquet")) for p in periods},
-        **{name: {p: [judged_kept[p] / f"{name}.parquet"] for p in periods} for name in PARTITIONED},
+        "reporting": {p: sorted((products_at[p] / "reporting").glob("*.parquet")) for p in periods},
+        **{name: {p: [judged_at[p] / f"{name}.parquet"] for p in periods} for name in PARTITIONED},
     }
     return Outcome(agg, verdicts, partitions, computed=asked, judged=periods[start:])
+
+
+def _every(entries: dict[pd.Timestamp, Path | None]) -> dict[pd.Timestamp, Path]:
+    """Every period's entry, now that this run has kept what it made (a gap is a bug, said here)."""
+    missing = [p for p, folder in entries.items() if folder is None]
+    if missing:
+        raise RuntimeError(f"metrics cache: no entry kept for {[str(p.date()) for p in missing]}")
+    return {p: folder for p, folder in entries.items() if folder is not None}
 
 
 # --- the periods and their keys ------------------------------------------------------------------------
@@ -219,7 +229,11 @@ def _assembled(periods: list[pd.Timestamp], kept: dict, fell_kept: dict, made: P
                 parts[name].append(pd.read_parquet(kept[p] / f"{name}.parquet"))
             else:
                 parts[name].append(_at(getattr(made, name), p))
-        parts["fell"].append(_at(made.fell, p) if i >= since else pd.read_parquet(fell_kept[p] / "fell.parquet"))
+        if i >= since:
+            assert made is not None  # periods[since:] were asked of the engine
+            parts["fell"].append(_at(made.fell, p))
+        else:
+            parts["fell"].append(pd.read_parquet(fell_kept[p] / "fell.parquet"))
     return Products(**{k: _concat(v) for k, v in parts.items()})
 
 

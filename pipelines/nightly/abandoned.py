@@ -18,8 +18,8 @@ import datetime as dt
 import os
 from pathlib import Path
 
-from pipelines.table_sets import is_machinery, remove_stale_versions
 from pipelines.nightly import runfolder, store
+from pipelines.table_sets import is_machinery, remove_stale_versions
 
 #: Leftovers beside the run folders: a log whose run folder never came, a half-made `latest` link.
 STALE_IN_REPORTS = (".nightly-*.log", f".{runfolder.LATEST}.*.tmp", ".nightly-hashes.json.*.tmp")

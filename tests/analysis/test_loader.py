@@ -175,7 +175,7 @@ def test_one_period_is_read_without_opening_any_other_periods_file(sample_proces
         assert set(getattr(t, name)["period"].dropna()) <= {LATEST}
     assert len(t.returns) == 2394 and len(t.weak_links) == 26
     with pytest.raises(pa.ArrowInvalid):
-        pipelines.load(processed_copy).returns
+        _ = pipelines.load(processed_copy).returns
     data = load_report_data(processed_copy, period="2005-02-25")
     assert len(data.findings) == 36 and len(data.status) and len(data.reporting) == 2394
     assert len(lacking(data)) > 0  # the period's branch rows, read on their own

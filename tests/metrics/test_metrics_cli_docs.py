@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 import yaml
 
-import metrics_frames as mf
 from pipelines import config, datasets, table_sets
 from pipelines.cli import main
 from pipelines.metrics import load_indicators, load_thresholds

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import openpyxl
-import pandas as pd
 import pytest
 
 from pipelines import config, datasets
