@@ -83,7 +83,7 @@ def test_no_two_neighbouring_sentences_share_a_template(sample: Path, lang: str,
     said = model.sentences(the_model(sample, lang, period))
     ids = [s["id"] for s in said]
     assert len(ids) > 15
-    same = [(a, b["text"]) for a, b in zip(ids, said[1:], strict=True) if a == b["id"]]
+    same = [(a, b["text"]) for a, b in zip(ids[:-1], said[1:], strict=True) if a == b["id"]]
     assert same == []
     templates = {i.split(".")[0] for i in ids}
     assert len(templates) >= 12  # a report, not one sentence repeated
@@ -226,7 +226,7 @@ def test_nothing_short_no_weak_links_no_next_steps(frames_dir: Path) -> None:
     assert "s-weak-none" in html and "s-one-clear" in html and "rwb-section-next" not in html
     m = the_model(frames_dir)
     ids = [s["id"] for s in model.sentences(m)]
-    assert all(a != b for a, b in zip(ids, ids[1:], strict=True))
+    assert all(a != b for a, b in zip(ids[:-1], ids[1:], strict=True))
 
 
 def test_script_in_a_branch_name_is_escaped(frames_dir: Path) -> None:
