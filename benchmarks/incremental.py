@@ -24,6 +24,10 @@ files the clean stage read and reused; then the ratio new week / baseline (targe
 the history run again, untimed) and prints the median ratio. Other people share the machine: the
 load average is printed with the figures.
 
+The same case is ``python benchmarks/nightly.py --year WEEKS`` (the nightly's benchmarks in one
+place); it lives in this script because it builds its own province-sized weeks and measures three
+nightlies of its own, where benchmarks/nightly.py times the skip of an unchanged run on the sample.
+
 Usage: python benchmarks/incremental.py [--weeks 52] [--counties 120] [--branches 252000]
        [--scale 0.25] [--repeat 1] [--no-pdf] [--rebuild] [--check]
 """
@@ -188,8 +192,9 @@ def describe(name: str, run: dict) -> str:
             f"returns rows {rows}")
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="benchmarks/incremental.py", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weeks", type=int, default=52, help="weeks of returns, the newest included")
     ap.add_argument("--counties", type=int, default=120, help="counties (one return each a week)")
     ap.add_argument("--branches", type=int, default=252_000, help="branches of the province at --scale 1")
@@ -198,7 +203,7 @@ def main() -> int:
     ap.add_argument("--no-pdf", action="store_true", help="leave the Chromium PDF out of every run")
     ap.add_argument("--rebuild", action="store_true", help="write the returns again")
     ap.add_argument("--check", action="store_true", help=f"exit 1 when the median ratio is above {TARGET}")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     branches = max(args.counties, int(args.branches * args.scale))
     built = OUT / "built"
