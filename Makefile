@@ -78,11 +78,12 @@ lint: venv-dev ## ruff (pyflakes, pycodestyle, bugbear, isort, pyupgrade, simpli
 test: venv-dev system lint ## Set up, lint, then run the whole test suite
 	$(PYTHON) -m pytest -n 2 $(PYTEST_ARGS)
 
-bench: venv-dev ## Run the benchmarks (ingest, metrics, nightly, report) and print their ratios
+bench: venv-dev ## Run the benchmarks (ingest, metrics, nightly, report, incremental) and print their ratios
 	$(PYTHON) benchmarks/ingest.py
 	$(PYTHON) benchmarks/metrics.py
 	$(PYTHON) benchmarks/nightly.py
 	$(PYTHON) benchmarks/report.py
+	$(PYTHON) benchmarks/incremental.py
 
 mutate: venv-dev ## Mutation testing (mutmut) of the rule modules against their unit tests; score and survivors as in docs/testing.md
 	rm -rf mutants

@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipelines import config  # noqa: E402 - the project root is put on the path just above
+from pipelines import config, datasets  # noqa: E402 - the project root is put on the path just above
 from pipelines.domain import load  # noqa: E402 - as above
 
 ACTIVITIES = ("discussion_meetings", "deeds_reports", "situation_reports", "exchange_meetings", "party_lectures")
@@ -52,7 +52,8 @@ READS = ("period", "county", "township", "branch", "members", "studied", *ACTIVI
 
 def build(folder: Path, branches: int, periods: int, seed: int = 1, townships_per_county: int = 20,
           counties: list[str] | None = None, noise: float = 0.0, days: int = 7) -> int:
-    """Write registry.parquet and returns.parquet (contract columns and dtypes); return the row count.
+    """Write registry.parquet and returns/ (partitioned by period, one file each: the clean stage's
+    layout; contract columns and dtypes); return the row count.
 
     ``counties``: names (default: the city's, from counties.yaml); ``noise``: how much branches'
     progress scatters around the county's (0: the smooth set of earlier benchmarks).
@@ -77,7 +78,6 @@ def build(folder: Path, branches: int, periods: int, seed: int = 1, townships_pe
     dates = pd.date_range("2005-01-07", periods=periods, freq=f"{days}D")
     late = rng.random(branches)
     pace = 1.0 + noise * rng.standard_normal(branches)  # a branch's own speed against the county's
-    writer = None
     rows = 0
     base_act = rng.random((branches, len(ACTIVITIES)))
     special = rng.poisson(0.3, (branches, len(SPECIAL)))
@@ -114,12 +114,13 @@ def build(folder: Path, branches: int, periods: int, seed: int = 1, townships_pe
         cols["source_sheet"] = pa.array(np.full(n, "Sheet1", dtype=object), pa.string())
         cols["source_row"] = pa.array(np.arange(n) + 2, pa.int64())
         table = pa.table(cols)
-        if writer is None:
-            writer = pq.ParquetWriter(folder / config.RETURNS_FILE, table.schema, compression="zstd")
-        writer.write_table(table)
+        part = datasets.partition_dir(folder / config.RETURNS_TABLE, day) / datasets.PART
+        part.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table.drop_columns(["period"]), part, compression="zstd")
         rows += n
-    if writer is not None:
-        writer.close()
+    undated = datasets.partition_dir(folder / config.RETURNS_TABLE, None) / datasets.PART
+    undated.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table.drop_columns(["period"]).slice(0, 0), undated, compression="zstd")
     return rows
 
 
@@ -142,7 +143,7 @@ r AS (
     count(*) FILTER (WHERE has_work_plan) AS branches_work_plan,
     sum(special_sick + special_travel + special_laid_off + special_retired_away + special_floating) AS special_members,
     sum(delivered_study + makeup_study) AS special_reached
-  FROM read_parquet('{returns}')
+  FROM read_parquet('{returns}', hive_partitioning = true)
   GROUP BY period, county)
 SELECT r.*, reg.branches_expected, r.branches_reported / reg.branches_expected AS report_rate,
   r.members / reg.members_expected AS member_coverage, studied / nullif(r.members, 0) AS studied_rate,
@@ -163,7 +164,8 @@ def floor(folder: Path, threads: int = 2) -> float:
     con = duckdb.connect()
     con.execute(f"SET threads = {threads}")
     t0 = time.perf_counter()
-    con.execute(FLOOR_SQL.format(returns=folder / config.RETURNS_FILE, registry=folder / config.REGISTRY_FILE)).fetchall()
+    returns = folder / config.RETURNS_TABLE / "*" / "*.parquet"
+    con.execute(FLOOR_SQL.format(returns=returns, registry=folder / config.REGISTRY_FILE)).fetchall()
     return time.perf_counter() - t0
 
 
@@ -197,14 +199,14 @@ def stage(folder: Path, engine: str = "duckdb", memory_limit: str | None = None)
 
 
 def data_size(folder: Path) -> int:
-    df = pd.read_parquet(folder / config.RETURNS_FILE, columns=list(READS))
+    df = datasets.read(folder, config.RETURNS_TABLE, columns=list(READS))
     return int(df.memory_usage(deep=True).sum())
 
 
 def make_set(name: str, folder: Path, scale: float) -> int:
     folder.mkdir(parents=True, exist_ok=True)
-    if (folder / config.RETURNS_FILE).exists():
-        return pq.ParquetFile(folder / config.RETURNS_FILE).metadata.num_rows
+    if datasets.exists(folder, config.RETURNS_TABLE):
+        return datasets.count_rows(folder, config.RETURNS_TABLE)
     if name == "sample":
         from pipelines.ingest.clean import clean
         from pipelines.sample import write_sample
@@ -213,7 +215,7 @@ def make_set(name: str, folder: Path, scale: float) -> int:
         if not raw.exists():
             write_sample(raw)
         clean(raw, folder)
-        return pq.ParquetFile(folder / config.RETURNS_FILE).metadata.num_rows
+        return datasets.count_rows(folder, config.RETURNS_TABLE)
     if name in ("own", "spark"):
         return build(folder, max(100, int(200_000 * scale)), 26)
     if name == "townships":

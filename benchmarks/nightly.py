@@ -12,7 +12,15 @@
 Runs with --allow-dirty: a developer measures uncommitted code too. Other people share the
 machine: the median of --repeat runs is reported, with the load average.
 
+``--year WEEKS`` measures the year-sized case instead (issue 19): WEEKS weeks of a province-sized
+set, generated; the history's first run, then one new week added and the nightly run again, against
+a single week's nightly with an empty cache (ratio new week / single week, target ≤ 2, and each
+run's peak memory). That case is benchmarks/incremental.py (it builds its own data); the options
+after --year go to it: ``--counties``, ``--branches``, ``--scale``, ``--repeat``, ``--no-pdf``,
+``--rebuild``, ``--check`` (``python benchmarks/incremental.py --help``).
+
 Usage: python benchmarks/nightly.py [--repeat 5] [--rebuild] [--no-pdf] [--check]
+       python benchmarks/nightly.py --year 52 [--scale 0.25] [--counties 120] [--repeat 1] [--no-pdf] [--check]
 """
 
 from __future__ import annotations
@@ -39,13 +47,20 @@ def timed(args: list[str]) -> tuple[float, subprocess.CompletedProcess]:
     return time.perf_counter() - t0, done
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--repeat", type=int, default=5, help="timings of the baseline and of the unchanged run")
+    ap.add_argument("--year", type=int, metavar="WEEKS",
+                    help="the year-sized case: WEEKS weeks of a province-sized set (benchmarks/incremental.py)")
+    ap.add_argument("--repeat", type=int, help="timings of the baseline and of the unchanged run (5; --year: 1)")
     ap.add_argument("--rebuild", action="store_true", help="rewrite the sample")
     ap.add_argument("--no-pdf", action="store_true", help="skip the Chromium PDF")
     ap.add_argument("--check", action="store_true", help="exit 1 when the unchanged run is over 1 s or not skipped")
-    args = ap.parse_args()
+    args, rest = ap.parse_known_args(argv)
+    if args.year is not None:
+        return _year(args, rest)
+    if rest:
+        ap.error(f"unrecognised arguments: {' '.join(rest)} (only with --year)")
+    args.repeat = args.repeat or 5
 
     raw, reports = OUT / "raw", OUT / "reports"
     if args.rebuild and OUT.exists():
@@ -91,6 +106,18 @@ def main() -> int:
     verdict = "ok" if u <= UNCHANGED_TARGET_S else "OVER"
     print(f"ratio unchanged / 1 s target {u / UNCHANGED_TARGET_S:6.2f}  ({verdict})")
     return 1 if args.check and not (skipped and u <= UNCHANGED_TARGET_S) else 0
+
+
+def _year(args: argparse.Namespace, rest: list[str]) -> int:
+    """The year-sized case, run by benchmarks/incremental.py with this command line's options."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import incremental
+
+    forwarded = ["--weeks", str(args.year), *rest]
+    forwarded += ["--repeat", str(args.repeat)] if args.repeat else []
+    forwarded += [flag for flag, on in (("--no-pdf", args.no_pdf), ("--rebuild", args.rebuild),
+                                        ("--check", args.check)) if on]
+    return incremental.main(forwarded)
 
 
 if __name__ == "__main__":

@@ -49,20 +49,29 @@ REPORT_PARAMS_FILE = PARAMS_DIR / "report.yaml"
 # The Jupyter kernel that `make venv` registers for the project's virtual environment.
 KERNEL_NAME = "returns-workbench"
 
-# Output file names inside the processed folder: one place, read by every stage.
-RETURNS_FILE = "returns.parquet"
+# Output tables inside the processed folder: one place, read by every stage (through pipelines.datasets).
+# Partitioned by period, a folder each (<name>/period=YYYY-MM-DD/part-0.parquet):
+RETURNS_TABLE = "returns"
+REJECTS_TABLE = "rejects"
+WARNINGS_TABLE = "warnings"
+FINDINGS_TABLE = "findings"
+STATUS_TABLE = "status"
+REPORTING_TABLE = "reporting"
+PARTITIONED_TABLES = (RETURNS_TABLE, REJECTS_TABLE, WARNINGS_TABLE, FINDINGS_TABLE, STATUS_TABLE, REPORTING_TABLE)
+# One Parquet file each:
 REGISTRY_FILE = "registry.parquet"
-REJECTS_FILE = "rejects.parquet"
 MANIFEST_FILE = "manifest.parquet"
-WARNINGS_FILE = "warnings.parquet"
 COUNTY_METRICS_FILE = "county_metrics.parquet"
 TOWNSHIP_METRICS_FILE = "township_metrics.parquet"
-WARNINGS_FILE = "warnings.parquet"
 BALANCE_FILE = "balance.parquet"
 DATA_QUALITY_FILE = "data_quality.parquet"
 TRENDS_FILE = "trends.parquet"
-REPORTING_FILE = "reporting.parquet"
-STATUS_FILE = "status.parquet"
-FINDINGS_FILE = "findings.parquet"
 RANKING_FILE = "ranking.parquet"
 ACTIONS_FILE = "actions.parquet"
+# The stages' caches (issue 19): each input file's cleaned rows, each period's sums and verdicts;
+# inside the output folder by default (hidden, so no reader takes them for tables); the nightly keeps
+# them beside its runs, <reports>/cache/clean and <reports>/cache/metrics.
+CACHE_DIR = ".cache"
+CLEAN_CACHE_DIR = f"{CACHE_DIR}/clean"
+METRICS_CACHE_DIR = f"{CACHE_DIR}/metrics"
+NIGHTLY_CACHE_DIR = "cache"

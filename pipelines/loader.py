@@ -7,12 +7,12 @@ Each table of docs/contracts.md is an attribute read when first asked for (``t.r
 a few helpers answer the common questions in one line (``t.lowest("township", "送学补学")``).
 
 Why a loader: answering three ordinary questions took 13 lines and five documents (issue 16).
-Every table goes through :func:`read_table`, which takes a Parquet file or a folder dataset
-partitioned by period (``period=2005-02-25/…``) and pushes the period filter down to Arrow, so a
-year of history is not read for one week, and a table can move to a partitioned layout by
-changing its writer only. Types are the contract's, plus: every date column datetime64[ns], and
-county columns an ordered categorical in the city's order (counties.yaml, 全市 last), so sorting,
-grouping and charts follow that order.
+Every table goes through :func:`read_table`, which reads it with :func:`pipelines.datasets.read`:
+returns, rejects, warnings, findings, status and reporting are folders partitioned by period
+(``returns/period=2005-02-25/part-0.parquet``), and ``t.at("2005-02-25")`` opens that period's
+files only, so a year of history is not read for one week. Types are the contract's, plus: every
+date column datetime64[ns], and county columns an ordered categorical in the city's order
+(counties.yaml, 全市 last), so sorting, grouping and charts follow that order.
 
 This module is imported on first use of ``pipelines.load`` (``import pipelines`` stays light).
 """
@@ -26,47 +26,43 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.dataset as ds
 
-from pipelines import config
+from pipelines import config, datasets
 from pipelines.domain import load as domain
 from pipelines.indicator_card import IndicatorCard, indicator
 
 __all__ = ["Tables", "indicator", "load", "read_table"]
 
-#: Table name → file name, every ``*_FILE`` of pipelines/config.py that names a Parquet table.
-TABLES: dict[str, str] = {v.removesuffix(".parquet"): v for k, v in vars(config).items()
-                          if k.endswith("_FILE") and isinstance(v, str) and v.endswith(".parquet")}
+#: Table name → its name in the folder: every table of pipelines/config.py (``*_TABLE``, partitioned
+#: by period: a folder; ``*_FILE``: a Parquet file).
+TABLES: dict[str, str] = {
+    **{v: v for k, v in vars(config).items() if k.endswith("_TABLE") and isinstance(v, str)},
+    **{v.removesuffix(".parquet"): v for k, v in vars(config).items()
+       if k.endswith("_FILE") and isinstance(v, str) and v.endswith(".parquet")},
+}
 #: The clean stage writes these; the metrics stage writes every other table.
 CLEAN_TABLES = ("returns", "registry", "rejects", "manifest", "warnings")
 #: Columns holding a county name (made ordered categoricals).
 COUNTY_COLUMNS = ("county", "best_county", "worst_county")
 #: A run folder of the nightly keeps its tables here (pipelines/nightly/store.py TABLES_DIR).
 RUN_TABLES = "tables"
-PARTITIONING = ds.partitioning(pa.schema([("period", pa.timestamp("ns"))]), flavor="hive")
 WEAK = ("watch", "alert")
 
 
 def read_table(path: str | Path, periods: Iterable[Any] | None = None,
                columns: list[str] | None = None) -> pd.DataFrame:
-    """One table, typed: a Parquet file, or a folder dataset partitioned by period (hive style,
-    ``period=2005-02-25/part-0.parquet``), with the period filter pushed down to Arrow.
+    """One table, typed: a table's folder partitioned by period (``returns/``) or its Parquet file,
+    read with :func:`pipelines.datasets.read`.
 
-    ``periods``: keep those periods only (rows whose period is unknown, such as a file that
-    could not be read, are kept too); a table without a period column is read whole.
+    ``periods``: keep those periods only, opening their partitions only (rows whose period is
+    unknown, such as a file that could not be read, are kept too); a table without a period
+    column is read whole.
     """
-    dataset = _dataset(Path(path))
-    where = None
-    if periods is not None and "period" in dataset.schema.names:
-        kind = dataset.schema.field("period").type
-        wanted = pa.array([pd.Timestamp(p).as_unit("ns") for p in periods], type=pa.timestamp("ns")).cast(kind)
-        where = ds.field("period").isin(wanted) | ds.field("period").is_null()
-    table = dataset.to_table(columns=columns, filter=where)
-    for i, f in enumerate(table.schema):  # every date column as datetime64[ns] (a partition key, a date32, µs)
-        if pa.types.is_date(f.type) or (pa.types.is_timestamp(f.type) and f.type != pa.timestamp("ns")):
-            table = table.set_column(i, f.name, table.column(i).cast(pa.timestamp("ns")))
-    frame = table.to_pandas()
+    path = Path(path)
+    frame = datasets.read(path.parent, path.name, periods=periods, columns=columns)
+    for col in frame.columns:  # every date column as datetime64[ns] (a date32, µs)
+        if pd.api.types.is_datetime64_any_dtype(frame[col]) and str(frame[col].dtype) != "datetime64[ns]":
+            frame[col] = frame[col].astype("datetime64[ns]")
     for col in COUNTY_COLUMNS:
         if col in frame.columns:
             frame[col] = counties_ordered(frame[col])
@@ -137,7 +133,7 @@ class Tables:
 
     def path(self, name: str) -> Path:
         """Where table ``name`` is; a missing one raises FileNotFoundError naming the command that makes it."""
-        path = self.folder / TABLES[name]
+        path = datasets.table_path(self.folder, name)
         if path.exists():
             return path
         if self.run:
@@ -148,16 +144,18 @@ class Tables:
         raise FileNotFoundError(f"{path} is missing: `{made_by}` makes it")
 
     def info(self) -> pd.DataFrame:
-        """Each table: its path, whether it is there and its rows (from the Parquet footers, nothing read)."""
+        """Each table: its path, whether it is there, its rows (from the Parquet footers, nothing read)
+        and, for a table partitioned by period, how many periods it holds."""
         rows = []
-        for name, file in TABLES.items():
-            path = self.folder / file
-            n = _dataset(path).count_rows() if path.exists() else None
-            rows.append({"table": name, "path": str(path), "exists": path.exists(), "rows": n})
-        return pd.DataFrame(rows).astype({"rows": "Int64"})
+        for name in TABLES:
+            path = datasets.table_path(self.folder, name)
+            n = datasets.count_rows(self.folder, name) if path.exists() else None
+            rows.append({"table": name, "path": str(path), "exists": path.exists(), "rows": n,
+                         "periods": len(datasets.periods_of(self.folder, name)) if path.is_dir() else None})
+        return pd.DataFrame(rows).astype({"rows": "Int64", "periods": "Int64"})
 
     def __repr__(self) -> str:
-        there = [n for n, f in TABLES.items() if (self.folder / f).exists()]
+        there = [n for n in TABLES if datasets.exists(self.folder, n)]
         span = ", ".join(str(p.date()) for p in self.periods) or "none"
         kind = "nightly run" if self.run else "processed folder"
         return f"<Tables of the {kind} {self.folder}: periods {span}; tables {', '.join(there) or 'none'}>"
@@ -170,7 +168,9 @@ class Tables:
         if self.filter is not None:
             return list(self.filter)
         for name in ("county_metrics", "returns", "manifest"):
-            path = self.folder / TABLES[name]
+            path = datasets.table_path(self.folder, name)
+            if path.is_dir():  # the partitions' names say it: nothing is read
+                return datasets.periods_of(self.folder, name)
             if path.exists():
                 return sorted(read_table(path, columns=["period"])["period"].dropna().unique())
         return []
@@ -210,7 +210,7 @@ class Tables:
         """An indicator with the target and warning these tables were judged by (status.parquet):
         ``t.indicator("送学补学").target``."""
         card = indicator(name)
-        status = self.latest.status if "status" in TABLES and (self.folder / TABLES["status"]).exists() else None
+        status = self.latest.status if datasets.exists(self.folder, "status") else None
         used = status.loc[status["indicator"] == card.id] if status is not None else pd.DataFrame()
         if len(used):
             card = card.replace(target=float(used["target"].iloc[0]), warning=float(used["warning"].iloc[0]))
@@ -317,6 +317,3 @@ def _values(frame: pd.DataFrame, keys: list[str], ind: IndicatorCard) -> pd.Data
                                           denominator=frame[ind.denominator])
     return out
 
-
-def _dataset(path: Path) -> ds.Dataset:
-    return ds.dataset(path, format="parquet", partitioning=PARTITIONING if path.is_dir() else None)

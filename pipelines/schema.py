@@ -59,7 +59,7 @@ REJECTS_COLUMNS = (
 )
 MANIFEST_COLUMNS = (
     "path", "sha256", "size", "format", "county", "period", "sheets", "rows_read", "rows_kept", "rows_rejected",
-    "hidden_rows", "status", "warnings", "warning_counts", "unmatched_branches",
+    "hidden_rows", "status", "warnings", "warning_counts", "unmatched_branches", "reused",
 )
 WARNINGS_COLUMNS = (
     "period", "county", "source_file", "source_sheet", "source_row", "column", "code", "level", "params",
@@ -165,6 +165,8 @@ MANIFEST = pa.DataFrameSchema(
         "warnings": pa.Column("str"),
         "warning_counts": pa.Column("str", pa.Check.str_startswith("{")),
         "unmatched_branches": pa.Column("Int64", pa.Check.ge(0), nullable=True),
+        # True: this run took the file's cleaned rows from the cache; False: it read the file
+        "reused": pa.Column("boolean"),
     },
     checks=[
         pa.Check(

@@ -44,8 +44,8 @@ class Aggregates:
     trends: pd.DataFrame
     quality: pd.DataFrame  # (period, county, check, value)
     missed_runs: pd.DataFrame
-    values: ibis.Table  # branch values, cached in the engine
-    reporting: ibis.Table  # the reporting record (branch × period), not executed
+    values: ibis.Table | None  # branch values, cached in the engine (None: none made by this run)
+    reporting: ibis.Table | None  # the reporting record (branch × period), not executed
 
 
 def periods_of(eng: Engine, returns: ibis.Table, manifest: pd.DataFrame) -> list[pd.Timestamp]:
@@ -88,37 +88,95 @@ def _typed_units(frame: pd.DataFrame, indicators: list[Indicator], township: boo
     return out.sort_values(sort, kind="stable", na_position="first").reset_index(drop=True)
 
 
-def aggregate(
-    eng: Engine, returns: ibis.Table, registry: pd.DataFrame, indicators: list[Indicator], thresholds: Thresholds,
-    *, rejects: pd.DataFrame, manifest: pd.DataFrame, warnings: pd.DataFrame,
-) -> Aggregates:
-    """Every aggregate of the returns (an engine table) against the registry (a small frame)."""
-    periods = periods_of(eng, returns, manifest)
+@dataclass
+class Products:
+    """What the engine makes of some periods' returns: small frames, each a set of rows per period,
+    so the metrics stage can keep them per period and ask the engine only for the periods that changed."""
+
+    levels: pd.DataFrame  # units.all_levels: every (period, township | county | city) with sums and rates, ``level``
+    rows: pd.DataFrame  # (period, county, kept, unregistered)
+    fell: pd.DataFrame  # (period, county_idx, fell, with_previous, county)
+    uniform: pd.DataFrame  # (period, county_idx, value, county)
+    missed: pd.DataFrame  # (period, branch_id, county_idx, county, township, branch, members): no return
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {k: getattr(self, k) for k in ("levels", "rows", "fell", "uniform", "missed")}
+
+
+MISSED = ["period", "branch_id", "county_idx", "county", "township", "branch", "members"]
+
+
+def registry_of(eng: Engine, returns: ibis.Table, registry: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """The units (branches.registry_frame) and whether a registry gave them (else the returns' branches)."""
     known = len(registry) > 0
-    reg = branches.registry_frame(registry if known else _registry_from_returns(eng, returns))
+    return branches.registry_frame(registry if known else _registry_from_returns(eng, returns)), known
+
+
+def products(
+    eng: Engine, returns: ibis.Table, reg: pd.DataFrame, known: bool, periods: list[pd.Timestamp],
+    indicators: list[Indicator], thresholds: Thresholds, *, before: pd.DataFrame | None = None,
+) -> tuple[Products, ibis.Table, ibis.Table]:
+    """The engine's work for ``periods`` (``returns``: those periods' rows): the products, the branch
+    values (cached in the engine, for the judge's branch rules) and the reporting record (an expression).
+
+    ``before``: each branch's last return before these periods (period, branch_id, county_idx and the
+    cumulative columns), so that whether a figure fell is judged against it; None when ``returns``
+    holds every earlier period too.
+    """
     reg_t = eng.table(reg)
     periods_t = eng.table(reporting.periods_table(periods))
     values = eng.cache(branches.branch_values(returns, reg_t))
     levels = eng.frame(units.all_levels(units.unit_tables(values, reg_t, periods_t, indicators)))
+    missed = eng.frame(reporting.missed(values, reg_t, periods_t).select(*MISSED)) if known else \
+        pd.DataFrame(columns=MISSED)
+    names = eng.table(reg[["county", "county_idx"]].drop_duplicates())
+    rows = eng.frame(branches.row_counts(returns, values, names))
+    matched = values
+    if before is not None and len(before):
+        cols = ["period", "branch_id", "county_idx", *[c for c in history.CUMULATIVE if c in values.columns]]
+        matched = values.select(*cols).union(eng.table(before[cols]).cast(values.select(*cols).schema()))
+    fell = eng.frame(history.fell_counts(matched).join(names, "county_idx"))
+    if before is not None and len(before):  # the earlier returns only lent their figures
+        fell = fell.loc[pd.to_datetime(fell["period"]).isin(pd.DatetimeIndex(periods))].reset_index(drop=True)
+    q = thresholds.quality
+    uniform = eng.frame(history.uniform_shares(values, int(q["uniform_min_branches"])).join(names, "county_idx"))
+    record = reporting.reporting(values, reg_t, periods_t)
+    return Products(levels, rows, fell, uniform, missed), values, record
+
+
+def last_returns(eng: Engine, values: ibis.Table, before: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each branch's last return (period, branch_id, county_idx, cumulative columns) among ``values``
+    and ``before``: what the next periods' fallen figures are judged against."""
+    cols = ["period", "branch_id", "county_idx", *[c for c in history.CUMULATIVE if c in values.columns]]
+    t = values.select(*cols)
+    if before is not None and len(before):
+        t = t.union(eng.table(before[cols]).cast(t.schema()))
+    w = ibis.window(group_by=t.branch_id, order_by=ibis.desc(t.period))
+    last = t.mutate(_n=ibis.row_number().over(w)).filter(lambda x: x._n == 0).drop("_n")
+    out = eng.frame(last)
+    return out.sort_values("branch_id", kind="stable").reset_index(drop=True)
+
+
+def assemble(
+    eng: Engine, periods: list[pd.Timestamp], reg: pd.DataFrame, known: bool, made: Products,
+    indicators: list[Indicator], thresholds: Thresholds, *, values: ibis.Table | None, reporting_record: ibis.Table | None,
+    rejects: pd.DataFrame, manifest: pd.DataFrame, warnings: pd.DataFrame,
+) -> Aggregates:
+    """Every aggregate of the periods from the engine's products (small frames of every period, some
+    made now, some kept): the unit tables, runs of missed periods, data-quality values, balance, trends."""
+    levels = made.levels.copy()
     is_town = (levels.pop("level") == "township").to_numpy()
     county = _typed_units(levels.loc[~is_town].drop(columns=["township", "township_id"]), indicators,
                           township=False, known=known)
     township = _typed_units(levels.loc[is_town], indicators, township=True, known=known)
-
-    record = reporting.reporting(values, reg_t, periods_t)
-    runs = eng.frame(reporting.missed_runs(reporting.missed(values, reg_t, periods_t))) if known else pd.DataFrame(
+    runs = missed_runs(eng, made.missed, periods) if known else pd.DataFrame(
         columns=["branch_id", "county", "county_idx", "township", "branch", "members", "first_missed",
                  "last_missed", "periods_missed"])
-    names = eng.table(reg[["county", "county_idx"]].drop_duplicates())
-    rows = eng.frame(branches.row_counts(returns, values, names))
     q = thresholds.quality
-    fell = eng.frame(history.fell_counts(values).join(names, "county_idx"))
-    uniform = eng.frame(history.uniform_shares(values, int(q["uniform_min_branches"])).join(names, "county_idx"))
-    counties = branches.county_order(reg)
     quality = history.check_values(
-        periods=periods, counties=counties, county_metrics=county, indicators=indicators, rows=rows, fell=fell,
-        uniform=uniform, rejects=rejects, manifest=manifest, warnings_table=warnings,
-        outlier_z=float(q["outlier_z"]), outlier_min_baseline=int(q["outlier_min_baseline"]),
+        periods=periods, counties=branches.county_order(reg), county_metrics=county, indicators=indicators,
+        rows=made.rows, fell=made.fell, uniform=made.uniform, rejects=rejects, manifest=manifest,
+        warnings_table=warnings, outlier_z=float(q["outlier_z"]), outlier_min_baseline=int(q["outlier_min_baseline"]),
     )
     if not known:
         quality.loc[quality["check"] == "completeness", "value"] = pd.NA
@@ -126,8 +184,30 @@ def aggregate(
         periods=periods, registry=reg, registry_known=known, county_metrics=county, township_metrics=township,
         balance=balance_mod.balance(county, indicators),
         trends=trends_mod.trends(county, indicators, int(thresholds.trends.get("window", 3))),
-        quality=quality, missed_runs=runs, values=values, reporting=record,
+        quality=quality, missed_runs=runs, values=values, reporting=reporting_record,
     )
+
+
+def missed_runs(eng: Engine, missed: pd.DataFrame, periods: list[pd.Timestamp]) -> pd.DataFrame:
+    """The runs of consecutive missed periods (reporting.missed_runs, on the engine) of the branches
+    without a return, over every period."""
+    position = pd.Series(np.arange(len(periods), dtype=np.int64), index=pd.DatetimeIndex(periods))
+    m = missed.copy()
+    m["period"] = pd.to_datetime(m["period"]).astype("datetime64[ns]")
+    m["period_idx"] = position.reindex(m["period"]).to_numpy()
+    return eng.frame(reporting.missed_runs(eng.table(m)))
+
+
+def aggregate(
+    eng: Engine, returns: ibis.Table, registry: pd.DataFrame, indicators: list[Indicator], thresholds: Thresholds,
+    *, rejects: pd.DataFrame, manifest: pd.DataFrame, warnings: pd.DataFrame,
+) -> Aggregates:
+    """Every aggregate of the returns (an engine table) against the registry (a small frame)."""
+    periods = periods_of(eng, returns, manifest)
+    reg, known = registry_of(eng, returns, registry)
+    made, values, record = products(eng, returns, reg, known, periods, indicators, thresholds)
+    return assemble(eng, periods, reg, known, made, indicators, thresholds, values=values, reporting_record=record,
+                    rejects=rejects, manifest=manifest, warnings=warnings)
 
 
 def public_units(frame: pd.DataFrame, indicators: list[Indicator], township: bool = False) -> pd.DataFrame:
@@ -140,4 +220,5 @@ def public_units(frame: pd.DataFrame, indicators: list[Indicator], township: boo
     return frame[cols].reset_index(drop=True)
 
 
-__all__ = ["Aggregates", "aggregate", "public_units", "load"]
+__all__ = ["Aggregates", "Products", "aggregate", "assemble", "last_returns", "missed_runs", "products",
+           "public_units", "registry_of", "load"]

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines import config
+from pipelines import config, datasets
 
 ENGINES = ("duckdb", "spark")
 
@@ -39,13 +39,20 @@ class Engine:
     _cached: list[ibis.Table] = field(default_factory=list)
     _tables: int = 0
 
-    def read_parquet(self, path: Path) -> ibis.Table:
-        """A Parquet file, a folder of Parquet files, or a period-partitioned dataset (``period=…/``)."""
+    def read_parquet(self, path: Path, periods: list[Any] | None = None) -> ibis.Table:
+        """A Parquet file, or a table's folder partitioned by period (``returns/period=…/``: the period
+        comes from the folder names, as a timestamp like a file's); ``periods`` opens those only."""
         path = Path(path)
         if self.name == "duckdb":
-            source = str(path / "**" / "*.parquet") if path.is_dir() else str(path)
-            return self.con.read_parquet(source, hive_partitioning=path.is_dir())
-        return _spark_periods(self.con.read_parquet(str(path)))
+            if not path.is_dir():
+                return self.con.read_parquet(str(path))
+            files = [str(f) for f in datasets.part_files(path.parent, path.name, periods)]
+            return _timestamp_periods(self.con.read_parquet(files, hive_partitioning=True))
+        table = _timestamp_periods(_spark_periods(self.con.read_parquet(str(path))))
+        if periods is not None:  # Spark prunes the partitions by the filter on their key
+            wanted = [pd.Timestamp(p).to_pydatetime() for p in periods]
+            table = table.filter(table.period.isin(wanted) | table.period.isnull())
+        return table
 
     def cache(self, expr: ibis.Table) -> ibis.Table:
         """``expr`` computed once and kept in the engine (a temp table, or Spark's cache) until close."""
@@ -83,6 +90,39 @@ class Engine:
                 writer.write_table(pa.Table.from_batches([batch]).cast(schema))
         return Path(path)
 
+    def write_partitioned(self, expr: ibis.Table, root: Path) -> Path:
+        """Stream ``expr`` into a folder partitioned by period (pipelines.datasets), never the whole
+        table in memory; the undated partition is written empty (the table's columns)."""
+        root = Path(root)
+        undated = datasets.partition_dir(root, None) / datasets.PART
+        if self.name == "duckdb":  # DuckDB's own COPY … TO … PARTITION_BY, streamed and multi-threaded
+            dated = expr.mutate(period=expr.period.cast("date"))
+            self.con.to_parquet(dated, str(root), partition_by="period", filename_pattern="part-{i}",
+                                compression="zstd")
+            undated.parent.mkdir(parents=True, exist_ok=True)
+            self.con.to_parquet(expr.drop("period").limit(0), str(undated), compression="zstd")
+            return root
+        import pyarrow.dataset as ds
+
+        batches = expr.to_pyarrow_batches(chunk_size=1_000_000)
+        schema = _ns_schema(batches.schema)
+        i = schema.names.index(datasets.PERIOD)
+        dated_schema = schema.set(i, pa.field(datasets.PERIOD, pa.date32()))
+
+        def cast() -> Iterator[pa.RecordBatch]:
+            for batch in batches:
+                yield from pa.Table.from_batches([batch]).cast(schema).cast(dated_schema).to_batches()
+
+        ds.write_dataset(
+            pa.RecordBatchReader.from_batches(dated_schema, cast()), root, format="parquet",
+            basename_template="part-{i}.parquet", existing_data_behavior="overwrite_or_ignore",
+            partitioning=ds.partitioning(pa.schema([(datasets.PERIOD, pa.date32())]), flavor="hive"),
+            file_options=ds.ParquetFileFormat().make_write_options(compression="zstd"),
+        )
+        undated.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(pa.Table.from_pylist([], schema=schema.remove(i)), undated, compression="zstd")
+        return root
+
     def close(self) -> None:
         for cached in self._cached:
             with contextlib.suppress(Exception):
@@ -100,6 +140,14 @@ def _ns_schema(schema: pa.Schema) -> pa.Schema:
     return pa.schema([
         pa.field(f.name, pa.timestamp("ns")) if pa.types.is_timestamp(f.type) else f for f in schema
     ])
+
+
+def _timestamp_periods(table: ibis.Table) -> ibis.Table:
+    """A period read from a partition folder's name is a date (text when only the undated folder is
+    there): made a nanosecond timestamp, as in a file."""
+    if "period" in table.columns and (table.schema()["period"].is_date() or table.schema()["period"].is_string()):
+        return table.mutate(period=table.period.cast(ibis.expr.datatypes.Timestamp(scale=9)))
+    return table
 
 
 def _spark_periods(table: ibis.Table) -> ibis.Table:
@@ -144,10 +192,10 @@ def connect(
 
 def _spark_size(memory: str) -> str:
     """``2GB``/``2 GiB`` (DuckDB's spelling, checked by params) → ``2g`` (the JVM's)."""
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT])i?B", memory.strip(), flags=re.IGNORECASE)
-    if match is None:
-        raise ValueError(f"memory limit {memory!r}: expected a size such as 2GB")
-    number, unit = match.groups()
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT])i?B", memory.strip(), flags=re.IGNORECASE)
+    if found is None:
+        raise ValueError(f"memory_limit {memory!r}: expected a size such as 2GB or 512MiB")
+    number, unit = found.groups()
     factor = {"K": 1, "M": 2**10, "G": 2**20, "T": 2**30}[unit.upper()]
     return f"{max(1, round(float(number) * factor))}k"
 

@@ -37,8 +37,9 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.oxml.styles import styleId_from_name
 from docx.shared import Mm, Pt, RGBColor
-from docx.styles.style import ParagraphStyle
+from docx.styles.style import BaseStyle, ParagraphStyle
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 
 @dataclass(frozen=True)
@@ -109,9 +110,9 @@ PPR_AFTER_SNAP = ("w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents"
 
 
 
-def set_fonts(style_or_run: Any, east_asia: Face, latin: str, hint: bool) -> None:
+def set_fonts(style_or_run: BaseStyle | Run, east_asia: Face, latin: str, hint: bool) -> None:
     """Name the East Asian and Latin faces of a style or run (w:rFonts), dropping theme fonts."""
-    rpr = style_or_run.element.get_or_add_rPr()  # a style or a run: both have .element
+    rpr = style_or_run.element.get_or_add_rPr()
     fonts = rpr.get_or_add_rFonts()
     for attr in THEME_ATTRS:
         fonts.attrib.pop(qn(attr), None)
@@ -150,6 +151,8 @@ def _paragraph_style(doc: Document, name: str, base: str | None = "Normal") -> P
 def _shape(style: ParagraphStyle, face: Face, latin: str, size: float, line: float | None, *, lang: str,
            bold: bool = False, align: WD_ALIGN_PARAGRAPH | None = None, indent: float = 0.0,
            before: float = 0.0, after: float = 0.0, keep_next: bool = False) -> None:
+    if not isinstance(style, ParagraphStyle):  # styles[...] is typed as any kind of style
+        raise TypeError(f"{style.name}: a paragraph style was expected")
     set_fonts(style, face, latin, hint=lang == "zh")
     font = style.font
     font.size, font.bold, font.italic = Pt(size), bold, False

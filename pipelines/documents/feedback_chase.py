@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipelines import config
+from pipelines import config, datasets
 from pipelines.domain import load
 from pipelines.domain.indicators import Indicator, load_indicators
 
@@ -30,10 +30,10 @@ def indicators_in_force(processed: Path, period: pd.Timestamp) -> list[Indicator
     """The indicators with the due dates the judge layer used at ``period`` (status.parquet), which
     an override may have moved; indicators.yaml's where status.parquet is absent."""
     inds = load_indicators()
-    path = Path(processed) / config.STATUS_FILE
-    if not path.is_file():
+    if not datasets.exists(processed, config.STATUS_TABLE):
         return inds
-    status = pd.read_parquet(path, columns=["period", "indicator", "due"], filters=[("period", "==", period)])
+    status = datasets.read(processed, config.STATUS_TABLE, periods=[period], columns=["period", "indicator", "due"])
+    status = status.loc[status["period"] == period]
     due = status.drop_duplicates("indicator").set_index("indicator")["due"]
     return [dataclasses.replace(i, due=None if pd.isna(due[i.id]) else pd.Timestamp(due[i.id]).date())
             if i.id in due.index else i for i in inds]
@@ -54,15 +54,15 @@ def branch_values(processed: Path, period: pd.Timestamp, registry: pd.DataFrame,
     from pipelines.aggregate.engine import engine
 
     processed = Path(processed)
-    path = processed / config.RETURNS_FILE
-    if not path.is_file():
+    path = datasets.table_path(processed, config.RETURNS_TABLE)
+    if not path.exists():
         from pipelines.documents.feedback_tables import FeedbackError
 
         raise FeedbackError(f"{path} is missing: run `python -m pipelines clean` first",
                             f"缺少 {path}:请先运行 python -m pipelines clean")
     with tempfile.TemporaryDirectory(prefix="rwb-feedback-") as tmp, \
             engine("duckdb", processed, temp_dir=Path(tmp)) as eng:
-        returns = eng.read_parquet(path)
+        returns = eng.read_parquet(path, periods=[period])  # that period's partition only
         returns = returns.filter(returns.period == ibis.timestamp(period.to_pydatetime()))
         if not len(registry):  # without a registry the branches that reported are the units
             registry = eng.frame(returns.select("county", "township", "branch").distinct())

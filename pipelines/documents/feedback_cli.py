@@ -40,5 +40,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {describe(book)}")
     if result.unattributed:
         print(f"  {result.unattributed} rejected or warned rows name no county (their file gives none either): "
-              f"in no workbook; see {config.REJECTS_FILE} and {config.WARNINGS_FILE}")
+              f"in no workbook; see {config.REJECTS_TABLE}/ and {config.WARNINGS_TABLE}/")
     return 0

@@ -12,17 +12,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
-from pipelines import config
+from pipelines import config, datasets
 from pipelines.domain import load
 from pipelines.judge.status import WEAK
 
 # The tables the workbooks are made from: the clean stage's and the judge layer's.
 NEEDED = {
-    config.MANIFEST_FILE: "clean", config.REJECTS_FILE: "clean", config.WARNINGS_FILE: "clean",
-    config.REGISTRY_FILE: "clean", config.FINDINGS_FILE: "metrics", config.REPORTING_FILE: "metrics",
+    config.MANIFEST_FILE: "clean", config.REJECTS_TABLE: "clean", config.WARNINGS_TABLE: "clean",
+    config.REGISTRY_FILE: "clean", config.FINDINGS_TABLE: "metrics", config.REPORTING_TABLE: "metrics",
 }
 # Warnings about the run, not about a county's file (docs/contracts.md, warnings.parquet "run").
 RUN_CODES = ("no_registry", "period_without_returns")
@@ -106,15 +108,16 @@ def parse_period(text: str) -> pd.Timestamp:
                             f"统计截至日期「{text}」不是有效日期(应写作 YYYY-MM-DD,如 2005-02-25)", status=2) from None
 
 
-def _read(processed: Path, name: str, **kw: object) -> pd.DataFrame:
-    path = processed / name
-    if not path.is_file():
+def _read(processed: Path, name: str, **kw: Any) -> pd.DataFrame:
+    """A table through pipelines.datasets.read (``periods=[…]`` opens those partitions only)."""
+    path = datasets.table_path(processed, name)
+    if not path.exists():
         step = NEEDED[name]
         raise FeedbackError(f"{path} is missing: run `python -m pipelines {step}` first",
                             f"缺少 {path}:请先运行 python -m pipelines {step}")
     try:
-        return pd.read_parquet(path, **kw)
-    except (OSError, ValueError, KeyError) as exc:  # not Parquet, or not the contract's columns
+        return datasets.read(processed, name, **kw)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:  # not Parquet, or not the contract's columns
         raise FeedbackError(f"cannot read {path}: {exc}", f"无法读取 {path}:{exc}") from exc
 
 
@@ -166,6 +169,23 @@ def missed_in_a_row(missing: pd.DataFrame, periods: list[pd.Timestamp], period: 
     return now.assign(missed=streak)
 
 
+def _missing(processed: Path, periods: list[pd.Timestamp], when: pd.Timestamp) -> pd.DataFrame:
+    """The reporting record's rows without a return, at ``when`` and back period by period while a
+    branch missing now was missing then too (what :func:`missed_in_a_row` counts): a year of history
+    is not read for a branch that missed one week."""
+    keys = ["county", "township", "branch"]
+    missing = [_read(processed, config.REPORTING_TABLE, periods=[when], filters=[("reported", "==", False)])]
+    alive = pd.MultiIndex.from_frame(missing[0][keys])
+    for earlier in sorted((p for p in periods if p < when), reverse=True):
+        if not len(alive):
+            break
+        rows = _read(processed, config.REPORTING_TABLE, periods=[earlier], filters=[("reported", "==", False)])
+        rows = rows.loc[pd.MultiIndex.from_frame(rows[keys]).isin(alive)]
+        missing.append(rows)
+        alive = pd.MultiIndex.from_frame(rows[keys])
+    return pd.concat(missing, ignore_index=True)
+
+
 def _counties(registry: pd.DataFrame, *frames: pd.DataFrame) -> list[str]:
     """counties.yaml's counties in its order, then any other county the tables name, by name."""
     order = load.county_order()
@@ -182,14 +202,14 @@ def read_tables(processed: Path | None = None, period: str | dt.date | pd.Timest
     periods = _periods(manifest["period"])  # every period the clean stage saw: the metrics stage's too
     when = _choose(periods, period, processed)
     registry = _read(processed, config.REGISTRY_FILE)
-    missing = _read(processed, config.REPORTING_FILE, filters=[("period", "<=", when), ("reported", "==", False)])
-    reported = _read(processed, config.REPORTING_FILE, columns=["county"],
-                     filters=[("period", "==", when), ("reported", "==", True)])
-    rejects = _this_period(_read(processed, config.REJECTS_FILE), when)
+    missing = _missing(processed, periods, when)
+    reported = _read(processed, config.REPORTING_TABLE, periods=[when], columns=["county"],
+                     filters=[("reported", "==", True)])
+    rejects = _this_period(_read(processed, config.REJECTS_TABLE, periods=[when]), when)
     rejects = rejects.loc[~rejects["rule"].isin(NOT_TO_FIX)]
-    warnings = _this_period(_read(processed, config.WARNINGS_FILE), when)
+    warnings = _this_period(_read(processed, config.WARNINGS_TABLE, periods=[when]), when)
     warnings = warnings.loc[~warnings["code"].isin(RUN_CODES)]
-    findings = _read(processed, config.FINDINGS_FILE)
+    findings = _read(processed, config.FINDINGS_TABLE, periods=[when])
     findings = findings.loc[(pd.to_datetime(findings["period"]) == when) & findings["level"].isin(LEVELS)
                             & findings["status"].isin(WEAK)].sort_values("rank", kind="stable").reset_index(drop=True)
     findings["finding"] = findings.index  # the key the branches behind each finding refer to

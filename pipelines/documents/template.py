@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import xlsxwriter
 
-from pipelines import config, io
+from pipelines import config, datasets, io
 from pipelines.documents import layout
 from pipelines.documents.form import (
     FormColumn,
@@ -99,7 +99,7 @@ def registry_branches(county: str, processed: Path) -> tuple[pd.DataFrame, Path 
     if not path.is_file():
         return pd.DataFrame(columns=["township", "branch", "members"]), None
     try:
-        reg = io.read_parquet(path, columns=["county", "township", "branch", "members"])
+        reg = datasets.read(processed, config.REGISTRY_FILE, columns=["county", "township", "branch", "members"])
     except (OSError, ValueError, KeyError) as exc:  # not Parquet, or not the registry's columns
         raise TemplateError(f"cannot read the registry {path}: {exc}", f"无法读取党组织名册 {path}:{exc}", status=1) from exc
     rows = reg.loc[reg["county"] == county, ["township", "branch", "members"]].reset_index(drop=True)

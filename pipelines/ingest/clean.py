@@ -5,93 +5,101 @@ Wiring only; each step lives in its own module:
 1. ``discover``: which files are returns of which period, which are the registry, which are skipped;
 2. ``sheets`` (with ``readers``, ``headers``, ``tables``): each file read alone into raw blocks;
 3. ``rows``: every file's rows parsed and judged (row rules, totals, hidden rows) — still per file;
-4. ``period_checks``: what spans files — registry matching, corrections, duplicates;
+4. ``period_checks``: what spans files, per period — registry matching, corrections, duplicates;
 5. ``outputs``: returns, registry, rejects, warnings and manifest, validated against
-   pipelines.schema, then written together (all or none, ``pipelines.io.staged``).
+   pipelines.schema, then written together (all or none, ``pipelines.table_sets.table_set``);
+   returns, rejects and warnings partitioned by period.
 
 Steps 2–3 make each file's rows, rejects and warnings a function of its bytes, its period, the
-domain data (including the registry's county list) and the code; only step 4 looks across files.
-The registry is cleaned first, the same way: it may name counties beyond counties.yaml.
+domain data (including the registry's county list) and the code; only step 4 looks across files,
+and only within a period. So each result is kept in a cache (``pipelines.ingest.cache``): a run
+reads only new or changed files, checks again only the periods whose files (or the registry, or
+the code) changed, and takes every other period whole from the cache — the outputs are those a
+clean of everything would write (``full=True`` is that clean). The registry is cleaned first, the
+same way: it may name counties beyond counties.yaml.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import shutil
+import tempfile
+import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from pipelines import config, schema
+from pipelines import config, datasets, schema, table_sets
 from pipelines.ingest import outputs as O
-from pipelines.ingest import values as V
+from pipelines.ingest.cache import CleanCache, code_version
+from pipelines.ingest.cached_steps import (
+    PeriodPart,
+    RegistryPart,
+    enforce,
+    period_part,
+    registry_part,
+)
 from pipelines.ingest.counties import CountyTable
 from pipelines.ingest.discover import discover
 from pipelines.ingest.errors import IngestError
-from pipelines.ingest.headers import AliasTable, alias_table
+from pipelines.ingest.headers import alias_table
 from pipelines.ingest.identity import matching
 from pipelines.ingest.manifest import FileReport, manifest_frame
-from pipelines.ingest.period_checks import check_period
-from pipelines.ingest.rows import judge_rows
-from pipelines.ingest.sheets import read_report
-from pipelines.ingest.tables import RawRows
 from pipelines.ingest.warning_codes import Warn
-from pipelines.io import staged
 
-OUTPUT_FILES = {"returns": config.RETURNS_FILE, "registry": config.REGISTRY_FILE, "rejects": config.REJECTS_FILE,
-                "warnings": config.WARNINGS_FILE, "manifest": config.MANIFEST_FILE}
+__all__ = ["OUTPUT_TABLES", "CleanResult", "clean"]
+
+#: The tables this stage writes (returns, rejects and warnings partitioned by period).
+OUTPUT_TABLES = ("returns", "registry", "rejects", "warnings", "manifest")
+DATED = ("returns", "rejects", "warnings")  # a period's partitions, as its cache entry keeps them
 
 
 @dataclass
 class CleanResult:
-    """The five tables (as written), unmatched branches, the errors per file, and where they went."""
+    """What a clean did: the registry and manifest (in memory), the partitioned tables (read on first
+    use: ``result.returns``), the errors per file, which files were read and which reused."""
 
-    returns: pd.DataFrame
     registry: pd.DataFrame
-    rejects: pd.DataFrame
     manifest: pd.DataFrame
-    warnings: pd.DataFrame
-    unmatched: pd.DataFrame
+    unmatched: pd.DataFrame  # branch rows not in the registry: period, county, township, branch, source_*
     errors: list[IngestError] = field(default_factory=list)
     outputs: dict[str, Path] = field(default_factory=dict)
+    read: list[str] = field(default_factory=list)  # files read and cleaned this run (paths under RAW)
+    reused: list[str] = field(default_factory=list)  # files whose cleaned result came from the cache
+    judged: list[pd.Timestamp] = field(default_factory=list)  # periods checked this run (the rest came whole)
+    cache: Path | None = None
+    frames: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)  # write=False: the tables
 
     @property
     def exit_status(self) -> int:
         """0 when every file was read; 1 when any was unreadable or lacked a required column."""
         return 1 if self.errors else 0
 
+    def table(self, name: str, periods: list[Any] | None = None) -> pd.DataFrame:
+        """Table ``name`` as written (of ``periods`` only, with the rows of unknown period, when given)."""
+        if name in self.frames:
+            frame = self.frames[name]
+            if periods is None or "period" not in frame:
+                return frame
+            wanted = frame["period"].isin([pd.Timestamp(p) for p in periods]) | frame["period"].isna()
+            return frame.loc[wanted].reset_index(drop=True)
+        return datasets.read(self.outputs[name].parent, name, periods=periods)
 
-def read_all(reports: list[FileReport], aliases: AliasTable, counties: CountyTable) -> RawRows:
-    """Every readable file's blocks, stacked; a file that fails gets its error and is left out."""
-    blocks = []
-    for i, rep in enumerate(reports):
-        if rep.error is not None:
-            continue
-        try:
-            blocks.extend(read_report(rep, i, aliases, counties))
-        except IngestError as exc:
-            rep.error = exc
-    return RawRows(blocks)
+    @cached_property
+    def returns(self) -> pd.DataFrame:
+        return self.table("returns")
 
+    @cached_property
+    def rejects(self) -> pd.DataFrame:
+        return self.table("rejects")
 
-def _file_counties(kept: pd.DataFrame, reports: list[FileReport], counties: CountyTable) -> None:
-    order = {n: i for i, n in enumerate(counties.names)}
-    for file_id, c in kept.groupby("_file")["county"].unique().items():
-        reports[int(file_id)].counties = sorted({x for x in c if isinstance(x, str)},
-                                                key=lambda n: (order.get(n, len(order)), n))
-
-
-def _run_warnings(found, registry: pd.DataFrame) -> list[Warn]:  # noqa: ANN001
-    out = []
-    if registry.empty:
-        out.append(Warn("no_registry", None))
-    for period in sorted(found.periods):
-        files = [r for r in found.returns if r.period == period]
-        if not any(r.error is None for r in files):
-            out.append(Warn("period_without_returns", found.periods[period] + "/", {"period": period.isoformat()},
-                            period=period))
-    return out
+    @cached_property
+    def warnings(self) -> pd.DataFrame:
+        return self.table("warnings")
 
 
 @contextlib.contextmanager
@@ -114,69 +122,97 @@ def clean(
     counties_file: Path = config.COUNTIES_FILE,
     headers_file: Path = config.HEADERS_FILE,
     write: bool = True,
+    cache: Path | bool | None = None,
+    full: bool = False,
 ) -> CleanResult:
     """Clean RAW into returns/registry/rejects/warnings/manifest; validate all five, then write them.
 
     ``out`` defaults to pipelines.config.PROCESSED_DIR; ``write=False`` returns the tables only.
+    ``cache``: where each file's cleaned result is kept between runs (default
+    ``<out>/.cache/clean``; ``False``: none); ``full=True`` uses nothing from it and rebuilds it.
     Data problems never raise: they become rejects, warnings and manifest rows (see
     ``CleanResult.errors``); an :class:`OutputSchemaError` means a bug and nothing is written.
     """
-    with _no_cyclic_gc():
-        return _clean(Path(raw), Path(out) if out is not None else config.PROCESSED_DIR,
-                      counties_file=counties_file, headers_file=headers_file, write=write)
+    raw, out = Path(raw), Path(out) if out is not None else config.PROCESSED_DIR
+    with _no_cyclic_gc(), contextlib.ExitStack() as stack:
+        target = out if write else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rwb-clean-")))
+        folder = Path(cache) if isinstance(cache, (str, Path)) else \
+            out / config.CLEAN_CACHE_DIR if cache is True or (cache is None and write) else None
+        kept = folder is not None
+        if folder is None:  # a cache for this run only, beside the outputs (so they can be hard links into it)
+            folder = target / config.CLEAN_CACHE_DIR / f"run-{uuid.uuid4().hex[:8]}"
+            stack.callback(shutil.rmtree, folder, True)
+        result = _clean(raw, target, counties_file=Path(counties_file), headers_file=Path(headers_file),
+                        cache=folder, full=full)
+        result.cache = folder if kept else None
+        if not write:  # the tables into memory before the temporary folder goes
+            result.frames = {name: result.table(name) for name in ("returns", "rejects", "warnings")}
+            result.outputs = {}
+        return result
 
 
-def _clean(raw: Path, out: Path, *, counties_file: Path, headers_file: Path, write: bool) -> CleanResult:
-    aliases = alias_table(Path(headers_file))
-    counties = CountyTable.from_yaml(Path(counties_file))
+def _clean(raw: Path, out: Path, *, counties_file: Path, headers_file: Path, cache: Path, full: bool) -> CleanResult:
+    aliases = alias_table(headers_file)
+    counties = CountyTable.from_yaml(counties_file)
     rules = matching()
     found = discover(raw)
-    reg_reports, ret_reports = found.registry, found.returns
+    store = CleanCache(cache, code_version(counties_file, headers_file), full=full)
+    for rep in [*found.registry, *found.returns]:
+        if rep.error is None:  # the key of its cached result; read_report sets the same when it reads
+            rep.sha256 = store.sha256(rep.path)
 
-    # the registry first: it may name counties beyond counties.yaml
-    reg_raw = read_all(reg_reports, aliases, counties)
-    if len(reg_raw) and "county" in reg_raw.columns:
-        pairs = pd.DataFrame({
-            "county": V.to_names(reg_raw["county"]),
-            "code": V.to_text(reg_raw["county_code"]) if "county_code" in reg_raw.columns else None,
-        }).drop_duplicates()  # a few distinct (county, code) pairs, not one per branch
-        counties = counties.extended(pairs["county"].tolist(), pairs["code"].tolist())
-    reg_stage = judge_rows(reg_raw, reg_reports, "registry", counties, aliases)
-    reg = check_period(reg_stage, reg_reports, "registry", None, rules)
-    registry = O.registry_table(reg.kept, counties)
-    _file_counties(reg.kept, reg_reports, counties)
+    reg = registry_part(found.registry, store, aliases, counties, rules)
+    parts = [period_part(p, found.periods[p], [r for r in found.returns if r.period == p], reg, store, aliases, rules)
+             for p in sorted(found.periods)]
+    strays = [r for r in found.returns if r.period is None]
 
-    ret_raw = read_all(ret_reports, aliases, counties)
-    ret_stage = judge_rows(ret_raw, ret_reports, "returns", counties, aliases)
-    ret = check_period(ret_stage, ret_reports, "returns", registry if len(registry) else None, rules)
-    _file_counties(ret.kept, ret_reports, counties)
-    returns = O.returns_table(ret.kept, ret_reports, counties)
-    unmatched = O.unmatched_table(ret.unmatched, ret_reports, counties)
+    manifest = pd.concat([pd.read_parquet(reg.folder / "manifest.parquet"), *(p.manifest for p in parts),
+                          manifest_frame(strays)], ignore_index=True)
+    read = set(p for part in parts for p in part.read) | {r.rel for r in strays}
+    if not reg.reused:
+        read |= {r.rel for r in found.registry}
+    manifest["reused"] = pd.array(~manifest["path"].isin(read), dtype="boolean")
+    manifest = schema.enforce(manifest, "manifest")
+    undated = _undated(reg, parts, strays)
 
-    all_reports = reg_reports + ret_reports
-    reg_rej = O.row_rejects(reg.rejects, reg_stage.df, reg_raw, reg_reports)
-    ret_rej = O.row_rejects(ret.rejects, ret_stage.df, ret_raw, ret_reports)
-    if len(ret_rej):
-        ret_rej["_file"] += len(reg_reports)
-    rejects = O.rejects_table([reg_rej, ret_rej], all_reports)
-    warnings = O.warnings_table(all_reports, _run_warnings(found, registry))
-    manifest = manifest_frame(all_reports)
-
-    tables = {
-        "returns": schema.enforce(returns, "returns"),
-        "registry": schema.enforce(registry, "registry"),
-        "rejects": schema.enforce(rejects, "rejects"),
-        "warnings": schema.enforce(warnings, "warnings"),
-        "manifest": schema.enforce(manifest, "manifest"),
-    }
     outputs: dict[str, Path] = {}
-    if write:  # all validated above: written together, all or none
-        with staged() as stage:
-            for name, df in tables.items():
-                outputs[name] = stage(df, out / OUTPUT_FILES[name])
-    errors = [r.error for r in all_reports if r.error is not None]
+    with table_sets.table_set(out, "clean") as tables:
+        for part in parts:
+            for name in DATED:
+                table_sets.link_or_copy(part.folder / f"{name}.parquet", tables.partition(name, part.period))
+        for name, frame in undated.items():
+            table_sets.write_partition(frame, tables.partition(name, None))
+        table_sets.link_or_copy(reg.folder / "registry.parquet", tables.file("registry"))
+        tables.write("manifest", manifest)
+        outputs = {name: tables.public(name) for name in OUTPUT_TABLES}
+    store.prune()
+
+    errors = [*reg.errors, *(e for p in parts for e in p.errors), *(r.error for r in strays if r.error is not None)]
+    unmatched = [p.frame("unmatched") for p in parts]
+    unmatched = [u for u in unmatched if len(u)]
     return CleanResult(
-        returns=tables["returns"], registry=tables["registry"], rejects=tables["rejects"],
-        manifest=tables["manifest"], warnings=tables["warnings"], unmatched=unmatched, errors=errors,
-        outputs=outputs,
+        registry=reg.table, manifest=manifest, errors=errors, outputs=outputs,
+        unmatched=pd.concat(unmatched, ignore_index=True) if unmatched else pd.DataFrame(columns=O.UNMATCHED_COLUMNS),
+        read=sorted(read & set(manifest["path"])), reused=sorted(set(manifest["path"]) - read),
+        judged=[pd.Timestamp(p.period) for p in parts if p.judged], cache=cache,
     )
+
+
+# --- rows of no period -------------------------------------------------------------------------------
+
+def _undated(reg: RegistryPart, parts: list[PeriodPart], strays: list[FileReport]) -> dict[str, pd.DataFrame]:
+    """The undated partitions, in the order of a whole clean: the registry's rows, each period's
+    rows of no period, files outside any period folder, then the run's own warnings. The cached
+    pieces were checked against the schema when they were made; the rest is checked now."""
+    run_level = [Warn("no_registry", None)] if reg.table.empty else []
+    out = {"returns": schema.empty("returns")}
+    for name, own in (("rejects", O.rejects_table([], strays)), ("warnings", O.warnings_table(strays, run_level))):
+        pieces = [pd.read_parquet(reg.folder / f"{name}.parquet")]
+        pieces += [pd.read_parquet(p.folder / f"{name}_undated.parquet") for p in parts
+                   if (p.folder / f"{name}_undated.parquet").is_file()]
+        pieces.append(enforce(own, name))
+        usable = [p for p in pieces if len(p)]
+        out[name] = O.as_schema(pd.concat(usable, ignore_index=True), name) if usable else schema.empty(name)
+    return out
+
+

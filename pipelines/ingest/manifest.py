@@ -8,12 +8,12 @@ human-readable line (``warnings``); the rows themselves are in warnings.parquet.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from pipelines.hashing import file_sha256
 from pipelines.ingest.errors import IngestError
 from pipelines.ingest.warning_codes import Warn, counts_json, summary
 from pipelines.schema import MANIFEST_COLUMNS, PERIOD_DTYPE
@@ -21,11 +21,7 @@ from pipelines.schema import MANIFEST_COLUMNS, PERIOD_DTYPE
 
 def sha256_of(path: Path) -> str:
     """The file's sha256, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return file_sha256(path)
 
 
 @dataclass
@@ -77,6 +73,7 @@ def manifest_frame(reports: list[FileReport]) -> pd.DataFrame:
             "warnings": pd.array([summary(r.warns) for r in reports], dtype="str"),
             "warning_counts": pd.array([counts_json(r.warns) for r in reports], dtype="str"),
             "unmatched_branches": pd.array([r.unmatched for r in reports], dtype="Int64"),
+            "reused": pd.array([False] * len(reports), dtype="boolean"),  # the clean says which it reused
         }
     )
     return df[list(MANIFEST_COLUMNS)]

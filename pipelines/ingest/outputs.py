@@ -6,17 +6,17 @@ Chinese and English), warnings and manifest, each cast to its schema in pipeline
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
 from pipelines import schema
 from pipelines.domain import load
-from pipelines.ingest import values as V
 from pipelines.ingest.counties import CountyTable
 from pipelines.ingest.manifest import FileReport
 from pipelines.ingest.rows import by_value
 from pipelines.ingest.safe import safe
-from pipelines.ingest.tables import RawRows
 from pipelines.ingest.warning_codes import Warn, warnings_frame
 from pipelines.schema import VALUE_COLUMNS
 
@@ -33,12 +33,17 @@ def _file_names(reports: list[FileReport], file_ids: pd.Series) -> pd.Series:
     return pd.Series(names.take(file_ids.to_numpy(dtype=np.int64)), index=file_ids.index)
 
 
+@lru_cache(maxsize=8)
+def _dtypes(name: str) -> tuple[tuple[str, object], ...]:
+    """Schema ``name``'s columns and dtypes (made once: a run cleans many periods)."""
+    target = schema.empty(name)
+    return tuple((c, target[c].dtype) for c in target.columns)
+
+
 def as_schema(df: pd.DataFrame, name: str) -> pd.DataFrame:
     """Cast ``df`` to the dtypes of schema ``name`` (strings → str, empty → NA) in its column order."""
-    target = schema.empty(name)
     out = {}
-    for c in target.columns:
-        dtype = target[c].dtype
+    for c, dtype in _dtypes(name):
         s = df[c] if c in df.columns else pd.Series(pd.NA, index=df.index, dtype=object)
         if str(dtype) == "str":
             if str(s.dtype) != "str":
@@ -99,26 +104,21 @@ def _messages(rej: pd.DataFrame, files: list[str]) -> tuple[list[str], list[str]
     return zh, en
 
 
-def row_rejects(rec: pd.DataFrame, df: pd.DataFrame, raw: RawRows, reports: list[FileReport]) -> pd.DataFrame:
-    """Reject records (one per broken rule) → reject rows with the raw value and the messages."""
+def row_rejects(rec: pd.DataFrame, df: pd.DataFrame, reports: list[FileReport]) -> pd.DataFrame:
+    """Reject records (one per broken rule, with the value they show in ``raw_value``) → reject rows
+    with the messages."""
     cols = ["_file", "source_sheet", "source_row", "column", "raw_value", "rule", "detail_zh", "detail_en",
             "county", "branch", "message_zh", "message_en"]
     if not len(rec):
         return pd.DataFrame(columns=cols)
     rec = rec.sort_values("_idx", kind="stable")
     at = df.loc[rec["_idx"].to_numpy()]
-    raw_values = []
-    for idx, col in zip(rec["_idx"], rec["column"], strict=True):
-        value = df.at[idx, "_county_raw"] if col == "county" else (raw[col].value(idx) if col in raw.columns else None)
-        if col == "branch" and value is None:
-            value = df.at[idx, "branch"]
-        raw_values.append(V.raw_text(value) or None)
     rej = pd.DataFrame({
         "_file": at["_file"].to_numpy(dtype=np.int64),
         "source_sheet": at["_sheet"].to_numpy(dtype=object),
         "source_row": at["_row"].to_numpy(dtype=np.int64),
         "column": rec["column"].to_numpy(dtype=object),
-        "raw_value": raw_values,
+        "raw_value": [v if isinstance(v, str) else None for v in rec["raw_value"]],
         "rule": rec["rule"].to_numpy(dtype=object),
         "detail_zh": rec["detail_zh"].to_numpy(dtype=object),
         "detail_en": rec["detail_en"].to_numpy(dtype=object),

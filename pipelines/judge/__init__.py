@@ -32,17 +32,34 @@ class Judgement:
     data_quality: pd.DataFrame
 
 
-def judge(eng: Engine, agg: Aggregates, indicators: list[Indicator], thresholds: Thresholds) -> Judgement:
-    """Status, findings, ranking, actions and data-quality verdicts of every period."""
+def candidates_of(eng: Engine, agg: Aggregates, indicators: list[Indicator], thresholds: Thresholds) -> pd.DataFrame:
+    """The branch rows past the below-city gap (rules.branch_candidates) of the periods whose branch
+    values the engine holds (``agg.values``), against the city's value of each period."""
+    judged = [i for i in indicators if i.judged]
+    if not rules.branch_indicators(judged) or not agg.periods or agg.values is None:
+        return pd.DataFrame()
+    long = units.long_units(agg.county_metrics, agg.township_metrics, judged, thresholds)
+    city = long.loc[long["level"] == "city", ["period", "indicator", "value"]]
+    return eng.frame(rules.branch_candidates(agg.values, eng.table(agg.registry), city, judged, thresholds))
+
+
+def judge(eng: Engine, agg: Aggregates, indicators: list[Indicator], thresholds: Thresholds,
+          candidates: pd.DataFrame | None = None) -> Judgement:
+    """Status, findings, ranking, actions and data-quality verdicts of every period of ``agg``.
+
+    ``candidates``: the branch rows the engine picked for the branch rules (:func:`candidates_of`),
+    when the metrics stage kept them from an earlier run; else they are asked of the engine now."""
     judged = [i for i in indicators if i.judged]
     every_indicator = units.long_units(agg.county_metrics, agg.township_metrics, indicators, thresholds)
     long = every_indicator.loc[every_indicator["indicator"].isin([i.id for i in judged])].reset_index(drop=True)
     st = status.status_table(long, agg.trends)
     city = long.loc[long["level"] == "city", ["period", "indicator", "value"]]
     people = rules.branch_indicators(judged)
-    candidates = pd.DataFrame()
-    if people and agg.periods:
-        candidates = eng.frame(rules.branch_candidates(agg.values, eng.table(agg.registry), city, judged, thresholds))
+    if candidates is None:
+        candidates = pd.DataFrame()
+        if people and agg.periods:
+            candidates = eng.frame(rules.branch_candidates(agg.values, eng.table(agg.registry), city, judged,
+                                                           thresholds))
     branch = units.branch_rows(candidates, agg.missed_runs, judged, thresholds, city, people)
     every = pd.concat([long, branch], ignore_index=True) if len(branch) else long
     across = agg.balance.loc[agg.balance["scope"] == "across_counties"]
@@ -59,4 +76,4 @@ def judge(eng: Engine, agg: Aggregates, indicators: list[Indicator], thresholds:
     )
 
 
-__all__ = ["Judgement", "judge"]
+__all__ = ["Judgement", "candidates_of", "judge"]

@@ -29,6 +29,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="Spark master (default local[*]), e.g. spark://host:7077")
     parser.add_argument("--spark-remote", default=None, metavar="URL",
                         help="a Spark Connect address, e.g. sc://host:15002 (instead of --spark-master)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="where each period's sums and verdicts are kept between runs (default OUT/.cache/metrics)")
+    parser.add_argument("--full", action="store_true",
+                        help="discard that cache: compute and judge every period again (the outputs are the same)")
     parser.add_argument("--write-docs", action="store_true",
                         help="regenerate docs/indicators.md from indicators.yaml and exit")
 
@@ -45,7 +49,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = compute_metrics(args.processed, args.thresholds, args.overrides or None, out=args.out,
                                  engine_name=args.engine, memory_limit=args.memory_limit,
-                                 spark_master=args.spark_master, spark_remote=args.spark_remote)
+                                 spark_master=args.spark_master, spark_remote=args.spark_remote,
+                                 cache=args.cache, full=args.full)
     except (FileNotFoundError, ValueError, EngineError) as exc:
         print(f"metrics: {exc}", file=sys.stderr)
         return 2
@@ -58,6 +63,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"findings at {latest.date()}: {len(weak)} weak links "
               f"({int((weak['status'] == 'alert').sum())} alert), "
               f"{int((result.findings['period'] == latest).sum()) - len(weak)} other findings")
+    if result.computed is not None and result.judged is not None:
+        print(f"metrics: {len(result.computed)} periods computed, {len(result.judged)} judged "
+              f"(the others kept from earlier runs)")
     if not result.registry_known:
         print("metrics: no registry (党组织名册): expected branches and members are unknown", file=sys.stderr)
     return 0

@@ -19,6 +19,7 @@ import os
 from pathlib import Path
 
 from pipelines.nightly import runfolder, store
+from pipelines.table_sets import is_machinery, remove_stale_versions
 
 #: Leftovers beside the run folders: a log whose run folder never came, a half-made `latest` link.
 STALE_IN_REPORTS = (".nightly-*.log", f".{runfolder.LATEST}.*.tmp", ".nightly-hashes.json.*.tmp")
@@ -68,9 +69,13 @@ def sweep(reports: Path, now: dt.datetime | None = None) -> list[str]:
 
 
 def remove_temporary(run_dir: Path) -> list[str]:
-    """Delete the run's hidden files (every temporary file the runner and the writers make starts with ".")."""
-    removed = []
+    """Delete the run's hidden files (every temporary file the runner and the writers make starts with "."),
+    but not its tables' versions and pointers (pipelines/datasets.py); a version no pointer names
+    (a write the process died in) goes whole."""
+    removed = [p.relative_to(run_dir).as_posix() + "/" for p in remove_stale_versions(store.tables_dir(run_dir))]
     for path in sorted(run_dir.rglob(".*")):
+        if is_machinery(path):
+            continue
         if path.is_file() or path.is_symlink():
             with contextlib.suppress(OSError):
                 path.unlink()

@@ -28,7 +28,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "(execution_timeout=300, keep_runs=10); an unknown name is an error",
     )
     parser.add_argument("--params-file", default=None, help=f"parameters file (default {config.NIGHTLY_PARAMS_FILE})")
-    parser.add_argument("--force", action="store_true", help="run even when nothing changed since the last good run")
+    parser.add_argument("--force", action="store_true",
+                        help="run even when nothing changed since the last good run (the clean stage still reuses "
+                        "its cache: only new or changed files are read)")
+    parser.add_argument("--full", action="store_true",
+                        help="discard the clean stage's cache (<reports>/cache/clean) and read every file again; "
+                        "runs even when nothing changed")
     parser.add_argument(
         "--allow-dirty", action="store_true",
         help="run although tracked files under notebooks/ or pipelines/ differ from HEAD; the report then says "
@@ -70,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         result = run_nightly(
-            args.raw, args.reports, args.param, force=args.force, params_file=args.params_file,
+            args.raw, args.reports, args.param, force=args.force, full=args.full, params_file=args.params_file,
             notebooks_dir=args.notebooks, progress=progress if show else None, allow_dirty=args.allow_dirty,
         )
     except NightlyError as err:

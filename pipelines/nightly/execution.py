@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipelines import config
 from pipelines.nightly import record as rec
 from pipelines.nightly import runfolder, store
 from pipelines.nightly import steps as st
@@ -33,6 +34,12 @@ from pipelines.nightly.runner import NightlyResult
 from pipelines.nightly.signals import Interrupted, held, received
 
 LOG_NAME = "nightly.log"
+
+
+def stage_caches(reports: Path) -> Path:
+    """The stages' caches of the nightly (``clean/``, ``metrics/``): beside the runs, kept from night to night."""
+    return reports / config.NIGHTLY_CACHE_DIR
+
 log = logging.getLogger("pipelines.nightly")
 
 
@@ -51,6 +58,7 @@ class RunContext:
     fingerprint_s: float
     abandoned: list[str]
     say: Callable[[str], None]
+    full: bool = False  # --full: the clean stage's cache discarded (not in the fingerprint: it changes no output)
 
 
 def execute_run(ctx: RunContext) -> NightlyResult:
@@ -88,6 +96,7 @@ def _new_record(ctx: RunContext, run_dir: Path, started: dt.datetime, tables: Pa
         "rows": {},
         "manifest": {},
         "incomplete_files": [],
+        "clean": {"full": ctx.full, "cache": str(stage_caches(ctx.reports) / "clean"), "read": [], "reused": 0},
         "incomplete": {"input": False, "pdf": None, "docx": None, "feedback": None},
         "warnings": [],
         "error": None,
@@ -105,7 +114,8 @@ def _execute(pending_log: Path, ctx: RunContext) -> NightlyResult:
     tables = store.tables_dir(run_dir)
     tables.mkdir()
     os.replace(pending_log, run_dir / LOG_NAME)  # open handles keep writing to the moved file
-    values = {**ctx.runner_values, "processed_dir": str(tables)}
+    values = {**ctx.runner_values, "processed_dir": str(tables), "cache_dir": str(stage_caches(ctx.reports)),
+              "full": ctx.full}
     step_records = [st.StepRecord(s.name, s.notebook, params.for_notebook(s.name, ctx.declared[s.name], values))
                     for s in st.STEPS]
     record = _new_record(ctx, run_dir, started, tables)
@@ -315,6 +325,11 @@ def _check_manifest(tables: Path, record: dict[str, Any]) -> None:
     for row in manifest:
         key = str(row.get("status"))
         record["manifest"][key] = record["manifest"].get(key, 0) + 1
+    # which files 01_clean read tonight and how many it took from its cache (manifest column reused)
+    record["clean"]["read"] = [row.get("path") for row in manifest if not row.get("reused")]
+    record["clean"]["reused"] = sum(1 for row in manifest if row.get("reused"))
+    log.info("01_clean read %d files, reused %d from its cache%s", len(record["clean"]["read"]),
+             record["clean"]["reused"], " (--full: cache discarded)" if record["clean"]["full"] else "")
     record["incomplete_files"] = rec.incomplete_files(manifest)
     record["warnings"].extend(rec.manifest_warnings(manifest))
     for f in record["incomplete_files"]:

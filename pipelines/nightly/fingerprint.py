@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from pipelines import config
+from pipelines.hashing import HashCache, file_sha256
 
 CACHE_NAME = ".nightly-hashes.json"
-_CHUNK = 1 << 20
 #: Project files that are code for the purpose of "did anything change" (besides pipelines/** and notebooks).
 EXTRA_CODE_FILES = ("requirements.lock", "pyproject.toml")
 
@@ -46,49 +46,13 @@ class Fingerprint:
         return {"digest": self.digest, "params": self.params, "code": self.code, "code_files": self.code_files}
 
 
-class HashCache:
-    """sha256 by absolute path, reused while size and mtime are unchanged."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.entries: dict[str, list] = {}
-        self.dirty = False
-        if path is not None:
-            try:
-                self.entries = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                self.entries = {}
-
-    def sha256(self, path: Path, st: os.stat_result | None = None) -> str:
-        st = st or path.stat()
-        key = str(path)
-        hit = self.entries.get(key)
-        if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
-            return hit[2]
-        digest = notebook_sha256(path) if path.suffix == ".ipynb" else file_sha256(path)
-        self.entries[key] = [st.st_size, st.st_mtime_ns, digest]
-        self.dirty = True
-        return digest
-
-    def save(self, keep: Iterable[str]) -> None:
-        """Write the cache (only the paths seen this time) when it changed."""
-        if self.path is None or not self.dirty:
-            return
-        keep = set(keep)
-        data = {k: v for k, v in self.entries.items() if k in keep}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(tmp, self.path)  # a reader never sees half a cache
-        self.dirty = False
+def _digest(path: Path) -> str:
+    return notebook_sha256(path) if path.suffix == ".ipynb" else file_sha256(path)
 
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
+def hash_cache(path: Path | None) -> HashCache:
+    """The fingerprint's hash cache: notebooks hashed without their outputs."""
+    return HashCache(path, digest=_digest)
 
 
 def notebook_code(nb: Mapping[str, Any]) -> list:
@@ -174,7 +138,7 @@ def compute(
     raw: Path, param_record: Mapping[str, Any], notebooks_dir: Path, cache_path: Path | None
 ) -> Fingerprint:
     """The fingerprint of a would-be run; updates the hash cache beside the run folders."""
-    cache = HashCache(cache_path)
+    cache = hash_cache(cache_path)
     inputs = input_hashes(raw, cache)
     code, n_code, code_seen = code_hash(notebooks_dir, cache)
     values: list[Any] = []

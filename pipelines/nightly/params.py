@@ -3,9 +3,10 @@
 Two kinds of names live here. Runner *settings* (timeouts, retention, PDF) steer this package;
 notebook *parameters* go to every notebook whose ``parameters`` cell declares the name
 (``-p 03_report.language=en`` targets one notebook). The runner's own parameters (``raw_dir``
-from --raw, ``processed_dir`` = the run's own tables folder, ``modified_code`` from the code state)
-cannot be set with -p, so that a run and its record agree. A name that is neither a setting nor
-declared by a notebook is refused before anything runs (papermill itself only warns): see
+from --raw, ``processed_dir`` = the run's own tables folder, ``cache_dir`` = the clean stage's
+caches beside the runs, ``full`` from --full, ``modified_code`` from the code state) cannot be
+set with -p, so that a run and its record agree. A name that is neither a setting nor declared
+by a notebook is refused before anything runs (papermill itself only warns): see
 :func:`check_against_notebooks`; what each value may be is checked by pipelines/params/rules.py.
 
 Only PyYAML is imported here: the "nothing changed" path goes through this module.
@@ -40,6 +41,8 @@ RUNNER_PARAMETERS: dict[str, str] = {
     "raw_dir": "--raw",
     "processed_dir": "the runner (each run keeps its own tables in its folder)",
     "modified_code": "the runner (--allow-dirty)",
+    "cache_dir": "the runner (<reports>/cache: the stages' caches, kept between runs)",
+    "full": "--full (the stages' caches discarded: every file read, every period computed again)",
 }
 
 @dataclasses.dataclass(frozen=True)

@@ -30,14 +30,15 @@ def versions() -> dict[str, str | None]:
 
 
 def read_manifest(processed: Path) -> list[dict[str, Any]] | None:
-    """manifest.parquet as rows (path, county, period, status, warnings), or None when absent."""
+    """manifest.parquet as rows (path, county, period, status, warnings, reused), or None when absent."""
     import pyarrow.parquet as pq
 
     path = processed / config.MANIFEST_FILE
     if not path.exists():
         return None
     table = pq.read_table(path)
-    wanted = [c for c in ("path", "county", "period", "status", "warnings", "rows_rejected") if c in table.column_names]
+    wanted = [c for c in ("path", "county", "period", "status", "warnings", "rows_rejected", "reused")
+              if c in table.column_names]
     return table.select(wanted).to_pylist()
 
 

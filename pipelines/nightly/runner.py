@@ -49,6 +49,7 @@ def run_nightly(
     params: NightlyParams | Mapping[str, Any] | Iterable[str] | None = None,
     force: bool = False,
     *,
+    full: bool = False,
     params_file: str | os.PathLike[str] | None = None,
     notebooks_dir: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
@@ -61,7 +62,8 @@ def run_nightly(
     analysts' data/processed. Raises a :class:`NightlyError` when no run could start
     (:class:`UsageError`/:class:`ParameterError`/:class:`ModifiedCodeError`, :class:`LockBusyError`);
     once the run folder exists every outcome is returned, a failure as ``status="failed"`` with
-    ``error`` set.
+    ``error`` set. ``force`` runs although nothing changed; ``full`` also discards the clean stage's
+    cache (``<reports>/cache/clean``) so every file is read again (and runs, as ``force``).
     """
     raw_p = Path(raw).expanduser().resolve() if raw else config.RAW_DIR
     reports_p = Path(reports).expanduser().resolve() if reports else config.REPORTS_DIR
@@ -86,7 +88,7 @@ def run_nightly(
         if not fingerprint.inputs:
             raise UsageError(f"nightly: raw folder {raw_p} holds no files (python -m pipelines sample --out …?)")
         previous = runfolder.latest_record(reports_p)
-        if not force and previous is not None and _is_reference(reports_p, previous, fingerprint):
+        if not (force or full) and previous is not None and _is_reference(reports_p, previous, fingerprint):
             return _skipped(reports_p, previous, time.perf_counter() - t0)
         checks.check_thresholds_and_kernel(nparams, declared)
         from pipelines.nightly.execution import RunContext, execute_run  # heavy: papermill, nbformat, pandas
@@ -103,6 +105,7 @@ def run_nightly(
             fingerprint_s=time.perf_counter() - t0,
             abandoned=found_abandoned,
             say=say,
+            full=full,
         ))
 
 

@@ -9,22 +9,30 @@ to it (same inode, no copy). A table nobody links to any more (its runs were pru
 count of 1 and is removed by :func:`collect_garbage`. Where hard links are not possible (another
 file system) the run keeps its own copy and says so.
 
-Which tables: every ``*.parquet`` the steps wrote. Standard library only.
+Which tables: every ``*.parquet`` the steps wrote, and every table folder partitioned by period
+(``returns/period=…/part-0.parquet``, pipelines/datasets.py): each part file is kept in the store
+the same way, so a year of weekly partitions that did not change since last night costs no copy;
+their hashes are remembered by inode (``reports/.store-hashes.json``: a part file the clean stage
+kept in its cache is the same file night after night) so they are not read again. Standard
+library only.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
+import json
 import os
 from pathlib import Path
 from typing import Any
 
-from pipelines.nightly.fingerprint import file_sha256
+from pipelines.hashing import HashCache
 
 STORE_DIR = "store"
 TABLES_DIR = "tables"
 TABLE_GLOB = "*.parquet"
+HASHES = ".store-hashes.json"
 
 
 def tables_dir(run_dir: Path) -> Path:
@@ -44,10 +52,14 @@ def keep_tables(reports: Path, run_dir: Path) -> tuple[dict[str, dict[str, Any]]
     facts: dict[str, dict[str, Any]] = {}
     warnings: list[str] = []
     folder = tables_dir(run_dir)
-    for table in sorted(folder.glob(TABLE_GLOB)) if folder.is_dir() else ():
-        if table.name.startswith("."):
-            continue
-        sha = file_sha256(table)
+    hashes = HashCache(reports / HASHES, key=lambda _p, st: f"{st.st_dev}:{st.st_ino}")
+    seen: list[str] = []
+
+    def keep(table: Path) -> dict[str, Any]:
+        table = table.resolve()  # a public name is a symlink into the stage's version folder
+        st = table.stat()
+        seen.append(f"{st.st_dev}:{st.st_ino}")
+        sha = hashes.sha256(table, st)
         target = store_path(reports, sha)
         linked = True
         try:
@@ -57,7 +69,22 @@ def keep_tables(reports: Path, run_dir: Path) -> tuple[dict[str, dict[str, Any]]
             if not warnings:
                 warnings.append(f"tables kept as copies in the run folder (no hard link into {target.parent.parent}: "
                                 f"{exc.strerror or exc})")
-        facts[table.name] = {"sha256": sha, "bytes": table.stat().st_size, "rows": _rows(table), "linked": linked}
+        return {"sha256": sha, "bytes": st.st_size, "rows": _rows(table), "linked": linked}
+
+    for table in sorted(folder.iterdir()) if folder.is_dir() else ():
+        if table.name.startswith("."):
+            continue
+        if table.is_dir():  # a table partitioned by period: every part file, one fact for the table
+            parts = {p.relative_to(table).as_posix(): keep(p) for p in sorted(table.rglob(TABLE_GLOB))
+                     if not p.name.startswith(".")}
+            digest = hashlib.sha256(json.dumps({k: v["sha256"] for k, v in parts.items()}, sort_keys=True).encode())
+            facts[table.name] = {"sha256": digest.hexdigest(), "bytes": sum(v["bytes"] for v in parts.values()),
+                                 "rows": sum(v["rows"] for v in parts.values()) if all(v["rows"] >= 0 for v in
+                                                                                       parts.values()) else -1,
+                                 "linked": all(v["linked"] for v in parts.values()), "parts": len(parts)}
+        elif table.suffix == ".parquet":
+            facts[table.name] = keep(table)
+    hashes.save(seen)
     return facts, warnings
 
 
@@ -112,4 +139,4 @@ def collect_garbage(reports: Path) -> list[Path]:
 def tables_present(run_dir: Path, names: Any) -> bool:
     """Every table a run recorded is still in its folder (someone may have removed one)."""
     folder = tables_dir(run_dir)
-    return all((folder / name).is_file() for name in names or ())
+    return all((folder / name).exists() for name in names or ())

@@ -207,6 +207,11 @@ def short_list(items: list[str], most: int = 6) -> str:
 NOTEBOOK_PARAMETERS: dict[str, Spec] = {
     "raw_dir": Spec("null (config.RAW_DIR) or an existing folder", _folder(must_exist=True)),
     "processed_dir": Spec("null (config.PROCESSED_DIR) or a folder path", _folder(must_exist=False)),
+    "cache_dir": Spec("null (<processed_dir>/.cache) or a folder path: where the stages keep what they made "
+                      "between runs (<cache_dir>/clean: each file's cleaned rows; <cache_dir>/metrics: each period's "
+                      "sums and verdicts); the nightly sets <reports>/cache", _folder(must_exist=False)),
+    "full": Spec("true or false: true discards the stage's cache, every file read and every period computed "
+                 "again (the nightly's --full)", _boolean),
     "thresholds_file": Spec("null or an existing YAML file layered over pipelines/params/thresholds.yaml",
                             _existing_file),
     "overrides": Spec('a mapping of dotted threshold keys to values, or the same as a JSON string, e.g. '

@@ -15,7 +15,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from pipelines import config
+from pipelines import config, datasets
 from pipelines.aggregate import branches as agg
 from pipelines.domain.indicators import Indicator, load_indicators
 from pipelines.report.tables import ReportData
@@ -29,11 +29,13 @@ def activity_indicators(indicators: list[Indicator] | None = None) -> list[Indic
 
 
 def _read(processed: Any, name: str, period: pd.Timestamp | None = None) -> pd.DataFrame:
-    path = processed / name
-    if not path.is_file():
+    """A table (of one period: its partition only), or an empty frame when it is absent."""
+    if not datasets.exists(processed, name):
         return pd.DataFrame()
-    filters = [("period", "==", period.to_datetime64())] if period is not None else None
-    return pd.read_parquet(path, filters=filters)
+    if period is None:
+        return datasets.read(processed, name)
+    frame = datasets.read(processed, name, periods=[period])
+    return frame.loc[frame["period"] == period].reset_index(drop=True)
 
 
 def lacking(data: ReportData) -> pd.DataFrame:
@@ -43,7 +45,7 @@ def lacking(data: ReportData) -> pd.DataFrame:
         return data.extra["lacking"]
     out = pd.DataFrame({c: pd.Series(dtype="object") for c in COLUMNS})
     if data.processed is not None:
-        returns = _read(data.processed, config.RETURNS_FILE, data.period)
+        returns = _read(data.processed, config.RETURNS_TABLE, data.period)
         if len(returns):
             out = _evaluate(returns, _read(data.processed, config.REGISTRY_FILE))
     data.extra["lacking"] = out

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipelines import config
+from pipelines import config, datasets
 from pipelines import numbers as fmt
 from pipelines.domain import load
 from pipelines.domain.indicators import load_indicators
@@ -36,8 +36,8 @@ OPTIONAL_COLUMNS: dict[str, list[str]] = {
         "index_disparity", "index_disparity_weighted", "cv", "cv_weighted", "city_value", "par",
         "paf", "refused_reason", "branches", "branches_below_target", "share_below_target",
     ],
-    config.FINDINGS_FILE: list(FINDING_COLUMNS),
-    config.STATUS_FILE: list(STATUS_COLUMNS),
+    config.FINDINGS_TABLE: list(FINDING_COLUMNS),
+    config.STATUS_TABLE: list(STATUS_COLUMNS),
     config.ACTIONS_FILE: list(ACTION_COLUMNS),
     config.RANKING_FILE: list(RANKING_COLUMNS),
     config.DATA_QUALITY_FILE: list(QUALITY_COLUMNS),
@@ -49,11 +49,11 @@ OPTIONAL_COLUMNS: dict[str, list[str]] = {
         "path", "sha256", "size", "county", "period", "sheets", "rows_read", "rows_kept",
         "rows_rejected", "status",
     ],
-    config.REJECTS_FILE: [
+    config.REJECTS_TABLE: [
         "source_file", "source_sheet", "source_row", "column", "raw_value", "rule",
         "message_zh", "message_en", "period", "county", "branch",
     ],
-    config.REPORTING_FILE: ["period", "county", "township", "branch", "members", "reported"],
+    config.REPORTING_TABLE: ["period", "county", "township", "branch", "members", "reported"],
 }
 
 
@@ -72,10 +72,11 @@ def indicator_specs(status: pd.DataFrame) -> list[dict[str, Any]]:
     return specs
 
 
-def _read(processed: Path, name: str) -> pd.DataFrame:
-    path = processed / name
-    if path.is_file():
-        return pd.read_parquet(path)
+def _read(processed: Path, name: str, period: pd.Timestamp | None = None) -> pd.DataFrame:
+    """A table of the processed folder (a table partitioned by period: that period's rows and those
+    of no period only), or an empty one with its contract columns when it is absent."""
+    if datasets.exists(processed, name):
+        return datasets.read(processed, name, periods=None if period is None else [period])
     return pd.DataFrame(columns=OPTIONAL_COLUMNS.get(name, []))
 
 
@@ -198,7 +199,7 @@ def ordered(df: pd.DataFrame, column: str = "county") -> pd.DataFrame:
 def load_report_data(processed: Path | None = None, period: str | None = None, language: str = "zh") -> ReportData:
     """Read the processed folder and cut it to ``period`` (default: the latest)."""
     processed = Path(processed) if processed else config.PROCESSED_DIR
-    county = pd.read_parquet(processed / config.COUNTY_METRICS_FILE)
+    county = datasets.read(processed, config.COUNTY_METRICS_FILE)
     county["period"] = pd.to_datetime(county["period"])
     periods = [pd.Timestamp(p) for p in sorted(county["period"].dropna().unique())]
     if not periods:
@@ -207,12 +208,12 @@ def load_report_data(processed: Path | None = None, period: str | None = None, l
     if when not in periods:
         raise ValueError(f"period {when.date()} not in {[p.date().isoformat() for p in periods]}")
     earlier = [p for p in periods if p < when]
-    tables = {name: _read(processed, name) for name in OPTIONAL_COLUMNS}
+    tables = {name: _read(processed, name, when if name in datasets.PARTITIONED else None) for name in OPTIONAL_COLUMNS}
     for df in tables.values():
         if "period" in df.columns and not df.empty:
             df["period"] = pd.to_datetime(df["period"])
-    status = _at(tables[config.STATUS_FILE], when)
-    findings = _at(tables[config.FINDINGS_FILE], when)
+    status = _at(tables[config.STATUS_TABLE], when)
+    findings = _at(tables[config.FINDINGS_TABLE], when)
     actions = _at(tables[config.ACTIONS_FILE], when)
     return ReportData(
         period=when,
@@ -229,8 +230,8 @@ def load_report_data(processed: Path | None = None, period: str | None = None, l
         data_quality=_at(tables[config.DATA_QUALITY_FILE], when),
         trends=tables[config.TRENDS_FILE],
         manifest=_with_undated(tables[config.MANIFEST_FILE], when),
-        rejects=_with_undated(tables[config.REJECTS_FILE], when),
-        reporting=_at(tables[config.REPORTING_FILE], when),
+        rejects=_with_undated(tables[config.REJECTS_TABLE], when),
+        reporting=_at(tables[config.REPORTING_TABLE], when),
         processed=processed,
         language=language,
     )

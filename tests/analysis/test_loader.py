@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pytest
 
 import pipelines
-from pipelines import config
+from pipelines import config, datasets, schema, table_sets
+from pipelines.aggregate.reporting import PUBLIC as REPORTING_COLUMNS
 from pipelines.domain import load as domain
+from pipelines.judge.findings import COLUMNS as FINDING_COLUMNS
+from pipelines.judge.status import COLUMNS as STATUS_COLUMNS
 from pipelines.loader import TABLES, read_table
 
 LATEST = pd.Timestamp("2005-02-25")
@@ -25,9 +27,26 @@ PERIODS = [pd.Timestamp(p) for p in ("2005-02-04", "2005-02-11", "2005-02-18", "
 CITY_ORDER = [*domain.county_order(), "全市"]
 
 
+#: The contract's column order of the tables partitioned by period (docs/contracts.md).
+CONTRACT = {"returns": schema.RETURNS_COLUMNS, "rejects": schema.REJECTS_COLUMNS, "warnings": schema.WARNINGS_COLUMNS,
+            "findings": FINDING_COLUMNS, "status": STATUS_COLUMNS, "reporting": REPORTING_COLUMNS}
+
+
 def raw(folder: Path, name: str) -> pd.DataFrame:
-    """A table as pandas reads it, untouched: what the loader's answers are checked against."""
-    return pd.read_parquet(folder / TABLES[name])
+    """A table as pandas reads it, untouched: what the loader's answers are checked against. A table
+    partitioned by period is read file by file, the period taken from each folder's name (rows of no
+    period first, then the periods in order), in the contract's column order."""
+    path = folder / TABLES[name]
+    if path.is_file():
+        return pd.read_parquet(path)
+    frames = []
+    for part in sorted(path.glob("period=*/*.parquet"), key=lambda p: (not p.parent.name.endswith("PARTITION__"), p)):
+        value = part.parent.name.split("=", 1)[1]
+        frame = pd.read_parquet(part)
+        day = pd.NaT if value == "__HIVE_DEFAULT_PARTITION__" else pd.Timestamp(value)
+        frames.append(frame.assign(period=pd.Series(day, index=frame.index, dtype="datetime64[ns]")))
+    whole = [f for f in frames if len(f)] or frames[:1]
+    return pd.concat(whole, ignore_index=True)[list(CONTRACT[name])]
 
 
 # --- the package stays light -----------------------------------------------------------------------
@@ -44,8 +63,6 @@ def test_import_pipelines_reads_no_pandas_until_load_is_used(sample_processed: P
 def test_every_table_of_the_folder_is_an_attribute_with_the_contract_values(sample_processed: Path) -> None:
     t = pipelines.load(sample_processed)
     for name in TABLES:
-        if not (sample_processed / TABLES[name]).exists():
-            continue  # warnings.parquet: not written by this clean stage yet
         got, want = getattr(t, name), raw(sample_processed, name)
         assert list(got.columns) == list(want.columns), name
         for col in ("county", "best_county", "worst_county"):
@@ -81,14 +98,17 @@ def test_a_table_is_read_only_when_asked_for(processed_copy: Path) -> None:
 
 
 def test_a_missing_table_names_the_file_and_the_command_that_makes_it(processed_copy: Path) -> None:
-    (processed_copy / config.FINDINGS_FILE).unlink()
-    (processed_copy / config.REJECTS_FILE).unlink()
+    shutil.rmtree(processed_copy / config.FINDINGS_TABLE)
+    shutil.rmtree(processed_copy / config.REJECTS_TABLE)
+    (processed_copy / config.BALANCE_FILE).unlink()
     t = pipelines.load(processed_copy)
-    with pytest.raises(FileNotFoundError, match=r"findings\.parquet is missing: `python -m pipelines metrics "
+    with pytest.raises(FileNotFoundError, match=r"processed/findings is missing: `python -m pipelines metrics "
                                                 r"--processed .*processed` makes it"):
         _ = t.weak_links
-    with pytest.raises(FileNotFoundError, match=r"rejects\.parquet is missing: `python -m pipelines clean"):
+    with pytest.raises(FileNotFoundError, match=r"processed/rejects is missing: `python -m pipelines clean"):
         _ = t.rejects
+    with pytest.raises(FileNotFoundError, match=r"balance\.parquet is missing: `python -m pipelines metrics"):
+        _ = t.balance
     with pytest.raises(AttributeError, match="no table 'retrns'; did you mean returns"):
         _ = t.retrns
     with pytest.raises(FileNotFoundError, match="no such folder"):
@@ -120,7 +140,7 @@ def test_latest_and_the_period_filters_read_those_periods_only(sample_processed:
 def test_a_run_folder_is_read_from_its_tables(sample_processed: Path, tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     run = reports / "runs" / "2026-11-28T023000"
-    shutil.copytree(sample_processed, run / "tables", ignore=shutil.ignore_patterns(".*", "findings.parquet"))
+    shutil.copytree(sample_processed, run / "tables", ignore=shutil.ignore_patterns(".*", "findings"))
     os.symlink("runs/2026-11-28T023000", reports / "latest")
     for source in (reports / "latest", reports, run):
         t = pipelines.load(source)
@@ -129,41 +149,51 @@ def test_a_run_folder_is_read_from_its_tables(sample_processed: Path, tmp_path: 
         _ = pipelines.load(reports / "latest").findings
 
 
-# --- the one reader: a file, or a folder partitioned by period --------------------------------------
+# --- the one reader: a folder partitioned by period, or a file -------------------------------------
 
-def _partitioned(source: Path, target: Path, day_type: pa.DataType) -> Path:
-    """The same table as a hive dataset, one folder per period, its files without the period column."""
-    table = pa.Table.from_pandas(pd.read_parquet(source), preserve_index=False)
-    table = table.set_column(table.schema.get_field_index("period"), "period", table["period"].cast(day_type))
-    partitioning = ds.partitioning(pa.schema([("period", day_type)]), flavor="hive")
-    ds.write_dataset(table, target, format="parquet", partitioning=partitioning)
-    return target
+def test_one_period_is_read_without_opening_any_other_periods_file(sample_processed: Path, processed_copy: Path) -> None:
+    """Every other period's file of every partitioned table is broken: one period still reads whole —
+    through the loader, the report's tables and the feedback workbooks — and the whole table does not."""
+    from pipelines.documents.feedback_tables import read_tables
+    from pipelines.report.lacking import lacking
+    from pipelines.report.tables import load_report_data
 
-
-def test_the_reader_takes_a_folder_partitioned_by_period_and_prunes_the_others(sample_processed: Path,
-                                                                               tmp_path: Path) -> None:
-    folder = tmp_path / "processed"
-    shutil.copytree(sample_processed, folder, ignore=shutil.ignore_patterns(".*", "findings.parquet", "returns.parquet"))
-    findings = _partitioned(sample_processed / config.FINDINGS_FILE, folder / config.FINDINGS_FILE, pa.date32())
-    returns = _partitioned(sample_processed / config.RETURNS_FILE, folder / config.RETURNS_FILE, pa.timestamp("ns"))
-    assert sorted(p.name for p in findings.iterdir())[0] == "period=2005-02-04"
-    file = read_table(sample_processed / config.FINDINGS_FILE)
-    whole = read_table(findings)
-    assert whole["period"].dtype == "datetime64[ns]" and isinstance(whole["county"].dtype, pd.CategoricalDtype)
-    key = ["period", "rank"]
-    pd.testing.assert_frame_equal(whole.sort_values(key).reset_index(drop=True)[file.columns],
-                                  file.sort_values(key).reset_index(drop=True))
-    week = read_table(returns, periods=[LATEST])
-    assert set(week["period"]) == {LATEST} and len(week) == 2394
-    # The filter is pushed down: a broken file in another period's folder is never read (the schema
-    # comes from the first folder).
-    next(returns.glob("period=2005-02-18*/*.parquet")).write_bytes(b"broken")  # 2005-02-18%2000%3A00…
-    assert len(read_table(returns, periods=[LATEST])) == 2394
+    keep = {f"period={LATEST.date()}", f"period={datasets.NULL_PARTITION}"}
+    broken = 0
+    for name in datasets.PARTITIONED:
+        for part in (processed_copy / name).glob("period=*/*.parquet"):
+            if part.parent.name not in keep:
+                part.write_bytes(b"not parquet")
+                broken += 1
+    assert broken == 6 * 3
+    t = pipelines.load(processed_copy, period=LATEST)
+    assert t.periods == [LATEST]
+    for name in datasets.PARTITIONED:
+        want = raw(sample_processed, name)
+        want = want.loc[want["period"].isna() | (want["period"] == LATEST)]
+        assert len(getattr(t, name)) == len(want) > 0 or name in ("rejects", "warnings"), name
+        assert set(getattr(t, name)["period"].dropna()) <= {LATEST}
+    assert len(t.returns) == 2394 and len(t.weak_links) == 26
     with pytest.raises(pa.ArrowInvalid):
-        read_table(returns)
-    # The loader reads such a folder like a file.
-    t = pipelines.load(folder)
-    assert t.periods == PERIODS and len(t.latest.weak_links) == 26 and len(t.latest.returns) == 2394
+        _ = pipelines.load(processed_copy).returns
+    data = load_report_data(processed_copy, period="2005-02-25")
+    assert len(data.findings) == 36 and len(data.status) and len(data.reporting) == 2394
+    assert len(lacking(data)) > 0  # the period's branch rows, read on their own
+    assert read_tables(processed_copy, "2005-02-25").period == LATEST
+
+
+def test_an_older_folder_with_one_file_per_table_is_still_read(sample_processed: Path, tmp_path: Path) -> None:
+    """A run folder from before the tables were partitioned (returns.parquet …) reads the same."""
+    old = tmp_path / "old"
+    old.mkdir()
+    for name in TABLES:
+        datasets.read(sample_processed, name).to_parquet(old / f"{name}.parquet", index=False)
+    now, then = pipelines.load(sample_processed), pipelines.load(old)
+    assert then.periods == now.periods == PERIODS
+    for name in datasets.PARTITIONED:
+        pd.testing.assert_frame_equal(getattr(then.latest, name), getattr(now.latest, name), obj=name)
+    week = read_table(old / "returns.parquet", periods=[LATEST])
+    assert set(week["period"]) == {LATEST} and len(week) == 2394
 
 
 # --- one-line answers -----------------------------------------------------------------------------
@@ -271,10 +301,11 @@ def test_indicator_by_any_name_with_its_formula_and_thresholds() -> None:
 
 
 def test_the_tables_indicator_carries_the_target_they_were_judged_by(processed_copy: Path) -> None:
-    status = pd.read_parquet(processed_copy / config.STATUS_FILE)
+    status = datasets.read(processed_copy, config.STATUS_TABLE)
     mine = status["indicator"] == "special_reached_rate"
     status.loc[mine, "target"], status.loc[mine, "warning"] = 0.95, 0.85  # as after --set indicators.…
-    status.to_parquet(processed_copy / config.STATUS_FILE, index=False)
+    shutil.rmtree(processed_copy / config.STATUS_TABLE)
+    table_sets.write_partitioned(status, processed_copy / config.STATUS_TABLE)
     t = pipelines.load(processed_copy)
     assert (t.indicator("送学补学").target, t.indicator("送学补学").warning) == (0.95, 0.85)
     assert pipelines.indicator("送学补学").target == 1.0

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from openpyxl.utils import get_column_letter
 
-from pipelines import config
+from pipelines import config, datasets
 from pipelines.cli import main
 from pipelines.documents import feedback as feedback_mod
 from pipelines.documents import layout
@@ -76,11 +76,11 @@ def test_every_county_gets_its_workbook_and_one_with_nothing_to_fix_gets_one_she
     order = load.county_order()
     assert [b.county for b in result.books] == order
     assert sorted(p.name for p in result.out.iterdir()) == sorted(f"{c}.xlsx" for c in order)  # no temporary left
-    findings = pd.read_parquet(sample_chain / config.FINDINGS_FILE)
+    findings = datasets.read(sample_chain, config.FINDINGS_TABLE)
     weak = findings[(findings["period"] == result.period) & findings["status"].isin(WEAK)
                     & findings["level"].isin(["county", "township", "branch"])]
-    rejects = pd.read_parquet(sample_chain / config.REJECTS_FILE)
-    reporting = pd.read_parquet(sample_chain / config.REPORTING_FILE)
+    rejects = datasets.read(sample_chain, config.REJECTS_TABLE)
+    reporting = datasets.read(sample_chain, config.REPORTING_TABLE)
     missing = reporting[(reporting["period"] == result.period) & ~reporting["reported"]]
     clean_counties, fix_counties = [], []
     for book in result.books:
@@ -173,7 +173,7 @@ def test_the_late_branches_of_an_early_period_are_unreported_with_their_run(book
 def test_each_weak_link_has_its_sentence_in_rank_order(books, sample_chain):
     for period in (PERIODS[1], PERIODS[-1]):
         result = books(day(period))
-        findings = pd.read_parquet(sample_chain / config.FINDINGS_FILE)
+        findings = datasets.read(sample_chain, config.FINDINGS_TABLE)
         for book in result.books:
             mine = findings[(findings["period"] == period) & (findings["county"] == book.county)
                             & findings["level"].isin(["county", "township", "branch"])
@@ -195,7 +195,7 @@ def test_the_branches_behind_a_finding_add_up_to_what_the_judge_counts(books, sa
     checked = 0
     for period in (PERIODS[1], PERIODS[-1]):
         result = books(day(period))
-        findings = pd.read_parquet(sample_chain / config.FINDINGS_FILE)
+        findings = datasets.read(sample_chain, config.FINDINGS_TABLE)
         for book in result.books:
             got = rows_of(book.path, SHEET["findings"])
             chase = rows_of(book.path, SHEET["chase"])
@@ -394,10 +394,10 @@ def test_a_county_that_sent_nothing_and_has_no_registry_branch_is_not_told_all_i
 def test_tables_missing_or_a_period_unknown_name_the_file_and_the_command(small_tree, tmp_path):
     partial = tmp_path / "partial"
     shutil.copytree(small_tree, partial)
-    (partial / config.FINDINGS_FILE).unlink()
+    shutil.rmtree(partial / config.FINDINGS_TABLE)
     with pytest.raises(FeedbackError) as err:
         write_feedback(partial, tmp_path / "out")
-    assert "findings.parquet" in err.value.message_zh and "python -m pipelines metrics" in err.value.message_en
+    assert "partial/findings" in err.value.message_zh and "python -m pipelines metrics" in err.value.message_en
     assert err.value.status == 1 and not (tmp_path / "out").exists()
     with pytest.raises(FeedbackError) as err:
         write_feedback(small_tree, tmp_path / "out", "2005-02-18")

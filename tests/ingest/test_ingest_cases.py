@@ -18,7 +18,7 @@ import pytest
 import xlsxwriter
 import xlwt
 
-from pipelines import config, schema
+from pipelines import config, datasets, schema
 from pipelines.ingest import clean
 
 from cases import P, count_csv, count_html, count_xlsx, csv_file, html_table, xlsx
@@ -221,11 +221,11 @@ def test_a_value_at_the_far_corner_is_named_not_allocated(tmp_path, dimension):
     proc = subprocess.run([sys.executable, "-m", "pipelines", "clean", "--raw", str(raw), "--out", str(tmp_path / "out")],
                           capture_output=True, text=True, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
-    w = pd.read_parquet(tmp_path / "out" / config.WARNINGS_FILE)
+    w = datasets.read(tmp_path / "out", config.WARNINGS_TABLE)
     stray = w[w["code"] == "stray_cell"]
     assert len(stray) == 1 and json.loads(stray.iloc[0].params) == {"cell": "XFD1048576", "value": "x"}
     assert "XFD1048576" in stray.iloc[0].message_en
-    returns = pd.read_parquet(tmp_path / "out" / config.RETURNS_FILE)
+    returns = datasets.read(tmp_path / "out", config.RETURNS_TABLE)
     assert list(returns["branch"]) == ["甲支部"]
 
 
@@ -455,10 +455,8 @@ def test_no_registry_and_a_period_with_only_an_empty_file(tmp_path):
     (raw / "2005-02-11").mkdir()  # an empty period folder
     path = csv_file(raw / P / "梅县.csv", [["党支部", "党员数"], ["甲支部", 30]])
     res = clean(raw, tmp_path / "out")
-    for name, file in (("returns", config.RETURNS_FILE), ("registry", config.REGISTRY_FILE),
-                       ("rejects", config.REJECTS_FILE), ("warnings", config.WARNINGS_FILE),
-                       ("manifest", config.MANIFEST_FILE)):
-        back = pd.read_parquet(tmp_path / "out" / file)
+    for name in ("returns", "registry", "rejects", "warnings", "manifest"):
+        back = datasets.read(tmp_path / "out", name)
         assert list(back.columns) == list(schema.SCHEMAS[name].columns)
     assert res.registry.empty and len(res.returns) == 1
     no_reg = _w(res, "no_registry")
@@ -476,7 +474,7 @@ def test_nothing_at_all_still_writes_every_table(tmp_path):
     res = clean(raw, tmp_path / "out")
     assert res.exit_status == 0 and res.returns.empty and res.manifest.empty
     assert set(res.warnings["code"]) == {"no_registry", "period_without_returns"}
-    assert (tmp_path / "out" / config.WARNINGS_FILE).exists()
+    assert datasets.exists(tmp_path / "out", config.WARNINGS_TABLE)
 
 
 # ----------------------------------------------------------------------------- safe messages

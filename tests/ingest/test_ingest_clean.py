@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipelines import datasets
 from pipelines.ingest import clean
 from pipelines.ingest.cli import configure, run
 
@@ -118,7 +119,7 @@ def test_outputs_written(result):
     assert set(result.outputs) == {"returns", "registry", "rejects", "warnings", "manifest"}
     for path in result.outputs.values():
         assert path.exists()
-    back = pd.read_parquet(result.outputs["returns"])
+    back = datasets.read(result.outputs["returns"].parent, "returns")
     pd.testing.assert_frame_equal(back, result.returns, check_dtype=False)
     assert str(back["members"].dtype) == "Int64" and str(back["avg_score"].dtype) == "Float64"
 
@@ -302,7 +303,7 @@ def test_cli_exit_status_and_stderr(result, tmp_path, capsys):
     assert status == 1
     for path in (f"{P}/损坏.xlsx", f"{P}/空.csv", f"{P}/乱码.csv", f"{P}/大埔县缺列.xlsx"):
         assert path in err
-    assert (tmp_path / "out" / "returns.parquet").exists()
+    assert datasets.exists(tmp_path / "out", "returns")
 
 
 def test_cli_exit_zero_when_every_file_is_read(tmp_path):
@@ -315,4 +316,4 @@ def test_cli_exit_zero_when_every_file_is_read(tmp_path):
         capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2],
     )
     assert proc.returncode == 0, proc.stderr
-    assert len(pd.read_parquet(tmp_path / "out" / "returns.parquet")) == 1
+    assert len(datasets.read(tmp_path / "out", "returns")) == 1

@@ -19,7 +19,7 @@ def test_parameters_cell_is_tagged_and_literal():
     for node in ast.parse(tagged[0].source).body:
         assert isinstance(node, ast.Assign)
         values[node.targets[0].id] = ast.literal_eval(node.value)
-    assert values == {"raw_dir": None, "processed_dir": None}
+    assert values == {"raw_dir": None, "processed_dir": None, "cache_dir": None, "full": False}
     assert nb.cells.index(tagged[0]) == 1  # right after the title
 
 
@@ -28,5 +28,5 @@ def test_committed_without_outputs_and_calls_the_api():
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(not c.outputs and c.execution_count is None for c in code)
     source = "\n".join(c.source for c in code)
-    assert "from pipelines.ingest import clean" in source and "clean(raw, processed)" in source
+    assert "from pipelines.ingest import clean" in source and "clean(raw, processed, cache=cache, full=full)" in source
     assert nb.metadata["kernelspec"]["name"] == config.KERNEL_NAME

@@ -1,4 +1,5 @@
-"""Outputs: validated against pipelines.schema before anything is written, each written atomically."""
+"""Outputs: validated against pipelines.schema before anything is written, written as one set
+(a new version switched in by one pointer, pipelines.datasets)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pandas as pd
 import pytest
 
 import pipelines.ingest.clean  # noqa: F401 - loaded so that sys.modules holds it (CLEAN_MODULE below)
-from pipelines import config, schema
+from pipelines import datasets, schema, table_sets
 from pipelines.ingest import OutputSchemaError, clean
 from pipelines.ingest import clean as _clean_fn  # noqa: F401  (the function; the module is below)
 from pipelines.ingest import outputs as OUTPUTS
@@ -16,7 +17,7 @@ from pipelines.ingest import outputs as OUTPUTS
 from ingest_files import write_csv
 
 CLEAN_MODULE = sys.modules["pipelines.ingest.clean"]
-NAMES = (config.RETURNS_FILE, config.REGISTRY_FILE, config.REJECTS_FILE, config.WARNINGS_FILE, config.MANIFEST_FILE)
+NAMES = ("returns", "registry", "rejects", "warnings", "manifest")
 
 
 def _raw(tmp_path, members=3):
@@ -25,7 +26,8 @@ def _raw(tmp_path, members=3):
 
 
 def _snapshot(out):
-    return {n: (out / n).read_bytes() for n in NAMES}
+    """Every byte of every table as readers find it (each partition's file through the public names)."""
+    return {n: {f.relative_to(out).as_posix(): f.read_bytes() for f in datasets.part_files(out, n)} for n in NAMES}
 
 
 def test_a_failure_while_writing_leaves_every_previous_output(tmp_path, monkeypatch):
@@ -47,8 +49,9 @@ def test_a_failure_while_writing_leaves_every_previous_output(tmp_path, monkeypa
         clean(tmp_path / "raw", out)
     assert len(calls) >= 2
     assert _snapshot(out) == before  # all five or none: the first write was not put in place either
-    assert not [p for p in out.iterdir() if p.name.endswith(".tmp")]  # no half-written file left
-    pd.read_parquet(out / config.MANIFEST_FILE)  # still a whole, readable file
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]  # no half-written file left
+    assert len(list((out / table_sets.VERSIONS).iterdir())) == 1  # nor a half-made set
+    datasets.read(out, "manifest")  # still a whole, readable file
 
 
 def test_a_schema_failure_writes_nothing(tmp_path, monkeypatch):
@@ -62,10 +65,13 @@ def test_a_schema_failure_writes_nothing(tmp_path, monkeypatch):
         return df.assign(members=pd.array([-5] * len(df), dtype="Int64"))
 
     monkeypatch.setattr(OUTPUTS, "returns_table", broken)
+    _raw(tmp_path, members=4)  # the period changed: its tables are made again
     with pytest.raises(OutputSchemaError) as info:
         clean(tmp_path / "raw", out)
     assert "returns" in str(info.value)
     assert _snapshot(out) == before
+    monkeypatch.undo()  # nothing the failed run made is taken for a result
+    assert clean(tmp_path / "raw", out).returns["members"].tolist() == [4]
 
 
 def _valid_returns() -> pd.DataFrame:
@@ -105,7 +111,7 @@ def test_manifest_schema_checks_kept_plus_rejected():
     m = schema.empty("manifest")
     row = dict(path="a.csv", sha256="0" * 64, size=1, format="text", county="梅县", period=pd.Timestamp("2005-02-25"),
                sheets="", rows_read=3, rows_kept=2, rows_rejected=0, hidden_rows=0, status="ok", warnings="",
-               warning_counts="{}", unmatched_branches=0)
+               warning_counts="{}", unmatched_branches=0, reused=False)
     bad = pd.concat([m, pd.DataFrame([row])], ignore_index=True).astype(m.dtypes.to_dict())
     with pytest.raises(OutputSchemaError):
         schema.enforce(bad, "manifest")
@@ -114,8 +120,8 @@ def test_manifest_schema_checks_kept_plus_rejected():
 
 def test_written_tables_have_the_contract_columns_and_dtypes(tmp_path):
     res = clean(_raw(tmp_path), tmp_path / "out")
-    for name, file in zip(("returns", "registry", "rejects", "warnings", "manifest"), NAMES, strict=True):
-        back = pd.read_parquet(tmp_path / "out" / file)
+    for name in NAMES:
+        back = datasets.read(tmp_path / "out", name)
         assert list(back.columns) == list(schema.SCHEMAS[name].columns)
         schema.enforce(back, name)  # what a later stage reads still passes the schema
     assert res.exit_status == 0

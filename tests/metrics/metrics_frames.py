@@ -7,7 +7,11 @@ all). Expected values in the tests are worked out by hand from these rows.
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
+
+from pipelines import datasets, table_sets
 
 P1 = pd.Timestamp("2005-02-04")
 P2 = pd.Timestamp("2005-02-11")
@@ -114,18 +118,24 @@ def warnings(rows: list[dict] | None = None) -> pd.DataFrame:
 
 def write(folder, returns_frame=None, registry_frame=None, rejects_frame=None, manifest_frame=None,
           warnings_frame=None):
-    """The processed folder the metrics stage reads, as Parquet files (registry None: no registry file)."""
+    """The processed folder the metrics stage reads, laid out as the clean stage writes it (returns,
+    rejects and warnings partitioned by period; registry False: no registry file)."""
     folder.mkdir(parents=True, exist_ok=True)
     frames = {
-        "returns.parquet": returns() if returns_frame is None else returns_frame,
-        "registry.parquet": registry() if registry_frame is None else registry_frame,
-        "rejects.parquet": rejects() if rejects_frame is None else rejects_frame,
-        "manifest.parquet": manifest() if manifest_frame is None else manifest_frame,
-        "warnings.parquet": warnings() if warnings_frame is None else warnings_frame,
+        "returns": returns() if returns_frame is None else returns_frame,
+        "registry": registry() if registry_frame is None else registry_frame,
+        "rejects": rejects() if rejects_frame is None else rejects_frame,
+        "manifest": manifest() if manifest_frame is None else manifest_frame,
+        "warnings": warnings() if warnings_frame is None else warnings_frame,
     }
     for name, frame in frames.items():
-        if frame is not False:
-            frame.to_parquet(folder / name, index=False)
+        if frame is False:
+            continue
+        if name in datasets.PARTITIONED:
+            shutil.rmtree(folder / name, ignore_errors=True)
+            table_sets.write_partitioned(frame, folder / name)
+        else:
+            frame.to_parquet(folder / f"{name}.parquet", index=False)
     return folder
 
 

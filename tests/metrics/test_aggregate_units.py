@@ -132,11 +132,16 @@ def test_unregistered_rows_are_left_out_and_counted(tmp_path):
 
 def test_input_files_are_not_changed(tmp_path):
     mf.write(tmp_path)
-    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+
+    def files():
+        return {p.relative_to(tmp_path).as_posix(): p.read_bytes() for p in sorted(tmp_path.rglob("*"))
+                if p.is_file() and "out" not in p.relative_to(tmp_path).parts}
+
+    before = files()
     from pipelines.metrics import compute_metrics
 
     compute_metrics(tmp_path, out=tmp_path / "out")
-    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+    assert files() == before
 
 
 def test_no_period_at_all_gives_empty_typed_outputs(tmp_path):

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from pipelines import config
+from pipelines import config, datasets, table_sets
 from pipelines.cli import main
 from pipelines.metrics import load_indicators, load_thresholds
 from pipelines.metrics.docs import DOCS_FILE, render_indicator_docs
@@ -16,40 +16,40 @@ import metrics_frames as mf
 
 @pytest.fixture()
 def processed(tmp_path):
-    mf.returns().to_parquet(tmp_path / config.RETURNS_FILE)
-    mf.registry().to_parquet(tmp_path / config.REGISTRY_FILE)
-    return tmp_path
+    return mf.write(tmp_path, rejects_frame=False, manifest_frame=False, warnings_frame=False)
 
 
-OUTPUT_FILES = (config.COUNTY_METRICS_FILE, config.TOWNSHIP_METRICS_FILE, config.BALANCE_FILE, config.DATA_QUALITY_FILE,
-                config.TRENDS_FILE, config.STATUS_FILE, config.FINDINGS_FILE, config.RANKING_FILE, config.ACTIONS_FILE,
-                config.REPORTING_FILE)
+OUTPUT_TABLES = (config.COUNTY_METRICS_FILE, config.TOWNSHIP_METRICS_FILE, config.BALANCE_FILE, config.DATA_QUALITY_FILE,
+                 config.TRENDS_FILE, config.STATUS_TABLE, config.FINDINGS_TABLE, config.RANKING_FILE, config.ACTIONS_FILE,
+                 config.REPORTING_TABLE)
 
 
 def test_cli_writes_every_output(processed, capsys):
     assert main(["metrics", "--processed", str(processed), "--set", "weak_links.below_city.share=3"]) == 0
-    for name in OUTPUT_FILES:
-        assert (processed / name).exists(), name
+    for name in OUTPUT_TABLES:
+        assert datasets.exists(processed, name), name
+    for name in (config.STATUS_TABLE, config.FINDINGS_TABLE, config.REPORTING_TABLE):  # one folder per period
+        assert sorted(datasets.partition_periods(processed / name)) == ["2005-02-04", datasets.NULL_PARTITION]
     cm = pd.read_parquet(processed / config.COUNTY_METRICS_FILE)
     assert [i["id"] for i in yaml.safe_load(config.INDICATORS_FILE.read_text("utf-8"))["indicators"]] == [
         c for c in cm.columns if c in {i.id for i in load_indicators()}]
-    rep = pd.read_parquet(processed / config.REPORTING_FILE)
+    rep = datasets.read(processed, config.REPORTING_TABLE)
     assert list(rep.columns) == ["period", "county", "township", "branch", "members", "reported"]
     assert len(rep) == 7 and rep["reported"].sum() == 5 and str(rep["period"].dtype) == "datetime64[ns]"
     assert "weak links" in capsys.readouterr().out
-    assert not list(processed.glob(".*.tmp"))  # atomic writes leave no temp files
+    assert not list(processed.rglob("*.tmp"))  # atomic writes leave no temp files
 
 
 def test_cli_missing_input_exits_2(tmp_path, capsys):
     assert main(["metrics", "--processed", str(tmp_path)]) == 2
-    assert "returns.parquet" in capsys.readouterr().err
+    assert f"{tmp_path}/returns is missing" in capsys.readouterr().err
 
 
 def test_cli_thresholds_file_and_bad_key(processed, tmp_path):
     f = tmp_path / "t.yaml"
     f.write_text("indicators:\n  avg_score: {target: 85, warning: 80}\n", encoding="utf-8")
     assert main(["metrics", "--processed", str(processed), "--thresholds", str(f)]) == 0
-    st = pd.read_parquet(processed / config.STATUS_FILE)
+    st = datasets.read(processed, config.STATUS_TABLE)
     assert (st.loc[st["indicator"] == "avg_score", "target"] == 85).all()
     f.write_text("indicators:\n  no_such_indicator: {target: 1}\n", encoding="utf-8")
     assert main(["metrics", "--processed", str(processed), "--thresholds", str(f)]) == 2
@@ -117,20 +117,26 @@ def test_a_failure_late_in_the_stage_leaves_the_previous_outputs_whole(processed
     from pipelines.metrics import api
 
     assert main(["metrics", "--processed", str(processed)]) == 0
-    names = [*api.OUTPUTS.values(), config.REPORTING_FILE]
-    before = {n: (processed / n).read_bytes() for n in names}
+    names = [*api.OUTPUTS.values(), config.REPORTING_TABLE]
+
+    def snapshot():
+        return {n: {f.relative_to(processed).as_posix(): f.read_bytes() for f in datasets.part_files(processed, n)}
+                for n in names}
+
+    before = snapshot()
     rows = mf.returns_rows(mf.P1) + mf.returns_rows(mf.P2)  # a second period: every output changes
-    mf.returns(rows).to_parquet(processed / config.RETURNS_FILE)
+    mf.write(processed, mf.returns(rows), rejects_frame=False, manifest_frame=False, warnings_frame=False)
 
     def failing(self, expr, path):
-        path.write_bytes(b"half a file")
+        (path / "period=2005-02-04").mkdir(parents=True)
+        (path / "period=2005-02-04" / "part-0.parquet").write_bytes(b"half a file")
         raise OSError("disk full (on purpose)")
 
-    monkeypatch.setattr(engine_mod.Engine, "write_parquet", failing)
+    monkeypatch.setattr(engine_mod.Engine, "write_partitioned", failing)
     with pytest.raises(OSError, match="on purpose"):
         main(["metrics", "--processed", str(processed)])
-    assert {n: (processed / n).read_bytes() for n in names} == before
-    assert not list(processed.glob(".*.tmp"))
+    assert snapshot() == before
+    assert not list(processed.rglob("*.tmp")) and len(list((processed / table_sets.VERSIONS).iterdir())) == 1
     monkeypatch.undo()
     assert main(["metrics", "--processed", str(processed)]) == 0
-    assert pd.read_parquet(processed / config.FINDINGS_FILE)["period"].nunique() == 2
+    assert datasets.read(processed, config.FINDINGS_TABLE)["period"].nunique() == 2

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines import config
+from pipelines import config, datasets
 from pipelines.ingest.clean import clean
 from pipelines.metrics import compute_metrics
 from pipelines.sample import write_sample
@@ -90,9 +90,12 @@ def test_duckdb_and_spark_agree(sets, which, tmp_path):
         assert_same(name, duck.frames()[name], spark.frames()[name])
     assert math.isclose(duck.county_metrics["avg_score"].dropna().sum(), spark.county_metrics["avg_score"].dropna().sum(),
                         rel_tol=1e-9)
-    # the reporting record, streamed to Parquet by each engine in its own (unspecified) order, holds the same rows
+    # the reporting record, streamed to Parquet by each engine in its own (unspecified) order and
+    # partitioned by period, holds the same rows in the same folders
     def rows(path):
-        frame = pd.read_parquet(path)
+        frame = datasets.read(path.parent, path.name)
         return frame.sort_values(list(frame.columns), kind="stable").reset_index(drop=True)
 
     pd.testing.assert_frame_equal(rows(spark.paths["reporting"]), rows(duck.paths["reporting"]))
+    assert sorted(datasets.partition_periods(spark.paths["reporting"])) == sorted(
+        datasets.partition_periods(duck.paths["reporting"]))

@@ -13,7 +13,7 @@ import re
 import pandas as pd
 import pytest
 
-from pipelines import config
+from pipelines import config, datasets, table_sets
 from pipelines.ingest.clean import clean
 from pipelines.metrics import compute_metrics
 from pipelines.report import phrases
@@ -45,9 +45,9 @@ def lead(f: pd.DataFrame, **where) -> pd.Series:
 
 def test_outputs_written(result, processed):
     for name, frame in result.frames().items():
-        back = pd.read_parquet(processed / f"{name}.parquet")
+        back = datasets.read(processed, name)
         assert len(back) == len(frame) > 0, name
-    rep = pd.read_parquet(processed / config.REPORTING_FILE)
+    rep = datasets.read(processed, config.REPORTING_TABLE)
     assert len(rep) == 2394 * 4 and rep.loc[rep["period"] == LAST, "reported"].all()
 
 
@@ -107,11 +107,12 @@ def test_the_exchange_meetings_are_scheduled_not_weak(result):
 
 def test_after_the_due_date_the_exchange_meetings_are_judged(processed, tmp_path):
     """A period after 2005-03-04 with the same returns: the 交流会 shortfall is then a weak link."""
-    for name in (config.REGISTRY_FILE, config.REJECTS_FILE, config.MANIFEST_FILE):
+    for name in (config.REGISTRY_FILE, config.MANIFEST_FILE):
         (tmp_path / name).write_bytes((processed / name).read_bytes())
-    ret = pd.read_parquet(processed / config.RETURNS_FILE)
+    table_sets.write_partitioned(datasets.read(processed, config.REJECTS_TABLE), tmp_path / config.REJECTS_TABLE)
+    ret = datasets.read(processed, config.RETURNS_TABLE)
     later = ret.loc[ret["period"] == LAST].assign(period=AFTER_DUE)
-    pd.concat([ret, later], ignore_index=True).to_parquet(tmp_path / config.RETURNS_FILE)
+    table_sets.write_partitioned(pd.concat([ret, later], ignore_index=True), tmp_path / config.RETURNS_TABLE)
     res = compute_metrics(tmp_path, write=False)
     weak = res.weak_links(AFTER_DUE)
     assert "exchange_coverage" in set(weak["indicator"])

@@ -1,8 +1,10 @@
 """Stand-in notebooks for the nightly tests (a module with a unique name, so no other conftest shadows it).
 
 The stand-ins declare the same parameters as the real notebooks and honour the same contract
-(01_clean writes manifest.parquet with a status per file: a file starting with ``BAD`` is
-``unreadable``), so the runner is exercised end to end in about a second per notebook.
+(01_clean writes manifest.parquet with a status per file — a file starting with ``BAD`` is
+``unreadable`` — and whether it reused the file from its cache; the tables partitioned by period,
+each stage's set switched in by one pointer), so the runner is exercised end to end in about a
+second per notebook.
 """
 
 from __future__ import annotations
@@ -37,59 +39,65 @@ def write_notebook(path: Path, parameters: str, *bodies: str) -> Path:
     return path
 
 
-CLEAN_PARAMS = "raw_dir = None\nprocessed_dir = None"
+CLEAN_PARAMS = "raw_dir = None\nprocessed_dir = None\ncache_dir = None\nfull = False"
 CLEAN_BODY = '''
-import datetime as dt
+import datetime as dt, hashlib, json
 from pathlib import Path
-import pyarrow as pa, pyarrow.parquet as pq
+import pandas as pd
+from pipelines import datasets, schema, table_sets
 raw, out = Path(raw_dir), Path(processed_dir)
 out.mkdir(parents=True, exist_ok=True)
+# the cache, as the real clean keeps one: a file whose bytes it saw last time is "reused"
+cache = Path(cache_dir) / "clean" if cache_dir else out / ".cache" / "clean"
+cache.mkdir(parents=True, exist_ok=True)
+seen = {} if full or not (cache / "seen.json").exists() else json.loads((cache / "seen.json").read_text())
 
 def period_of(folder):
     try:
-        return dt.datetime.fromisoformat(folder)
+        return pd.Timestamp(dt.datetime.fromisoformat(folder))
     except ValueError:
-        return None
+        return pd.NaT
 
-rows = []
+rows, now = [], {}
 for f in sorted(p for p in raw.rglob("*") if p.is_file()):
     data = f.read_bytes()
-    status = "unreadable" if data.startswith(b"BAD") else "ok"
     rel = f.relative_to(raw)
-    rows.append({"path": str(rel), "county": f.stem, "period": period_of(rel.parts[0]) if len(rel.parts) > 1 else None,
-                 "status": status, "warnings": ""})
-pq.write_table(pa.Table.from_pylist(rows, schema=pa.schema([
-    ("path", pa.string()), ("county", pa.string()), ("period", pa.timestamp("ns")), ("status", pa.string()),
-    ("warnings", pa.string())])), out / "manifest.parquet")
-pq.write_table(pa.table({"n": list(range(len(rows)))}), out / "returns.parquet")
-# nothing rejected or warned, no registry: the contract's tables, empty (the feedback workbooks read them)
-text, count, day = pa.string(), pa.int64(), pa.timestamp("ns")
-for name, cols in {
-    "rejects": ["source_file", "source_sheet", ("source_row", count), "column", "raw_value", "rule", "message_zh",
-                "message_en", ("period", day), "county", "branch"],
-    "warnings": [("period", day), "county", "source_file", "source_sheet", ("source_row", count), "column", "code",
-                 "level", "params", "message_zh", "message_en"],
-    "registry": ["county", "county_code", "township", "branch", ("members", count)],
-}.items():
-    fields = [c if isinstance(c, tuple) else (c, text) for c in cols]
-    pq.write_table(pa.Table.from_pylist([], schema=pa.schema(fields)), out / f"{name}.parquet")
+    now[str(rel)] = hashlib.sha256(data).hexdigest()
+    rows.append({"path": str(rel), "county": f.stem, "period": period_of(rel.parts[0]) if len(rel.parts) > 1 else pd.NaT,
+                 "status": "unreadable" if data.startswith(b"BAD") else "ok", "warnings": "",
+                 "reused": seen.get(str(rel)) == now[str(rel)]})
+(cache / "seen.json").write_text(json.dumps(now))
+manifest = pd.DataFrame(rows, columns=["path", "county", "period", "status", "warnings", "reused"])
+manifest = manifest.astype({"path": "str", "county": "str", "period": "datetime64[ns]", "status": "str",
+                            "warnings": "str", "reused": "boolean"})
+# the tables of the contract, as one set: returns (a row per file) partitioned by period; nothing
+# rejected or warned, no registry (the feedback workbooks read them)
+returns = pd.DataFrame({"period": manifest["period"], "n": range(len(manifest))})
+with table_sets.table_set(out, "clean") as tables:
+    tables.write("manifest", manifest)
+    tables.write("returns", returns)
+    for name in ("rejects", "warnings", "registry"):
+        tables.write(name, schema.empty(name))
 print("clean:", len(rows), "files")
 '''
 METRICS_PARAMS = "processed_dir = None\nthresholds_file = None\noverrides = {}"
 METRICS_BODY = '''
 from pathlib import Path
-import pyarrow as pa, pyarrow.parquet as pq
+import pandas as pd
+from pipelines import datasets, table_sets
 out = Path(processed_dir)
-t = pq.read_table(out / "returns.parquet")
-pq.write_table(t, out / "county_metrics.parquet")
+returns = datasets.read(out, "returns")
 # no weak link, no registry branch: the judge's tables the feedback workbooks read, empty
-text, day = pa.string(), pa.timestamp("ns")
-pq.write_table(pa.Table.from_pylist([], schema=pa.schema([
-    ("period", day), ("rank", pa.int64()), ("level", text), ("county", text), ("township", text), ("branch", text),
-    ("indicator", text), ("status", text)])), out / "findings.parquet")
-pq.write_table(pa.Table.from_pylist([], schema=pa.schema([
-    ("period", day), ("county", text), ("township", text), ("branch", text), ("members", pa.int64()),
-    ("reported", pa.bool_())])), out / "reporting.parquet")
+findings = pd.DataFrame({"period": pd.Series(dtype="datetime64[ns]"), "rank": pd.Series(dtype="int64"),
+                         **{c: pd.Series(dtype="str") for c in ("level", "county", "township", "branch",
+                                                                  "indicator", "status")}})
+reporting = pd.DataFrame({"period": pd.Series(dtype="datetime64[ns]"),
+                          **{c: pd.Series(dtype="str") for c in ("county", "township", "branch")},
+                          "members": pd.Series(dtype="int64"), "reported": pd.Series(dtype="bool")})
+with table_sets.table_set(out, "metrics") as tables:
+    tables.write("county_metrics", returns)
+    tables.write("findings", findings)
+    tables.write("reporting", reporting)
 '''
 REPORT_PARAMS = 'processed_dir = None\nperiod = None\nlanguage = "zh"\nthresholds_file = None\nmodified_code = []'
 REPORT_BODY = '''

@@ -15,10 +15,9 @@ import sys
 from pathlib import Path
 
 import openpyxl
-import pandas as pd
 import pytest
 
-from pipelines import config
+from pipelines import config, datasets
 from pipelines.nightly import ExitStatus, run_nightly
 
 pytestmark = pytest.mark.slow
@@ -64,11 +63,14 @@ def test_real_run_on_the_sample(real_run, sample_raw):
     assert (reports / "latest").resolve() == result.run_dir
     rec = json.loads((result.run_dir / "run.json").read_text(encoding="utf-8"))
     assert [s["status"] for s in rec["steps"]] == ["ok", "ok", "ok"]
-    assert rec["rows"]["returns.parquet"] > 0 and rec["rows"]["county_metrics.parquet"] > 0
+    assert rec["rows"]["returns"] > 0 and rec["rows"]["county_metrics.parquet"] > 0
     assert rec["manifest"]["files"] > 0 and rec["inputs"]
-    assert set(rec["tables"]) == {p.name for p in (result.run_dir / "tables").glob("*.parquet")}
-    assert {"returns.parquet", "manifest.parquet", "county_metrics.parquet"} <= set(rec["tables"])
+    tables = result.run_dir / "tables"
+    assert set(rec["tables"]) == {p.name for p in tables.iterdir() if not p.name.startswith(".")}
+    assert {"returns", "manifest.parquet", "county_metrics.parquet", "findings", "reporting"} <= set(rec["tables"])
+    assert rec["tables"]["returns"]["parts"] == 5  # four periods and the undated partition
     assert all(t["linked"] for t in rec["tables"].values())
+    assert rec["clean"]["reused"] == 0 and len(rec["clean"]["read"]) == rec["manifest"]["files"]
     html = (result.run_dir / "report.html").read_text(encoding="utf-8")
     assert "学习培训情况汇报" in html and "本期数据不完整" not in html
     if pdf:
@@ -177,11 +179,11 @@ def test_an_override_given_to_the_nightly_reaches_status_findings_and_report(sam
                                                             "pdf=false"], allow_dirty=True)
     assert result.exit_status in (ExitStatus.OK, ExitStatus.INCOMPLETE), result.message
     tables = result.run_dir / "tables"
-    status = pd.read_parquet(tables / config.STATUS_FILE)
+    status = datasets.read(tables, config.STATUS_TABLE)
     city = status.loc[(status["level"] == "city") & (status["indicator"] == "return_rate")
                       & (status["period"] == status["period"].max())].iloc[0]
     assert city["target"] == 0.99 and city["status"] == "watch"
-    f = pd.read_parquet(tables / config.FINDINGS_FILE)
+    f = datasets.read(tables, config.FINDINGS_TABLE)
     rr = f.loc[f["indicator"] == "return_rate"]
     assert len(rr) and (rr["target"] == 0.99).all()
     data = load_report_data(tables)

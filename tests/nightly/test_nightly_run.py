@@ -28,7 +28,7 @@ def test_success_then_skip_then_force(run, tree):
     assert latest.is_symlink() and latest.resolve() == first.run_dir
     assert not os.path.isabs(os.readlink(latest))  # relative: the reports tree can move
     for name in ("01_clean.ipynb", "02_metrics.ipynb", "03_report.ipynb", "report.html", "nightly.log", "run.json",
-                 "tables/returns.parquet", "tables/manifest.parquet", "tables/county_metrics.parquet"):
+                 "tables/manifest.parquet", "tables/county_metrics.parquet", "tables/returns/period=2005-02-25/part-0.parquet"):
         assert (first.run_dir / name).is_file(), name
     rec = _record(first.run_dir)
     assert rec["status"] == "ok" and rec["latest"] is True
@@ -37,11 +37,15 @@ def test_success_then_skip_then_force(run, tree):
     assert [s["name"] for s in rec["steps"]] == ["01_clean", "02_metrics", "03_report"]
     assert all(s["status"] == "ok" and s["duration_s"] > 0 for s in rec["steps"])
     tables = first.run_dir / "tables"
-    assert rec["steps"][0]["parameters"] == {"raw_dir": str(tree["raw"]), "processed_dir": str(tables)}
+    cache = tree["reports"] / "cache"
+    assert rec["steps"][0]["parameters"] == {"raw_dir": str(tree["raw"]), "processed_dir": str(tables),
+                                             "cache_dir": str(cache), "full": False}
     assert rec["steps"][2]["parameters"]["language"] == "zh"
     assert rec["steps"][2]["parameters"]["modified_code"] == []
-    assert rec["rows"]["returns.parquet"] == 2 and rec["manifest"]["ok"] == 2
-    assert rec["tables"]["returns.parquet"]["sha256"] == file_sha256(tables / "returns.parquet")
+    assert rec["rows"]["returns"] == 2 and rec["manifest"]["ok"] == 2
+    assert rec["tables"]["returns"]["parts"] == 2  # 2005-02-25 and the undated partition
+    assert rec["tables"]["manifest.parquet"]["sha256"] == file_sha256(tables / "manifest.parquet")
+    assert rec["clean"] == {"full": False, "cache": str(cache / "clean"), "read": sorted(rec["inputs"]), "reused": 0}
     assert rec["versions"]["papermill"] and rec["code"]["dirty"] is None and rec["code"]["note"]
     assert rec["start"] and rec["end"] and rec["duration_s"] > 0
     assert "Stand-in report" in (first.run_dir / "report.html").read_text(encoding="utf-8")
@@ -76,26 +80,30 @@ def test_each_run_keeps_its_tables_once_in_the_store(run, tree):
     a table no kept run links to leaves the store with the run."""
     first = run()
     second = run(force=True)
-    a, b = first.run_dir / "tables" / "manifest.parquet", second.run_dir / "tables" / "manifest.parquet"
+    name = "county_metrics.parquet"  # the same inputs: the same table (the manifest differs: files reused)
+    a, b = first.run_dir / "tables" / name, second.run_dir / "tables" / name
     assert os.path.samefile(a, b)
     stored = tree["reports"] / STORE_DIR / file_sha256(a)[:2] / f"{file_sha256(a)}.parquet"
     assert os.path.samefile(a, stored) and stored.stat().st_nlink == 3  # the store and two runs
-    # the stand-in's county_metrics is a copy of returns: one stored file under two names
-    assert os.path.samefile(first.run_dir / "tables" / "returns.parquet",
-                            first.run_dir / "tables" / "county_metrics.parquet")
+    # a table partitioned by period: each part file kept in the store the same way
+    for run_dir in (first.run_dir, second.run_dir):
+        for part in (run_dir / "tables" / "returns").glob("period=*/*.parquet"):
+            sha = file_sha256(part)
+            assert os.path.samefile(part, tree["reports"] / STORE_DIR / sha[:2] / f"{sha}.parquet")
     assert not stored.stat().st_mode & 0o222
-    # new input: returns changes, so a new stored file; the old one is still linked by both runs
+    # new input: the table changes, so a new stored file; the old one is still linked by both runs
     (tree["raw"] / "2005-02-25" / "jiaoling.csv").write_text("branch,members\nc,7\n", encoding="utf-8")
     third = run()
-    c = third.run_dir / "tables" / "manifest.parquet"
+    c = third.run_dir / "tables" / name
     assert not os.path.samefile(a, c) and pq.read_metadata(c).num_rows == 3
-    assert (tree["reports"] / "latest" / "tables" / "manifest.parquet").stat().st_ino == c.stat().st_ino
+    assert (tree["reports"] / "latest" / "tables" / name).stat().st_ino == c.stat().st_ino
     kept_sha = file_sha256(c)
     last = run(["keep_runs=1"], force=True)
     assert not stored.exists()  # only pruned runs linked it
     kept = tree["reports"] / STORE_DIR / kept_sha[:2] / f"{kept_sha}.parquet"
-    assert os.path.samefile(last.run_dir / "tables" / "manifest.parquet", kept)
-    distinct = {facts["sha256"] for facts in _record(last.run_dir)["tables"].values()}
+    assert os.path.samefile(last.run_dir / "tables" / name, kept)
+    tables = last.run_dir / "tables"
+    distinct = {file_sha256(f) for f in tables.rglob("*.parquet") if ".versions" in f.parts}
     assert len(list((tree["reports"] / STORE_DIR).glob("*/*.parquet"))) == len(distinct)
 
 
@@ -141,7 +149,7 @@ def test_failing_notebook_keeps_latest_and_explains(run, tree):
     assert any(o.get("ename") == "ZeroDivisionError" for o in failing["outputs"])
     assert not (bad.run_dir / "report.html").exists()
     assert "ZeroDivisionError" in (bad.run_dir / "nightly.log").read_text(encoding="utf-8")
-    assert "returns.parquet" in rec["tables"]  # what 01_clean wrote is kept with the failed run
+    assert "returns" in rec["tables"]  # what 01_clean wrote is kept with the failed run
 
 
 def test_unreadable_input_gives_incomplete_report(run, tree):

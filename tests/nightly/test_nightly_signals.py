@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from pipelines import config
+from pipelines import config, datasets, table_sets
 from pipelines.nightly import ExitStatus
 
 from nightly_standins import CLEAN_BODY, CLEAN_PARAMS, CellStarted, nightly_command, subprocess_env, write_notebook
@@ -109,7 +109,9 @@ def test_killed_run_is_marked_abandoned_by_the_next_run(tree, cli_argv, event, r
     assert rec["status"] == "abandoned" and rec["steps"][0]["status"] == "abandoned"
     assert rec["abandoned"]["found"] >= before["start"] and rec["abandoned"]["by_pid"] == os.getpid()
     assert [Path(p).name.startswith(".rejects.parquet") for p in rec["abandoned"]["removed"]] == [True]
-    assert not list(dead.rglob(".*")), "temporary files removed"
+    left = [p for p in dead.rglob(".*") if not table_sets.is_machinery(p)]  # the tables' versions and pointers stay
+    assert not left, "temporary files removed"
+    assert datasets.read(dead / "tables", "manifest")["path"].tolist()  # what 01_clean wrote, still readable
     assert not any(p.stat().st_mode & 0o222 for p in [dead, *dead.rglob("*")]), "sealed read-only"
     assert (tree["reports"] / "latest").resolve() == after_run.run_dir
     assert run().skipped  # and it is closed once: the unchanged run finds nothing more to do

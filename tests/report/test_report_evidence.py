@@ -6,13 +6,14 @@ county, the palette reads at 4.5:1, place names read in pinyin, and report.xlsx 
 from __future__ import annotations
 
 import io
+import shutil
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
 
-from pipelines import config
+from pipelines import config, datasets, table_sets
 from pipelines.report import annexes, charts, checklists, lacking, maps, model, places, workbook
 from pipelines.report.palette import STATUS_COLOURS, STATUS_TEXT, contrast
 from pipelines.report.tables import load_report_data
@@ -96,8 +97,9 @@ def test_bar_values_print_in_a_column_clear_of_every_bar_and_line(data) -> None:
 
 def test_chart_labels_escaped(frames_dir: Path) -> None:
     hostile = "<b>光德镇</b>"
-    status = pd.read_parquet(frames_dir / config.STATUS_FILE)
-    status.replace({"township": {"光德镇": hostile}}).to_parquet(frames_dir / config.STATUS_FILE, index=False)
+    status = datasets.read(frames_dir, config.STATUS_TABLE)
+    shutil.rmtree(frames_dir / config.STATUS_TABLE)
+    table_sets.write_partitioned(status.replace({"township": {"光德镇": hostile}}), frames_dir / config.STATUS_TABLE)
     data = load_report_data(frames_dir)
     fig = charts.town_bars(data, "大埔县", "lecture_coverage", "zh")
     assert "&lt;b&gt;光德镇&lt;/b&gt;" in fig.data[0].y and hostile not in fig.data[0].y

@@ -5,12 +5,13 @@ page of the sample reads as pinned below, and names are escaped."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from pipelines import config
+from pipelines import config, datasets, table_sets
 from pipelines import numbers as fmt
 from pipelines.metrics import compute_metrics
 from pipelines.report import drill, model, narrative, phrases
@@ -43,8 +44,14 @@ def _text(markup: str) -> str:
 
 
 def _edit(folder: Path, name: str, change) -> None:
-    path = folder / name
-    change(pd.read_parquet(path)).to_parquet(path, index=False)
+    """Change a table of the copied processed folder (a table partitioned by period is written again)."""
+    frame = change(datasets.read(folder, name))
+    path = datasets.table_path(folder, name)
+    if path.is_dir():
+        shutil.rmtree(path)
+        table_sets.write_partitioned(frame, path)
+    else:
+        frame.to_parquet(path, index=False)
 
 
 def render(folder: Path, lang: str = "zh", period: str | None = None) -> str:
@@ -147,7 +154,7 @@ def test_weak_link_count_is_the_findings_and_the_drill_table(sample: Path) -> No
     """「本期共查找出薄弱环节N处」: N is the period's findings with status watch or alert, and the
     drill table lists exactly those rows, each place and indicator once."""
     data = load_report_data(sample)
-    f = pd.read_parquet(sample / config.FINDINGS_FILE)
+    f = datasets.read(sample, config.FINDINGS_TABLE)
     weak = f.loc[(f["period"] == LAST) & f["status"].isin(["watch", "alert"])]
     n = re.search(r"本期共查找出薄弱环节(\d+)处", _text(render(sample))).group(1)
     assert int(n) == len(weak) == len(data.weak_links) > 0
@@ -192,7 +199,7 @@ def test_a_value_short_of_its_target_never_prints_as_the_target(sample: Path) ->
 
 
 def test_missing_county_named_before_the_figures(frames_dir: Path) -> None:
-    _edit(frames_dir, config.RETURNS_FILE, lambda df: df.loc[~((df["county"] == "梅县") & (df["period"] == LAST))])
+    _edit(frames_dir, config.RETURNS_TABLE, lambda df: df.loc[~((df["county"] == "梅县") & (df["period"] == LAST))])
     compute_metrics(frames_dir)
     text = _text(render(frames_dir))
     assert text.index("梅县本期报表未报送或无法读取") < text.index("截至2005年2月25日，全市")
@@ -228,10 +235,10 @@ def test_nothing_short_no_weak_links_no_next_steps(frames_dir: Path) -> None:
 
 def test_script_in_a_branch_name_is_escaped(frames_dir: Path) -> None:
     """A branch the judge flags, renamed to markup in the returns and the registry."""
-    f = pd.read_parquet(frames_dir / config.FINDINGS_FILE)
+    f = datasets.read(frames_dir, config.FINDINGS_TABLE)
     flagged = f.loc[(f["period"] == LAST) & (f["level"] == "branch") & f["status"].isin(["watch", "alert"])].iloc[0]
     hostile = "<script>alert(1)</script>村党支部"
-    for name in (config.RETURNS_FILE, config.REGISTRY_FILE):
+    for name in (config.RETURNS_TABLE, config.REGISTRY_FILE):
         _edit(frames_dir, name, lambda df: df.assign(branch=df["branch"].replace(flagged["branch"], hostile)))
     compute_metrics(frames_dir)
     full = model.report_model(load_report_data(frames_dir), "zh")
