@@ -232,3 +232,19 @@ def test_nightly_yaml_is_allowed_by_the_real_notebooks(tmp_path):
         assert f'check_notebook(\n    "{step}"' in code[1] or f'check_notebook("{step}"' in code[1], code[1]
         for name in names:
             assert f"{name}={name}" in code[1], (step, name)
+
+
+@pytest.mark.parametrize("notebook", sorted(p.name for p in config.NOTEBOOKS_DIR.glob("*.ipynb")))
+def test_papermill_reads_every_parameter_the_cell_assigns(notebook):
+    """papermill parses the parameters cell line by line; a comment it cannot read (quotes and a colon
+    after the value) hid 02_metrics' spark_master, and `-p spark_master …` warned 'unknown parameter'."""
+    import ast
+
+    import papermill
+
+    nb = json.loads((config.NOTEBOOKS_DIR / notebook).read_text(encoding="utf-8"))
+    cell = next(c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", []))
+    assigned = [t.id for node in ast.parse("".join(cell["source"])).body if isinstance(node, ast.Assign)
+                for t in node.targets if isinstance(t, ast.Name)]
+    assert assigned
+    assert list(papermill.inspect_notebook(str(config.NOTEBOOKS_DIR / notebook))) == assigned
