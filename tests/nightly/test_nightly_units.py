@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -218,3 +220,61 @@ def test_sealed_runs_cannot_be_changed_until_unsealed(tmp_path):
         assert path.stat().st_mode == (before[path] & ~0o222) | 0o200, path
     assert not (run / "report.html").stat().st_mode & 0o200  # files stay read-only: only folders open
 
+
+
+def test_run_json_is_utf8_whatever_the_locale(tmp_path):
+    """run.json names places in Chinese: written and read as UTF-8 even where the locale's encoding is
+    not (here the plain C locale, ASCII, without Python's UTF-8 coercion)."""
+    script = ("import sys\nfrom pathlib import Path\nfrom pipelines.nightly import runfolder as r\n"
+              "place = chr(0x6885) + chr(0x53bf)\n"  # 梅县: the command line itself is ASCII in this locale
+              "p = r.write_json(Path(sys.argv[1]), {'place': place})\n"
+              "print(r.read_json(p) == {'place': place})\n")
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0",
+           "PYTHONIOENCODING": "utf-8"}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "run.json")], env=env, capture_output=True,
+                          text=True, encoding="utf-8", check=False)
+    assert (done.returncode, done.stdout.strip()) == (0, "True"), done.stderr
+    assert (tmp_path / "run.json").read_text(encoding="utf-8") == '{\n  "place": "梅县"\n}\n'
+
+
+def test_retention_goes_on_past_a_run_folder_it_cannot_remove(tmp_path, monkeypatch):
+    """A file that will not go (held open on a share, say) leaves its run behind, not the night failed."""
+    reports = tmp_path / "reports"
+    names = ["2026-11-01T020000", "2026-11-02T020000", "2026-11-03T020000", "2026-11-04T020000"]
+    for name in names:
+        (reports / "runs" / name).mkdir(parents=True)
+        (reports / "runs" / name / "report.html").write_text(name)
+    (reports / "runs" / names[0] / "stuck.txt").write_text("held")
+    unlink = os.unlink
+
+    def held(path, *args, **kwargs):
+        if os.fspath(path).endswith("stuck.txt"):
+            raise PermissionError(13, "held open", os.fspath(path))
+        return unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", held)
+    removed = runfolder.prune(reports, keep=1)
+    assert [p.name for p in removed] == names[:3]
+    assert sorted(p.name for p in (reports / "runs").iterdir()) == [names[0], names[3]]
+    assert [p.name for p in (reports / "runs" / names[0]).iterdir()] == ["stuck.txt"]
+
+
+def test_a_path_whose_mode_cannot_change_does_not_stop_sealing_or_unsealing(tmp_path, monkeypatch):
+    """A folder left by another user (its mode is not ours to change) is skipped, the rest sealed and unsealed."""
+    run = tmp_path / "runs" / "A"
+    for sub in ("a_foreign", "tables"):  # the foreign folder first, before tables, in every walk
+        (run / sub).mkdir(parents=True)
+    (run / "report.html").write_text("report")
+    chmod = Path.chmod
+
+    def refuse(self, mode, *args, **kwargs):
+        if self.name == "a_foreign":
+            raise PermissionError(1, "operation not permitted", str(self))
+        return chmod(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "chmod", refuse)
+    runfolder.seal(run)
+    assert runfolder.is_sealed(run) and runfolder.is_sealed(run / "tables") and not runfolder.is_sealed(run / "a_foreign")
+    assert not (run / "report.html").stat().st_mode & 0o222
+    runfolder.unseal(run)
+    assert not runfolder.is_sealed(run) and not runfolder.is_sealed(run / "tables")
