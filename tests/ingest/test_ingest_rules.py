@@ -122,6 +122,9 @@ def test_reasons_in_chinese_and_english_quote_the_values():
         ("填有平均成绩 99.5,但参考人数为空", "avg_score 99.5 is given but test_takers is blank"),
         ("送学 3 + 补学 1 超过特殊群体党员数合计 3", "delivered_study 3 + makeup_study 1 is above the special members 3"),
     ]
+    zero = rules.broken_rows(typed([{"members": 30, "test_takers": 0, "sheets_returned": 0, "avg_score": 99.5}]))
+    assert list(zip(zero["detail_zh"], zero["detail_en"], strict=True)) == [
+        ("填有平均成绩 99.5,但参考人数为0", "avg_score 99.5 is given but test_takers is 0")]
 
 
 def test_values_are_shown_as_written():

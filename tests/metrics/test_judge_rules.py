@@ -143,6 +143,9 @@ def test_citywide_lower_is_better():
     at = long_table([city(0.2, indicator=ind.id), county("a", 0.3, indicator=ind.id),
                      county("b", 0.1, indicator=ind.id)], [ind])
     assert rules.citywide(at, [ind], TH).empty
+    most_short = long_table([city(0.2, indicator=ind.id), county("a", 0.3, indicator=ind.id),
+                             county("b", 0.3, indicator=ind.id), county("c", 0.1, indicator=ind.id)], [ind])
+    assert rules.citywide(most_short, [ind], TH).empty  # 2 of 3 short, but the city is at its warning level
     past = long_table([city(0.25, indicator=ind.id), county("a", 0.3, indicator=ind.id),
                        county("b", 0.1, indicator=ind.id)], [ind])
     assert rules.citywide(past, [ind], TH).empty  # 1 of 2 short: not more than half
