@@ -301,8 +301,11 @@ def test_not_reported_counties_critical_past_the_warning_level_or_when_nothing_c
         county("d", 1.0, indicator=r, branches_expected=3, branches_reported=3),      # all in
         county("e", 0.95, indicator=r, branches_expected=20, branches_reported=19),   # at the warning level
         county("f", 0.95, indicator="studied_rate", branches_expected=20, branches_reported=19),  # not the report rate
+        # at the warning level but for the last bit of floating-point rounding: within the tolerance
+        county("g", float(np.nextafter(0.95, 0.0)), indicator=r, branches_expected=20, branches_reported=19),
     ])
-    assert hits_of(county_hits(long, "not_reported"), long) == [("a", False), ("b", True), ("c", True), ("e", False)]
+    assert hits_of(county_hits(long, "not_reported"), long) == [("a", False), ("b", True), ("c", True), ("e", False),
+                                                                ("g", False)]
 
 
 def test_not_reported_with_nothing_in_is_critical_whatever_the_warning_level():
