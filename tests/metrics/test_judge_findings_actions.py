@@ -7,6 +7,7 @@ These are the tests ``make mutate`` runs against pipelines/judge/findings.py and
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
@@ -384,6 +385,11 @@ def test_named_counties_are_behind_and_set_apart():
     assert actions.named({**base, "value": 0.3, "city_value": 0.2, "status": "alert"}, low)
     assert not actions.named({**base, "value": 0.1, "city_value": 0.2, "status": "alert"}, low)
     assert actions.named({**base, "value": 0.15, "city_value": 0.1, "status": "alert"}, low)  # the city at the target
+    # where the city meets the target, a county that meets it too is not behind, though it is below the city
+    met = dataclasses.replace(ind, target=0.9, warning=0.8)
+    assert not actions.named({**base, "value": 0.95, "city_value": 0.98, "rules": ["below_city"]}, met)
+    assert actions.named({**base, "value": 0.85, "city_value": 0.98, "rules": ["below_city"]}, met)
+    assert not actions.named({**base, "value": 0.08, "city_value": 0.05, "rules": ["below_city"]}, low)
 
 
 def test_no_findings_no_actions():

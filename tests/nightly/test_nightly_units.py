@@ -153,6 +153,24 @@ def test_promotion_only_for_a_report_made_as_configured():
     assert promotion("ok", {}, params(promote_incomplete=False)) == (True, None)
 
 
+def test_a_report_made_without_its_word_copy_is_not_promoted():
+    """nightly.yaml writes report.docx unless it says docx: false (the default is true): a run made with
+    -p docx=false is kept in runs/ only, like one made without its PDF."""
+    from types import SimpleNamespace
+
+    from pipelines.nightly.execution import promotion
+
+    def params(configured: dict, settings: dict):
+        return SimpleNamespace(configured=configured, settings={"promote_incomplete": True, **settings})
+
+    kept = (False, "made with -p docx=false while nightly.yaml writes report.docx: kept in runs/ only")
+    assert promotion("ok", {}, params({"docx": True}, {"docx": False})) == kept
+    assert promotion("incomplete", {}, params({}, {"docx": False})) == kept  # docx not named: true by default
+    assert promotion("ok", {}, params({"docx": False}, {"docx": False})) == (True, None)
+    assert promotion("ok", {}, params({"docx": True}, {})) == (True, None)
+    assert promotion("ok", {}, params({"docx": True}, {"docx": True})) == (True, None)
+
+
 def test_run_json_is_written_whole_and_read_back_or_none(tmp_path):
     path = runfolder.write_json(tmp_path / "run.json", {"status": "ok", "n": 3, "when": dt.date(2005, 2, 25),
                                                         "place": "梅县"})
