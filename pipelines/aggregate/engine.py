@@ -144,7 +144,10 @@ def connect(
 
 def _spark_size(memory: str) -> str:
     """``2GB``/``2 GiB`` (DuckDB's spelling, checked by params) → ``2g`` (the JVM's)."""
-    number, unit = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT])i?B", memory.strip(), flags=re.IGNORECASE).groups()
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT])i?B", memory.strip(), flags=re.IGNORECASE)
+    if match is None:
+        raise ValueError(f"memory limit {memory!r}: expected a size such as 2GB")
+    number, unit = match.groups()
     factor = {"K": 1, "M": 2**10, "G": 2**20, "T": 2**30}[unit.upper()]
     return f"{max(1, round(float(number) * factor))}k"
 

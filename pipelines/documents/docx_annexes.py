@@ -10,6 +10,7 @@ it: a bar of the status colour on the left edge of a figure's cell (palette.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
@@ -20,8 +21,7 @@ from docx.shared import Mm, Pt
 from docx.table import _Cell
 
 from pipelines.documents import docx_style, docx_table
-from pipelines.documents.docx_style import (CAPTION, NOTE, SUMMARY, TABLE_HEAD, TABLE_SMALL, TABLE_SMALL_HEAD, TABLE_TEXT,
-                                            Layout)
+from pipelines.documents.docx_style import CAPTION, NOTE, SUMMARY, TABLE_HEAD, TABLE_SMALL, TABLE_SMALL_HEAD, TABLE_TEXT, Layout
 from pipelines.domain import load
 from pipelines.report.palette import STATUS_COLOURS
 
@@ -258,7 +258,7 @@ def drill(doc: Document, d: dict[str, Any], lang: str, lay: Layout) -> None:
                 row.cells[-1].paragraphs[0].runs[0].bold = True
 
 
-def add(doc: Document, model: dict[str, Any], figs: list[Figure] | tuple[Figure, ...], lay: Layout) -> None:
+def add(doc: Document, model: dict[str, Any], figs: Sequence[Figure], lay: Layout) -> None:
     """Every annex, in the HTML report's order."""
     a, lang = model["annexes"], model["lang"]
     ranking(doc, a["ranking"], lang, lay)

@@ -37,7 +37,7 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.oxml.styles import styleId_from_name
 from docx.shared import Mm, Pt, RGBColor
-from docx.styles.style import BaseStyle
+from docx.styles.style import ParagraphStyle
 from docx.text.paragraph import Paragraph
 
 
@@ -109,9 +109,9 @@ PPR_AFTER_SNAP = ("w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents"
 
 
 
-def set_fonts(style_or_run: BaseStyle | object, east_asia: Face, latin: str, hint: bool) -> None:
+def set_fonts(style_or_run: Any, east_asia: Face, latin: str, hint: bool) -> None:
     """Name the East Asian and Latin faces of a style or run (w:rFonts), dropping theme fonts."""
-    rpr = style_or_run.element.get_or_add_rPr()  # type: ignore[attr-defined]
+    rpr = style_or_run.element.get_or_add_rPr()  # a style or a run: both have .element
     fonts = rpr.get_or_add_rFonts()
     for attr in THEME_ATTRS:
         fonts.attrib.pop(qn(attr), None)
@@ -136,7 +136,7 @@ def _defaults(doc: Document, lang: str) -> None:
     language.set(qn("w:eastAsia"), "zh-CN")
 
 
-def _paragraph_style(doc: Document, name: str, base: str | None = "Normal") -> BaseStyle:
+def _paragraph_style(doc: Document, name: str, base: str | None = "Normal") -> ParagraphStyle:
     try:
         style = doc.styles[name]
     except KeyError:
@@ -147,7 +147,7 @@ def _paragraph_style(doc: Document, name: str, base: str | None = "Normal") -> B
     return style
 
 
-def _shape(style: BaseStyle, face: Face, latin: str, size: float, line: float | None, *, lang: str,
+def _shape(style: ParagraphStyle, face: Face, latin: str, size: float, line: float | None, *, lang: str,
            bold: bool = False, align: WD_ALIGN_PARAGRAPH | None = None, indent: float = 0.0,
            before: float = 0.0, after: float = 0.0, keep_next: bool = False) -> None:
     set_fonts(style, face, latin, hint=lang == "zh")

@@ -21,8 +21,8 @@ from typing import Any
 from pipelines.nightly import record as rec
 from pipelines.nightly import runfolder, store
 from pipelines.nightly import steps as st
-from pipelines.nightly.errors import ExitStatus, RunInterrupted, StepFailedError, clamp
 from pipelines.nightly.docx_step import write_run_docx
+from pipelines.nightly.errors import ExitStatus, RunInterrupted, StepFailedError, clamp
 from pipelines.nightly.feedback_step import write_run_feedback
 from pipelines.nightly.fingerprint import Fingerprint
 from pipelines.nightly.gitstate import CodeState

@@ -105,7 +105,7 @@ def render_report(
         else:
             out["renderer"] = "pipelines.report.render"
         t0 = time.perf_counter()
-        html_file = renderers[0](source, run_dir / "report.html", links)
+        html_file: Path = renderers[0](source, run_dir / "report.html", links)
         out["html"], out["html_s"] = str(html_file), round(time.perf_counter() - t0, 3)
         log.info("render html: ok in %.1f s (%s)", out["html_s"], out["renderer"])
         if pdf:

@@ -151,7 +151,8 @@ def test_unreadable_input_gives_incomplete_report(run, tree):
     assert "jiaoling.xls" in result.message and "\n" not in result.message
     rec = _record(result.run_dir)
     expected = {"path": "2005-02-25/jiaoling.xls", "county": "jiaoling", "status": "unreadable"}
-    assert rec["incomplete_files"] == [expected] and rec["incomplete"] == {"input": True, "pdf": None, "docx": None, "feedback": None}
+    assert rec["incomplete_files"] == [expected]
+    assert rec["incomplete"] == {"input": True, "pdf": None, "docx": None, "feedback": None}
     html = (result.run_dir / "report.html").read_text(encoding="utf-8")
     assert "本期数据不完整" in html and html.index("本期数据不完整") < html.index("Stand-in report")
     assert (tree["reports"] / "latest").resolve() == result.run_dir  # promote_incomplete: true
