@@ -141,11 +141,20 @@ def main(argv: list[str] | None = None) -> int:
     out.append(f"| **all** | {sum(r[1] for r in rows)} | {total['killed']} | {total['survived']} | {total['no tests']} | "
                f"{total['not checked']} | {total['killed'] / checked if checked else 0:.1%} |")
     unjudged = 0
+    whys = [(judged(source, was, now) if st != "killed" else "") for source, _, _, st, was, now in listed]
+    groups: dict[str, list[str]] = {}
+    for (source, line, *_), why in zip(listed, whys, strict=True):
+        if why:
+            groups.setdefault(why, []).append(f"{Path(source).parent.name}/{Path(source).name}:{line}")
+    if groups:
+        out += ["", "| survivors | where | why they are left |", "| ---: | --- | --- |"]
+        for why, where in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+            places = ", ".join(dict.fromkeys(where))
+            out.append(f"| {len(where)} | {places} | {why} |")
     if listed:
         out += ["", "| module:line | mutant | status | as written | as mutated | why it is left |",
                 "| --- | --- | --- | --- | --- | --- |"]
-        for source, line, name, st, was, now in listed:
-            why = judged(source, was, now) if st != "killed" else ""
+        for (source, line, name, st, was, now), why in zip(listed, whys, strict=True):
             if why is None:
                 unjudged += 1
                 why = "**not judged**"

@@ -135,14 +135,16 @@ JUDGED += [
      r"gap >= th\.gap\(\"below_city\"", TOL),
     ("judge/rules.py", r"to_numpy\(dtype=float, na_value=np\.nan\) => "
      r".*to_numpy\((dtype=None, |dtype=float, )?(na_value=(np\.nan|None))?\)",
-     "to_numeric gives float64 with NaN for a missing value already"),
+     "float64 with NaN for a blank either way (to_numeric gives float64 or Float64; pandas ≥ 2 turns <NA> into NaN "
+     "for a float dtype)"),
     ("judge/rules.py", r"np\.nan_to_num\(spread, (nan=-2\.0)?\) >",
      "no spread (NaN) as 0 or -2 instead of -1: still not beyond the spread threshold (> 0)"),
     ("judge/rules.py", r"\(m >= 0\)", "with no county valued (m = 0) no county is short either: k > share × m fails"),
     ("judge/rules.py", r"np\.ones\(len\(long\), (None)?\)", "critical is read as bool in _hits"),
     ("judge/rules.py", r"gap = np\.nan_to_num\((sign|s) \* \(cv - v\), (nan=\+1\.0|nan=-2\.0)?\)",
-     "a missing value or city value: never beyond the funnel limit (the flag), and the critical flag is read only "
-     "where the flag is set"),
+     "no value or no city value: a gap of 0 or -2 instead of -1 is still not past a gap threshold (> 0); for "
+     "townships and branches (+1 too) the funnel test never flags a missing value and critical is read only "
+     "where it flags (the county rule's +1 is killed)"),
     ("judge/rules.py", r"return _hits\(long, np\.zeros\(len\(long\), bool\), \"not_reported\"",
      "no first_missed column: an empty frame of hits, whatever its rule name and dtypes"),
     ("judge/rules.py", r"aggfunc=\"first\"\) => .*values=\"value\", \)",

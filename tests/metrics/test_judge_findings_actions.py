@@ -241,6 +241,11 @@ def test_excess_members_are_the_share_of_the_shortfall_behind_the_city():
     # 10 × 0.1/0.2; above the city: 0; the city against its target: 40 × 0.2/0.5;
     # lower is better: 30 × 0.1/0.3; a score out of 100: 100 × 5/10; nothing short: 0
     assert got == pytest.approx([5.0, 0.0, 16.0, 10.0, 50.0, 0.0])
+    # no members counted, no city value, or nothing left to reach: nothing in excess
+    g = pd.DataFrame({"sign": [1.0, 1.0, 1.0, -1.0], "unit": ["share"] * 4, "value": [0.8, 0.8, 1.0, 0.0],
+                      "level": ["county"] * 4, "target": [1.0] * 3 + [0.1], "city_value": [0.9, NAN, 1.0, 0.0],
+                      "members_affected": pd.array([pd.NA, 10, 5, 5], dtype="Int64")})
+    assert findings.excess_members(g).tolist() == [0.0, 0.0, 0.0, 0.0]
 
 
 # ----------------------------------------------------------------------------- actions
@@ -365,6 +370,40 @@ def test_a_county_only_action_counts_the_named_counties_and_their_townships():
     # 平远县 is below the target where the city meets it, but neither set apart nor past warning
     assert list(a.iloc[0]["counties"]) == ["梅县"] and a.iloc[0]["outstanding"] == 5
     assert list(a.iloc[0]["townships"]) == [{"county": "梅县", "township": "程江镇"}]
+
+
+def test_a_group_naming_no_county_is_dropped_and_the_next_group_still_made():
+    """The city meets both targets. 平远县 (study) ranks first, critical, but is neither set apart nor past
+    the warning level: its group names nobody and makes no action; 五华县 (test, below the city) still does."""
+    th = load_thresholds(overrides={"indicators.studied_rate.target": 0.85, "indicators.studied_rate.warning": 0.8,
+                                    "indicators.test_rate.target": 0.9, "indicators.test_rate.warning": 0.8})
+    from pipelines.domain.indicators import load_indicators
+    from pipelines.judge import status
+
+    inds = load_indicators(th)
+    long = long_table([
+        city(0.9, outstanding=50, members_affected=50),
+        county("平远县", 0.84, outstanding=9, members_affected=9),
+        city(0.95, indicator="test_rate", outstanding=10, members_affected=10),
+        county("五华县", 0.6, indicator="test_rate", outstanding=12, members_affected=12),
+    ], inds, th)
+    hits = [hit(row_of(long, county="平远县"), "below_target", True),
+            hit(row_of(long, county="五华县", level="county"), "below_city", False)]
+    f = findings.findings_table(long, hits, pd.DataFrame(), inds, th)
+    assert list(f["county"]) == ["平远县", "五华县"]  # the study finding ranks first
+    a = actions.actions_table(f, status.status_table(long, pd.DataFrame()), long, inds, th)
+    assert [(r.kind, r.action, r.scope, list(r.counties)) for r in a.itertuples()] == [
+        ("weak", "test", "counties", ["五华县"])]
+
+
+def test_a_city_finding_makes_a_weak_links_action():
+    """A finding about the city itself (citywide) is a weak link: its action is ``weak`` and counts it."""
+    from pipelines.judge import status
+
+    long = long_table([city(0.7, outstanding=30, members_affected=30), county("梅县", 0.7, outstanding=30)])
+    f = findings.findings_table(long, [hit(row_of(long, level="city"), "citywide", True)], pd.DataFrame(), INDS, TH)
+    a = actions.actions_table(f, status.status_table(long, pd.DataFrame()), long, INDS, TH)
+    assert [(r.kind, r.action, r.scope, r.findings) for r in a.itertuples()] == [("weak", "study", "city", 1)]
 
 
 def test_named_counties_are_behind_and_set_apart():
