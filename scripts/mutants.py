@@ -12,7 +12,8 @@ and prints, as Markdown for docs/testing.md:
 
 ``--write docs/mutants.md`` writes the same as a page (the appendix of docs/testing.md).
 
-Usage: python scripts/mutants.py [--root .] [--all] [--write PATH]   (--all lists killed mutants too)
+Usage: python scripts/mutants.py [--root .] [--all] [--write PATH] [NAME-PATTERN …]
+(--all lists killed mutants too; name patterns as given to mutmut run keep the mutants it ran)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import ast
 import datetime as dt
+import fnmatch
 import json
 import re
 import sys
@@ -104,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--root", type=Path, default=Path("."))
     ap.add_argument("--all", action="store_true", help="list killed mutants too")
     ap.add_argument("--write", type=Path, help="also write the summary and the list to this Markdown page")
+    ap.add_argument("select", nargs="*", help="the mutant names make mutate ran (fnmatch patterns); others are left out")
     args = ap.parse_args(argv)
     metas = sorted((args.root / "mutants").rglob("*.py.meta"))
     if not metas:
@@ -113,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     total = Counter()
     for meta_path in metas:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        codes = meta["exit_code_by_key"]
+        codes = {k: v for k, v in meta["exit_code_by_key"].items()
+                 if not args.select or any(fnmatch.fnmatchcase(k, p) for p in args.select)}
         if not codes:
             continue
         source = meta_path.relative_to(args.root / "mutants").with_suffix("")  # strip .meta
