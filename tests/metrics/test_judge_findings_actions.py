@@ -336,6 +336,15 @@ def test_actions_do_not_depend_on_the_order_of_the_status_table():
     pd.testing.assert_frame_equal(a, b)
 
 
+def test_scheduled_actions_earliest_due_first_whatever_their_members():
+    """The work plan is due on 1 March, before the exchange meetings (4 March), though it has fewer members."""
+    th = load_thresholds(overrides={"indicators.work_plan_rate.due": "2005-03-01", "findings.actions_max": 10})
+    a, _ = actions_scenario(th)
+    scheduled = a.loc[a["kind"] == "scheduled"]
+    assert list(scheduled["action"]) == ["work_plan", "activities"]
+    assert list(scheduled["due"]) == [pd.Timestamp("2005-03-01"), pd.Timestamp("2005-03-04")]
+
+
 def test_short_actions_most_members_first():
     a, _ = actions_scenario(load_thresholds(overrides={"findings.actions_max": 10}))
     short = a.loc[a["kind"] == "short"]
