@@ -177,5 +177,56 @@ JUDGED += [
 JUDGED += [
     ("judge/rules.py", r"mask = np\.asarray\(mask, (dtype=None)?\)|\"critical\": np\.asarray\(critical, (dtype=None)?\)",
      "every rule passes boolean arrays already"),
-    ("judge/actions.py", r"-EPS => .*(> -EPS|>= \+EPS)|< -EPS if city_meets.* => .*<= -EPS if|> EPS => .*>= EPS", TOL),
+    ("judge/actions.py", r">= -EPS\s+#.* => .*(> -EPS|>= \+EPS)|< -EPS if city_meets.* => .*<= -EPS if|"
+     r"> EPS => .*>= EPS", TOL),
+    ("judge/actions.py", r"members_affected\"\]\.to_numpy\(dtype=float, na_value=np\.nan\)",
+     "Int64 counts as float64 with NaN for a blank either way (nansum skips them)"),
+    ("judge/actions.py", r"sort_values\(\[\"period\", \"k\", \"order\"\], ascending=\[False, True, True\], (kind=None)?\)",
+     "pandas sorts on several columns with a stable lexsort whatever kind says (kind applies to one column only)"),
+]
+
+JUDGED += [
+    ("judge/actions.py", r"weak\.groupby\(\[\"period\", \"action\"\], ",
+     "the actions are sorted afterwards by period, kind and their best finding's rank (unique): group order is lost"),
+    ("judge/actions.py", r"to_dict\(\"RECORDS\"\)", "pandas reads the orient case-insensitively"),
+    ("judge/actions.py", r"isinstance\(f\[\"contributors\"\], \(list, np\.ndarray\)\)\) or True",
+     "findings_table gives every finding a list of contributors ([] when none)"),
+    ("judge/actions.py", r"\(group\[\"level\"\] == \"(XXcityXX|CITY)\"\)\.any\(\)",
+     "a city finding among the weak links has the city's own status (watch/alert), so city_short holds already"),
+    ("judge/actions.py", r"city_rows\.get\(\(period, lead\.id\), (None)?\)",
+     "the lead indicator's city row is always in the long table: the default is never used"),
+    ("judge/findings.py", r"f\[\"(sign|value|target|city_value)\"\]\.to_numpy\(",
+     "the columns are float (or Float64) already: float64 with NaN for a blank either way"),
+    ("judge/findings.py", r"members_affected\"\]\.to_numpy\(dtype=float, na_value=0\.0\) => "
+     r".*to_numpy\((dtype=None, na_value=0\.0|dtype=float, na_value=None|na_value=0\.0)\)",
+     "Int64 counts with na_value=0.0 are float64 (None under dtype=float is NaN, then nan_to_num gives 0)"),
+    ("judge/findings.py", r"np\.errstate\(", "only silences numpy's warnings for 0/0; the values are the same"),
+    ("judge/findings.py", r"np\.where\(sign >= 0", "sign is +1 or -1, never 0"),
+    ("judge/findings.py", r"np\.where\(shortfall >= 0,|np\.minimum\(behind / shortfall, 2\.0\)",
+     "with nothing short (0) the share is 0/0 → NaN → 0 as before; behind never exceeds the shortfall (the city "
+     "is within 0–100 %), so the cap of 1 never binds"),
+    ("judge/findings.py", r"np\.nan_to_num\(affected \* part, \)", "nan_to_num's default for NaN is 0.0"),
+]
+
+TIES = ("differs only on an exact tie (two actions or indicators with the same members or due date): then "
+        "the order is indicators.yaml's or another valid one; no order is promised for ties")
+JUDGED += [
+    ("judge/actions.py", r"sort_values\(\[\"period\", \"k\", \"order\"\], ascending=\[False, True, True\], kind=",
+     "pandas sorts on several columns with a stable lexsort whatever kind says (kind applies to one column only)"),
+    ("judge/actions.py", r"out\.groupby\(\"period\", ", "cumcount within each period does not depend on the groups' order"),
+    ("judge/actions.py", r"part\.groupby\(\[\"period\", \"action\"\], |"
+     r"sort_values\(\"members_affected\", ascending=False, (kind=(None|\"STABLE\"|\"XXstableXX\"))?\)", TIES),
+]
+
+JUDGED += [
+    ("judge/actions.py", r"out\[\"(XXperiodXX|PERIOD)\"\] = pd\.to_datetime",
+     "the period is datetime64[ns] already (the long table's); the extra column is dropped by out[COLUMNS]"),
+    ("judge/actions.py", r"pd\.to_numeric\(out\[col\]\.astype\(object\), errors=\"coerce\"\)\.astype\(\"Float64\"\)",
+     "the counts are numbers (or NaN) already: any numeric route to Int64 gives the same values"),
+    ("judge/findings.py", r"pd\.concat\(\[x for x in hits if x is not None and len\(x\)\], |"
+     r"sort_values\(\[\"row\", \"_r\"\], kind=|reset_index\(drop=(None|False)\)",
+     "the hits are re-sorted on (row, rule order), a stable lexsort whatever kind says, and their index "
+     "(or an extra index column) is never read"),
+    ("judge/findings.py", r"rule = h\[\"rule\"\]\.to_numpy\(dtype=None\)|h\[\"critical\"\]\.to_numpy\(dtype=None\)",
+     "the rule names come out as objects and critical as bool either way"),
 ]

@@ -345,6 +345,16 @@ def test_scheduled_actions_earliest_due_first_whatever_their_members():
     assert list(scheduled["due"]) == [pd.Timestamp("2005-03-01"), pd.Timestamp("2005-03-04")]
 
 
+def test_a_short_action_has_no_due_date_even_for_an_activity_now_due():
+    """The exchange meetings were due on 20 February: at P3 the city is short of them (``short``), and the
+    action carries no date (a due date belongs to a ``scheduled`` action only)."""
+    th = load_thresholds(overrides={"indicators.exchange_coverage.due": "2005-02-20", "findings.actions_max": 10})
+    a, _ = actions_scenario(th)
+    activities = a.loc[(a["period"] == P3) & (a["action"] == "activities")]
+    assert list(activities["kind"]) == ["short"] and "exchange_coverage" in list(activities["indicators"].iloc[0])
+    assert activities["due"].isna().all()
+
+
 def test_short_actions_most_members_first():
     a, _ = actions_scenario(load_thresholds(overrides={"findings.actions_max": 10}))
     short = a.loc[a["kind"] == "short"]
