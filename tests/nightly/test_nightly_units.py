@@ -247,9 +247,12 @@ def test_run_json_is_utf8_whatever_the_locale(tmp_path):
               "place = chr(0x6885) + chr(0x53bf)\n"  # 梅县: the command line itself is ASCII in this locale
               "p = r.write_json(Path(sys.argv[1]), {'place': place})\n"
               "print(r.read_json(p) == {'place': place})\n")
+    # the child imports the same pipelines package as this test (under mutmut: the mutated copy)
+    package_root = str(Path(runfolder.__file__).resolve().parents[2])
     env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0",
-           "PYTHONIOENCODING": "utf-8"}
-    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "run.json")], env=env, capture_output=True,
+           "PYTHONIOENCODING": "utf-8", "PYTHONPATH": package_root}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "run.json")], env=env, cwd=package_root,
+                          capture_output=True,
                           text=True, encoding="utf-8", check=False)
     assert (done.returncode, done.stdout.strip()) == (0, "True"), done.stderr
     assert (tmp_path / "run.json").read_text(encoding="utf-8") == '{\n  "place": "梅县"\n}\n'
