@@ -240,7 +240,7 @@ def test_sealed_runs_cannot_be_changed_until_unsealed(tmp_path):
 
 
 
-def test_run_json_is_utf8_whatever_the_locale(tmp_path):
+def test_run_json_is_utf8_under_any_locale(tmp_path):
     """run.json names places in Chinese: written and read as UTF-8 even where the locale's encoding is
     not (here the plain C locale, ASCII, without Python's UTF-8 coercion)."""
     script = ("import sys\nfrom pathlib import Path\nfrom pipelines.nightly import runfolder as r\n"
@@ -256,6 +256,10 @@ def test_run_json_is_utf8_whatever_the_locale(tmp_path):
                           text=True, encoding="utf-8", check=False)
     assert (done.returncode, done.stdout.strip()) == (0, "True"), done.stderr
     assert (tmp_path / "run.json").read_text(encoding="utf-8") == '{\n  "place": "梅县"\n}\n'
+    # the same bytes as written here, and read back here (this process's locale is UTF-8)
+    here = runfolder.write_json(tmp_path / "here.json", {"place": "梅县"})
+    assert here.read_bytes() == (tmp_path / "run.json").read_bytes()
+    assert runfolder.read_json(tmp_path / "run.json") == {"place": "梅县"}
 
 
 def test_retention_goes_on_past_a_run_folder_it_cannot_remove(tmp_path, monkeypatch):
