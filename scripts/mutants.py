@@ -140,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     out = ["| module | mutants | killed | survived | no tests | not run | score |",
            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for source, n, killed, survived, none, not_run, score in rows:
-        out.append(f"| `{source}` | {n} | {killed} | {survived} | {none} | {not_run} | {score:.1%} |")
+        shown = f"{score:.1%}" if n - not_run else "—"
+        out.append(f"| `{source}` | {n} | {killed} | {survived} | {none} | {not_run} | {shown} |")
     checked = sum(total.values()) - total["not checked"] - total["skipped"]
     out.append(f"| **all** | {sum(r[1] for r in rows)} | {total['killed']} | {total['survived']} | {total['no tests']} | "
                f"{total['not checked']} | {total['killed'] / checked if checked else 0:.1%} |")
@@ -170,11 +171,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         head = [
             "# Surviving mutants (appendix of docs/testing.md)", "",
-            f"Written by `python scripts/mutants.py --write {args.write}` after `make mutate`, "
-            f"{dt.date.today().isoformat()}. Every mutant mutmut made that no selected test killed, with the line",
-            "as written and as mutated and why it is left alive (scripts/mutants_judged.py). Scores count a",
-            "timeout as killed, as mutmut does; \"not run\" are mutants of functions `make mutate` does not select",
-            "(the nightly's execution.py apart from promotion()). docs/testing.md groups them and gives the reasons.",
+            f"Written by `python scripts/mutants.py --write {args.write}` (the last step of `make mutate`) on",
+            f"{dt.date.today().isoformat()}. Every mutant mutmut made in the functions `make mutate` selects that no",
+            "test killed, with the line as written and as mutated and why it is left alive (scripts/mutants_judged.py).",
+            "Scores are killed ÷ run, a timeout counted as killed, as mutmut does; \"not run\" are mutants the run did",
+            "not reach. docs/testing.md says how the run went and groups the reasons.",
             "", "",
         ]
         args.write.write_text("\n".join(head) + "\n".join(out) + "\n", encoding="utf-8")
