@@ -85,11 +85,13 @@ bench: venv-dev ## Run the benchmarks (ingest, metrics, nightly, report, increme
 	$(PYTHON) benchmarks/report.py
 	$(PYTHON) benchmarks/incremental.py
 
+# the functions make mutate mutates (mutmut's names): the rule modules, and of execution.py only promotion()
+MUTATE := "pipelines.ingest.*" "pipelines.judge.*" "pipelines.nightly.runfolder.*" "pipelines.nightly.execution.x_promotion__*"
+
 mutate: venv-dev ## Mutation testing (mutmut) of the rule modules against their unit tests; score and survivors as in docs/testing.md
 	rm -rf mutants
-	RWB_HYPOTHESIS_PROFILE=mutate $(BIN)/mutmut run --max-children 2 "pipelines.ingest.*" "pipelines.judge.*" \
-	  "pipelines.nightly.runfolder.*" "pipelines.nightly.execution.x_promotion__*"
-	$(PYTHON) scripts/mutants.py
+	RWB_HYPOTHESIS_PROFILE=mutate $(BIN)/mutmut run --max-children 2 $(MUTATE)
+	$(PYTHON) scripts/mutants.py --write docs/mutants.md $(MUTATE)
 
 lock: ## Re-resolve requirements-dev.lock and requirements.lock from pyproject.toml, then sync environment.yml
 	$(PYTHON) -m pip install --quiet uv

@@ -6,19 +6,30 @@ and prints, as Markdown for docs/testing.md:
 
 - per module: mutants, killed, survived, not covered by the selected tests, timeouts, score
   (killed / mutants, a timeout counted as killed, as mutmut does);
-- per mutant not killed: its name, source line, the line as written and as mutated.
+- per mutant not killed: its name, source line, the line as written and as mutated, and why it is
+  left alive: the first entry of scripts/mutants_judged.py whose module and pattern match it
+  (equivalent, or not visible to a user, with the reason), else "not judged".
 
-Usage: python scripts/mutants.py [--root .] [--all]   (--all lists killed mutants too)
+``--write docs/mutants.md`` writes the same as a page (the appendix of docs/testing.md).
+
+Usage: python scripts/mutants.py [--root .] [--all] [--write PATH] [NAME-PATTERN …]
+(--all lists killed mutants too; name patterns as given to mutmut run keep the mutants it ran)
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import datetime as dt
+import fnmatch
 import json
+import re
 import sys
 from collections import Counter
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from mutants_judged import JUDGED  # noqa: E402  (a sibling data module, found through the path set above)
 
 KILLED = {1: "killed", 3: "killed", 36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout",
           37: "type check"}
@@ -77,6 +88,14 @@ def changes(root: Path, source: Path, meta: dict, spans: dict[str, list[int]]) -
     return out
 
 
+def judged(source: str, was: str, now: str) -> str | None:
+    """Why a surviving mutant is left alive (scripts/mutants_judged.py), or None when nobody said."""
+    for module, pattern, why in JUDGED:
+        if module in source and re.search(pattern, f"{was} => {now}"):
+            return why
+    return None
+
+
 def cell(text: str) -> str:
     """A Markdown table cell of code: pipes escaped, backquotes made quotes, long lines cut."""
     return "`" + text.replace("|", "\\|").replace("`", "'")[:110] + "`"
@@ -86,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--root", type=Path, default=Path("."))
     ap.add_argument("--all", action="store_true", help="list killed mutants too")
+    ap.add_argument("--write", type=Path, help="also write the summary and the list to this Markdown page")
+    ap.add_argument("select", nargs="*", help="the mutant names make mutate ran (fnmatch patterns); others are left out")
     args = ap.parse_args(argv)
     metas = sorted((args.root / "mutants").rglob("*.py.meta"))
     if not metas:
@@ -95,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     total = Counter()
     for meta_path in metas:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        codes = meta["exit_code_by_key"]
+        codes = {k: v for k, v in meta["exit_code_by_key"].items()
+                 if not args.select or any(fnmatch.fnmatchcase(k, p) for p in args.select)}
         if not codes:
             continue
         source = meta_path.relative_to(args.root / "mutants").with_suffix("")  # strip .meta
@@ -115,18 +137,48 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             line, was, now = where.get(key, (0, "", ""))
             listed.append((str(source), line, key.rsplit(".", 1)[1], st, was, now))
-    print("| module | mutants | killed | survived | no tests | not run | score |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    out = ["| module | mutants | killed | survived | no tests | not run | score |",
+           "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for source, n, killed, survived, none, not_run, score in rows:
-        print(f"| `{source}` | {n} | {killed} | {survived} | {none} | {not_run} | {score:.1%} |")
+        shown = f"{score:.1%}" if n - not_run else "—"
+        out.append(f"| `{source}` | {n} | {killed} | {survived} | {none} | {not_run} | {shown} |")
     checked = sum(total.values()) - total["not checked"] - total["skipped"]
-    print(f"| **all** | {sum(r[1] for r in rows)} | {total['killed']} | {total['survived']} | {total['no tests']} | "
-          f"{total['not checked']} | {total['killed'] / checked if checked else 0:.1%} |")
+    out.append(f"| **all** | {sum(r[1] for r in rows)} | {total['killed']} | {total['survived']} | {total['no tests']} | "
+               f"{total['not checked']} | {total['killed'] / checked if checked else 0:.1%} |")
+    unjudged = 0
+    whys = [(judged(source, was, now) if st != "killed" else "") for source, _, _, st, was, now in listed]
+    groups: dict[str, list[str]] = {}
+    for (source, line, *_), why in zip(listed, whys, strict=True):
+        if why:
+            groups.setdefault(why, []).append(f"{Path(source).parent.name}/{Path(source).name}:{line}")
+    if groups:
+        out += ["", "| survivors | where | why they are left |", "| ---: | --- | --- |"]
+        for why, where in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+            places = ", ".join(dict.fromkeys(where))
+            out.append(f"| {len(where)} | {places} | {why} |")
     if listed:
-        print("\n| module:line | mutant | status | as written | as mutated |")
-        print("| --- | --- | --- | --- | --- |")
-        for source, line, name, st, was, now in listed:
-            print(f"| `{source}:{line}` | {name} | {st} | {cell(was)} | {cell(now)} |")
+        out += ["", "| module:line | mutant | status | as written | as mutated | why it is left |",
+                "| --- | --- | --- | --- | --- | --- |"]
+        for (source, line, name, st, was, now), why in zip(listed, whys, strict=True):
+            if why is None:
+                unjudged += 1
+                why = "**not judged**"
+            out.append(f"| `{source}:{line}` | {name} | {st} | {cell(was)} | {cell(now)} | {why} |")
+    print("\n".join(out))
+    if unjudged:
+        print(f"\n{unjudged} surviving mutant(s) not judged: kill them with a test or say why in "
+              "scripts/mutants_judged.py", file=sys.stderr)
+    if args.write:
+        head = [
+            "# Surviving mutants (appendix of docs/testing.md)", "",
+            f"Written by `python scripts/mutants.py --write {args.write}` (the last step of `make mutate`) on",
+            f"{dt.date.today().isoformat()}. Every mutant mutmut made in the functions `make mutate` selects that no",
+            "test killed, with the line as written and as mutated and why it is left alive (scripts/mutants_judged.py).",
+            "Scores are killed ÷ run, a timeout counted as killed, as mutmut does; \"not run\" are mutants the run did",
+            "not reach. docs/testing.md says how the run went and groups the reasons.",
+            "", "",
+        ]
+        args.write.write_text("\n".join(head) + "\n".join(out) + "\n", encoding="utf-8")
     return 0
 
 

@@ -94,3 +94,23 @@ def test_extending_gives_a_code_to_a_county_that_had_none():
     assert t.codes == {"甲县": "123456", "乙县": None} and t.by_code == {"123456": "甲县"}
     assert t.resolve("乙县") == "乙县" and t.resolve(" 乙 县 ") == "乙县"
     assert base.extended(["丙县"]).codes["丙县"] is None
+
+
+def test_a_counties_file_with_only_names(tmp_path):
+    """Only ``name`` is required: a county without code or aliases, a file without a city (another city's
+    or a province's counties.yaml) still makes a table."""
+    path = tmp_path / "counties.yaml"
+    path.write_text("counties:\n  - name: 甲县\n  - name: 乙区\n    code: 440001\n    aliases: [乙]\n", encoding="utf-8")
+    t = CountyTable.from_yaml(path)
+    assert t.names == ("甲县", "乙区") and t.codes == {"甲县": None, "乙区": "440001"}
+    assert t.resolve("甲县") == "甲县" and t.resolve("乙") == "乙区" and t.resolve(440001) == "乙区"
+    assert t.city_prefixes == () and t.resolve("梅州市甲县") is None
+
+
+def test_find_in_takes_the_longest_name_at_the_earliest_place_whatever_the_files_order(tmp_path):
+    """东山区 is listed before 东山县 (alias 东山): at the same place the longer name wins, not the later one."""
+    path = tmp_path / "counties.yaml"
+    path.write_text("counties:\n  - name: 东山区\n  - name: 东山县\n    aliases: [东山]\n", encoding="utf-8")
+    t = CountyTable.from_yaml(path)
+    assert t.find_in("东山区学习培训统计表") == "东山区"
+    assert t.find_in("东山学习培训统计表") == "东山县"

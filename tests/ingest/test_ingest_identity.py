@@ -103,3 +103,10 @@ def test_suggestions_follow_cutoff_and_count():
                        ["大丰村党支部", "大丰村党总支", "大和村党支部", "大和村党总支"], one)
     assert ix.suggestions("梅县", "甲镇", "大丰村党支部x") == ["大丰村党支部"]  # from the township, one
     assert ix.suggestions("梅县", "丙镇", "大丰村党支部x") == ["大丰村党支部"]  # from the county, one
+
+
+def test_the_county_wide_fallback_keeps_to_the_number_of_suggestions():
+    """Nothing close in the row's township: the county's names are tried, still at most max_suggestions."""
+    one = Matching(RULES.equivalences, RULES.correction_words, cutoff=0.8, max_suggestions=1)
+    ix = RegistryIndex(["梅县"] * 3, ["甲镇", "乙镇", "乙镇"], ["大和村党总支", "大丰村党支部", "大丰村党支部一"], one)
+    assert ix.suggestions("梅县", "甲镇", "大丰村党支部x") == ["大丰村党支部"]  # 0.92 and 0.86 pass; one is asked for

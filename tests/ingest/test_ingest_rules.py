@@ -122,6 +122,9 @@ def test_reasons_in_chinese_and_english_quote_the_values():
         ("填有平均成绩 99.5,但参考人数为空", "avg_score 99.5 is given but test_takers is blank"),
         ("送学 3 + 补学 1 超过特殊群体党员数合计 3", "delivered_study 3 + makeup_study 1 is above the special members 3"),
     ]
+    zero = rules.broken_rows(typed([{"members": 30, "test_takers": 0, "sheets_returned": 0, "avg_score": 99.5}]))
+    assert list(zip(zero["detail_zh"], zero["detail_en"], strict=True)) == [
+        ("填有平均成绩 99.5,但参考人数为0", "avg_score 99.5 is given but test_takers is 0")]
 
 
 def test_values_are_shown_as_written():
@@ -200,3 +203,24 @@ def test_only_the_columns_given_are_checked_and_nothing_without_totals():
     assert check(s, columns=("members",)) == []
     assert check(sheet([("", None, 10, 10)])) == []
     assert check(s, columns=("branch",)) == []
+
+
+def test_a_sheet_with_a_single_total_row_is_checked():
+    assert check(sheet([("", None, 10, 10), ("", None, 20, 20), ("合计", None, 31, 30)])) == [
+        (0, "S1", 4, "合计", [("members", 31, 30)])]
+
+
+def test_the_township_cells_given_are_the_ones_a_subtotal_is_matched_by():
+    """rows.py passes the township cells as written (the frame's own column may be filled from hints)."""
+    s = sheet([("", None, 10, 10), ("", None, 20, 20), ("小计", None, 20, 20)])
+    written = pd.Series(["甲镇", "乙镇", "乙镇"], dtype="str")
+    got = totals.check_totals(s, ["members", "studied"], written)
+    assert got == []  # 乙镇's rows: 20, as stated
+    assert [p["diffs"] for *_, p in totals.check_totals(s, ["members", "studied"])] == [
+        [{"column": "members", "stated": 20, "sum": 30}, {"column": "studied", "stated": 20, "sum": 30}]]
+
+
+def test_a_grand_total_naming_a_township_is_still_the_whole_sheets_sum():
+    """Only a 小计 is matched by its township: a 合计 with a township cell still sums every branch row."""
+    s = sheet([("", "甲镇", 10, 10), ("", "乙镇", 20, 20), ("合计", "乙镇", 20, 20)])
+    assert check(s) == [(0, "S1", 4, "合计", [("members", 20, 30), ("studied", 20, 30)])]

@@ -204,3 +204,28 @@ def test_names_flagged_for_totals_and_notes():
     assert names.tolist()[0] == "乙镇小计" and pd.isna(names.iloc[5])
     _, none = V.to_names_flagged(encoded(["甲"]), {"total": ("endswith", ())})
     assert none["total"].tolist() == [False]
+
+
+def test_a_name_of_spaces_is_blank_and_never_a_total_row():
+    """A branch cell of spaces normalises to nothing (<NA>): it is not flagged as a 小计 or a note."""
+    flags = {"total": ("endswith", ("小计",)), "note": ("startswith", ("填表人",))}
+    names, hit = V.to_names_flagged(encoded(["甲支部", "  ", "\u3000", "乙镇小计"]), flags)
+    assert names.isna().tolist() == [False, True, True, False]
+    assert hit["total"].tolist() == [False, False, False, True] and hit["total"].dtype == bool
+    assert hit["note"].tolist() == [False] * 4 and hit["note"].dtype == bool
+    _, none = V.to_names_flagged(encoded(["甲", None]), {"total": ("endswith", ())})
+    assert none["total"].dtype == bool  # rows.py ORs the masks into boolean arrays
+
+
+def test_an_all_blank_column_is_all_na_text():
+    for parse in (V.to_text, V.to_names, V.to_codes):
+        got = parse(pd.Series([None, float("nan")], dtype=object, index=[3, 4], name="township"))
+        assert got.isna().all() and list(got.index) == [3, 4] and got.dtype == "str", parse
+        col = parse(V.Encoded(np.array([-1, -1, -1], dtype=np.int64), np.array(["甲", "乙"], dtype=object)))
+        assert len(col) == 3 and col.isna().all() and col.dtype == "str", parse
+
+
+def test_a_column_using_part_of_a_shared_table_gets_its_own_names():
+    shared = np.array(["甲村 党支部", "35", "乙村党支部", "是"], dtype=object)
+    names = V.to_names(V.Encoded(np.array([2, -1, 0, 2], dtype=np.int64), shared))
+    assert names.tolist()[0] == "乙村党支部" and pd.isna(names.iloc[1]) and names.tolist()[2:] == ["甲村党支部", "乙村党支部"]

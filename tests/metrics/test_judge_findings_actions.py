@@ -7,6 +7,7 @@ These are the tests ``make mutate`` runs against pipelines/judge/findings.py and
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
@@ -240,6 +241,11 @@ def test_excess_members_are_the_share_of_the_shortfall_behind_the_city():
     # 10 × 0.1/0.2; above the city: 0; the city against its target: 40 × 0.2/0.5;
     # lower is better: 30 × 0.1/0.3; a score out of 100: 100 × 5/10; nothing short: 0
     assert got == pytest.approx([5.0, 0.0, 16.0, 10.0, 50.0, 0.0])
+    # no members counted, no city value, or nothing left to reach: nothing in excess
+    g = pd.DataFrame({"sign": [1.0, 1.0, 1.0, -1.0], "unit": ["share"] * 4, "value": [0.8, 0.8, 1.0, 0.0],
+                      "level": ["county"] * 4, "target": [1.0] * 3 + [0.1], "city_value": [0.9, NAN, 1.0, 0.0],
+                      "members_affected": pd.array([pd.NA, 10, 5, 5], dtype="Int64")})
+    assert findings.excess_members(g).tolist() == [0.0, 0.0, 0.0, 0.0]
 
 
 # ----------------------------------------------------------------------------- actions
@@ -330,6 +336,25 @@ def test_actions_do_not_depend_on_the_order_of_the_status_table():
     pd.testing.assert_frame_equal(a, b)
 
 
+def test_scheduled_actions_earliest_due_first_whatever_their_members():
+    """The work plan is due on 1 March, before the exchange meetings (4 March), though it has fewer members."""
+    th = load_thresholds(overrides={"indicators.work_plan_rate.due": "2005-03-01", "findings.actions_max": 10})
+    a, _ = actions_scenario(th)
+    scheduled = a.loc[a["kind"] == "scheduled"]
+    assert list(scheduled["action"]) == ["work_plan", "activities"]
+    assert list(scheduled["due"]) == [pd.Timestamp("2005-03-01"), pd.Timestamp("2005-03-04")]
+
+
+def test_a_short_action_has_no_due_date_even_for_an_activity_now_due():
+    """The exchange meetings were due on 20 February: at P3 the city is short of them (``short``), and the
+    action carries no date (a due date belongs to a ``scheduled`` action only)."""
+    th = load_thresholds(overrides={"indicators.exchange_coverage.due": "2005-02-20", "findings.actions_max": 10})
+    a, _ = actions_scenario(th)
+    activities = a.loc[(a["period"] == P3) & (a["action"] == "activities")]
+    assert list(activities["kind"]) == ["short"] and "exchange_coverage" in list(activities["indicators"].iloc[0])
+    assert activities["due"].isna().all()
+
+
 def test_short_actions_most_members_first():
     a, _ = actions_scenario(load_thresholds(overrides={"findings.actions_max": 10}))
     short = a.loc[a["kind"] == "short"]
@@ -366,6 +391,40 @@ def test_a_county_only_action_counts_the_named_counties_and_their_townships():
     assert list(a.iloc[0]["townships"]) == [{"county": "梅县", "township": "程江镇"}]
 
 
+def test_a_group_naming_no_county_is_dropped_and_the_next_group_still_made():
+    """The city meets both targets. 平远县 (study) ranks first, critical, but is neither set apart nor past
+    the warning level: its group names nobody and makes no action; 五华县 (test, below the city) still does."""
+    th = load_thresholds(overrides={"indicators.studied_rate.target": 0.85, "indicators.studied_rate.warning": 0.8,
+                                    "indicators.test_rate.target": 0.9, "indicators.test_rate.warning": 0.8})
+    from pipelines.domain.indicators import load_indicators
+    from pipelines.judge import status
+
+    inds = load_indicators(th)
+    long = long_table([
+        city(0.9, outstanding=50, members_affected=50),
+        county("平远县", 0.84, outstanding=9, members_affected=9),
+        city(0.95, indicator="test_rate", outstanding=10, members_affected=10),
+        county("五华县", 0.6, indicator="test_rate", outstanding=12, members_affected=12),
+    ], inds, th)
+    hits = [hit(row_of(long, county="平远县"), "below_target", True),
+            hit(row_of(long, county="五华县", level="county"), "below_city", False)]
+    f = findings.findings_table(long, hits, pd.DataFrame(), inds, th)
+    assert list(f["county"]) == ["平远县", "五华县"]  # the study finding ranks first
+    a = actions.actions_table(f, status.status_table(long, pd.DataFrame()), long, inds, th)
+    assert [(r.kind, r.action, r.scope, list(r.counties)) for r in a.itertuples()] == [
+        ("weak", "test", "counties", ["五华县"])]
+
+
+def test_a_city_finding_makes_a_weak_links_action():
+    """A finding about the city itself (citywide) is a weak link: its action is ``weak`` and counts it."""
+    from pipelines.judge import status
+
+    long = long_table([city(0.7, outstanding=30, members_affected=30), county("梅县", 0.7, outstanding=30)])
+    f = findings.findings_table(long, [hit(row_of(long, level="city"), "citywide", True)], pd.DataFrame(), INDS, TH)
+    a = actions.actions_table(f, status.status_table(long, pd.DataFrame()), long, INDS, TH)
+    assert [(r.kind, r.action, r.scope, r.findings) for r in a.itertuples()] == [("weak", "study", "city", 1)]
+
+
 def test_named_counties_are_behind_and_set_apart():
     ind = BY_ID["studied_rate"]
     base = {"value": 0.8, "city_value": 0.9, "rules": ["below_target"], "status": "watch"}
@@ -384,6 +443,11 @@ def test_named_counties_are_behind_and_set_apart():
     assert actions.named({**base, "value": 0.3, "city_value": 0.2, "status": "alert"}, low)
     assert not actions.named({**base, "value": 0.1, "city_value": 0.2, "status": "alert"}, low)
     assert actions.named({**base, "value": 0.15, "city_value": 0.1, "status": "alert"}, low)  # the city at the target
+    # where the city meets the target, a county that meets it too is not behind, though it is below the city
+    met = dataclasses.replace(ind, target=0.9, warning=0.8)
+    assert not actions.named({**base, "value": 0.95, "city_value": 0.98, "rules": ["below_city"]}, met)
+    assert actions.named({**base, "value": 0.85, "city_value": 0.98, "rules": ["below_city"]}, met)
+    assert not actions.named({**base, "value": 0.08, "city_value": 0.05, "rules": ["below_city"]}, low)
 
 
 def test_no_findings_no_actions():

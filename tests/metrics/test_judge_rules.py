@@ -143,6 +143,9 @@ def test_citywide_lower_is_better():
     at = long_table([city(0.2, indicator=ind.id), county("a", 0.3, indicator=ind.id),
                      county("b", 0.1, indicator=ind.id)], [ind])
     assert rules.citywide(at, [ind], TH).empty
+    most_short = long_table([city(0.2, indicator=ind.id), county("a", 0.3, indicator=ind.id),
+                             county("b", 0.3, indicator=ind.id), county("c", 0.1, indicator=ind.id)], [ind])
+    assert rules.citywide(most_short, [ind], TH).empty  # 2 of 3 short, but the city is at its warning level
     past = long_table([city(0.25, indicator=ind.id), county("a", 0.3, indicator=ind.id),
                        county("b", 0.1, indicator=ind.id)], [ind])
     assert rules.citywide(past, [ind], TH).empty  # 1 of 2 short: not more than half
@@ -298,8 +301,11 @@ def test_not_reported_counties_critical_past_the_warning_level_or_when_nothing_c
         county("d", 1.0, indicator=r, branches_expected=3, branches_reported=3),      # all in
         county("e", 0.95, indicator=r, branches_expected=20, branches_reported=19),   # at the warning level
         county("f", 0.95, indicator="studied_rate", branches_expected=20, branches_reported=19),  # not the report rate
+        # at the warning level but for the last bit of floating-point rounding: within the tolerance
+        county("g", float(np.nextafter(0.95, 0.0)), indicator=r, branches_expected=20, branches_reported=19),
     ])
-    assert hits_of(county_hits(long, "not_reported"), long) == [("a", False), ("b", True), ("c", True), ("e", False)]
+    assert hits_of(county_hits(long, "not_reported"), long) == [("a", False), ("b", True), ("c", True), ("e", False),
+                                                                ("g", False)]
 
 
 def test_not_reported_with_nothing_in_is_critical_whatever_the_warning_level():

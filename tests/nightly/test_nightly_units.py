@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -151,6 +153,24 @@ def test_promotion_only_for_a_report_made_as_configured():
     assert promotion("ok", {}, params(promote_incomplete=False)) == (True, None)
 
 
+def test_a_report_made_without_its_word_copy_is_not_promoted():
+    """nightly.yaml writes report.docx unless it says docx: false (the default is true): a run made with
+    -p docx=false is kept in runs/ only, like one made without its PDF."""
+    from types import SimpleNamespace
+
+    from pipelines.nightly.execution import promotion
+
+    def params(configured: dict, settings: dict):
+        return SimpleNamespace(configured=configured, settings={"promote_incomplete": True, **settings})
+
+    kept = (False, "made with -p docx=false while nightly.yaml writes report.docx: kept in runs/ only")
+    assert promotion("ok", {}, params({"docx": True}, {"docx": False})) == kept
+    assert promotion("incomplete", {}, params({}, {"docx": False})) == kept  # docx not named: true by default
+    assert promotion("ok", {}, params({"docx": False}, {"docx": False})) == (True, None)
+    assert promotion("ok", {}, params({"docx": True}, {})) == (True, None)
+    assert promotion("ok", {}, params({"docx": True}, {"docx": True})) == (True, None)
+
+
 def test_run_json_is_written_whole_and_read_back_or_none(tmp_path):
     path = runfolder.write_json(tmp_path / "run.json", {"status": "ok", "n": 3, "when": dt.date(2005, 2, 25),
                                                         "place": "梅县"})
@@ -218,3 +238,68 @@ def test_sealed_runs_cannot_be_changed_until_unsealed(tmp_path):
         assert path.stat().st_mode == (before[path] & ~0o222) | 0o200, path
     assert not (run / "report.html").stat().st_mode & 0o200  # files stay read-only: only folders open
 
+
+
+def test_run_json_is_utf8_under_any_locale(tmp_path):
+    """run.json names places in Chinese: written and read as UTF-8 even where the locale's encoding is
+    not (here the plain C locale, ASCII, without Python's UTF-8 coercion)."""
+    script = ("import sys\nfrom pathlib import Path\nfrom pipelines.nightly import runfolder as r\n"
+              "place = chr(0x6885) + chr(0x53bf)\n"  # 梅县: the command line itself is ASCII in this locale
+              "p = r.write_json(Path(sys.argv[1]), {'place': place})\n"
+              "print(r.read_json(p) == {'place': place})\n")
+    # the child imports the same pipelines package as this test (under mutmut: the mutated copy)
+    package_root = str(Path(runfolder.__file__).resolve().parents[2])
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0",
+           "PYTHONIOENCODING": "utf-8", "PYTHONPATH": package_root}
+    done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "run.json")], env=env, cwd=package_root,
+                          capture_output=True,
+                          text=True, encoding="utf-8", check=False)
+    assert (done.returncode, done.stdout.strip()) == (0, "True"), done.stderr
+    assert (tmp_path / "run.json").read_text(encoding="utf-8") == '{\n  "place": "梅县"\n}\n'
+    # the same bytes as written here, and read back here (this process's locale is UTF-8)
+    here = runfolder.write_json(tmp_path / "here.json", {"place": "梅县"})
+    assert here.read_bytes() == (tmp_path / "run.json").read_bytes()
+    assert runfolder.read_json(tmp_path / "run.json") == {"place": "梅县"}
+
+
+def test_retention_goes_on_past_a_run_folder_it_cannot_remove(tmp_path, monkeypatch):
+    """A file that will not go (held open on a share, say) leaves its run behind, not the night failed."""
+    reports = tmp_path / "reports"
+    names = ["2026-11-01T020000", "2026-11-02T020000", "2026-11-03T020000", "2026-11-04T020000"]
+    for name in names:
+        (reports / "runs" / name).mkdir(parents=True)
+        (reports / "runs" / name / "report.html").write_text(name)
+    (reports / "runs" / names[0] / "stuck.txt").write_text("held")
+    unlink = os.unlink
+
+    def held(path, *args, **kwargs):
+        if os.fspath(path).endswith("stuck.txt"):
+            raise PermissionError(13, "held open", os.fspath(path))
+        return unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", held)
+    removed = runfolder.prune(reports, keep=1)
+    assert [p.name for p in removed] == names[:3]
+    assert sorted(p.name for p in (reports / "runs").iterdir()) == [names[0], names[3]]
+    assert [p.name for p in (reports / "runs" / names[0]).iterdir()] == ["stuck.txt"]
+
+
+def test_a_path_whose_mode_cannot_change_does_not_stop_sealing_or_unsealing(tmp_path, monkeypatch):
+    """A folder left by another user (its mode is not ours to change) is skipped, the rest sealed and unsealed."""
+    run = tmp_path / "runs" / "A"
+    for sub in ("a_foreign", "tables"):  # the foreign folder first, before tables, in every walk
+        (run / sub).mkdir(parents=True)
+    (run / "report.html").write_text("report")
+    chmod = Path.chmod
+
+    def refuse(self, mode, *args, **kwargs):
+        if self.name == "a_foreign":
+            raise PermissionError(1, "operation not permitted", str(self))
+        return chmod(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "chmod", refuse)
+    runfolder.seal(run)
+    assert runfolder.is_sealed(run) and runfolder.is_sealed(run / "tables") and not runfolder.is_sealed(run / "a_foreign")
+    assert not (run / "report.html").stat().st_mode & 0o222
+    runfolder.unseal(run)
+    assert not runfolder.is_sealed(run) and not runfolder.is_sealed(run / "tables")
