@@ -243,3 +243,28 @@ JUDGED += [
      "the padding slot holds None however it is spelled, and first can only reach the next group's start when "
      "the group has no fact, where padded[len(h)] is that same None"),
 ]
+
+# ---------------------------------------------------------------- pipelines/judge/status.py
+JUDGED += [
+    ("judge/status.py", r"np\.datetime64\(\"NaT\"\).* => .*(np\.datetime64\((None|\"nat\"|\"NAT\")\)|, None[,)])|"
+     r"= np\.datetime64\(\"NaT\"\) => .*= None$",
+     "NaT spelled another way: numpy and pandas read None, 'nat' and 'NAT' as the same NaT in a datetime64 column"),
+    ("judge/status.py", r"to_numpy\(dtype=\"datetime64\[ns\]\"\)\.copy\(\) => .*dtype=None",
+     "to_datetime already gives datetime64[ns]: the dtype asked for is the one it has"),
+    ("judge/status.py", r"to_numpy\(dtype=(float|bool)(, na_value=np\.nan)?\).* => .*to_numpy\((dtype=None|na_value=np\.nan\)|"
+     r"dtype=float, \)|dtype=float, na_value=None)",
+     "units.long_units builds value, target, warning and sign as float64 arrays (NaN for missing, never pd.NA) and "
+     "is_due as bool, the only tables verdict is given: the conversion asked for is a no-op"),
+    ("judge/status.py", r">= -EPS => .*> -EPS|< -EPS => .*<= -EPS", TOL),
+]
+
+# ---------------------------------------------------------------- pipelines/ingest/identity.py (normalize_name)
+JUDGED += [
+    ("ingest/identity.py", r"\(\"Cf\", \"Cc\", \"Zs\", \"Zl\", \"Zp\"\).* => .*\(\"Cf\", "
+     r"(\"(XXCcXX|cc|CC)\", \"Zs\", \"Zl\", \"Zp\"|\"Cc\", \"(XXZsXX|zs|ZS)\", \"Zl\", \"Zp\"|"
+     r"\"Cc\", \"Zs\", \"(XXZlXX|zl|ZL)\", \"Zp\"|\"Cc\", \"Zs\", \"Zl\", \"(XXZpXX|zp|ZP)\")\)",
+     "every character of the categories Cc, Zs, Zl and Zp is removed by _INVISIBLE before this line (checked over "
+     "all of Unicode after NFKC): only Cf characters reach it, so the other names in the tuple are never needed"),
+    ("ingest/identity.py", r"if any\(unicodedata\.category\(ch\) in .* => if any\(unicodedata\.category\(ch\) not in ",
+     "the any() only saves the join below: run for every name, the join removes the same characters"),
+]

@@ -110,3 +110,13 @@ def test_the_county_wide_fallback_keeps_to_the_number_of_suggestions():
     one = Matching(RULES.equivalences, RULES.correction_words, cutoff=0.8, max_suggestions=1)
     ix = RegistryIndex(["梅县"] * 3, ["甲镇", "乙镇", "乙镇"], ["大和村党总支", "大丰村党支部", "大丰村党支部一"], one)
     assert ix.suggestions("梅县", "甲镇", "大丰村党支部x") == ["大丰村党支部"]  # 0.92 and 0.86 pass; one is asked for
+
+
+def test_rarer_format_characters_outside_the_quick_pattern_are_removed_too():
+    """The quick pattern lists the usual invisible characters; format characters it does not list (an
+    Arabic number sign U+0600, a language tag U+E0001) are removed by their Unicode category, so a
+    branch name pasted with one still matches the registry's."""
+    assert normalize_name("城东\U000e0001党支部") == "城东党支部"
+    assert normalize_name("\u0600光德镇") == "光德镇"
+    assert normalize_name("光\u06dd德镇") == "光德镇"
+    assert normalize_name("光德镇") == "光德镇"  # nothing to remove: unchanged
