@@ -42,8 +42,8 @@ def files_hash(paths: Iterable[Path]) -> str:
 
 
 def library_versions(names: Iterable[str]) -> dict[str, str | None]:
-    """Python's and the named distributions' versions (a part of a stage's version)."""
-    out: dict[str, str | None] = {"python": sys.version}
+    """Python's and the named distributions' versions (a part of a stage's version; run.json's ``versions``)."""
+    out: dict[str, str | None] = {"python": sys.version.split()[0]}
     for name in names:
         try:
             out[name] = metadata.version(name)

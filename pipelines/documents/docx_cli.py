@@ -11,20 +11,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from pipelines import config
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--processed", type=Path, default=None, help="processed folder (default: pipelines.config)")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="the .docx to write (default: report.docx, report.en.docx in the reports folder)")
-    parser.add_argument("--period", default=None, help="统计截至 date, YYYY-MM-DD (default: the latest period)")
-    parser.add_argument("--language", choices=["zh", "en"], default="zh")
-    parser.add_argument("--issuer", default=None, help="the 落款's issuing office (default: pipelines/params/report.yaml)")
-    parser.add_argument("--issue-date", default=None, help="YYYY-MM-DD of the 落款 (default: the period's date)")
-    parser.add_argument("--addressee", default=None, help="主送机关 above the text (default: none)")
+    from pipelines.report.cli import report_options
+
+    report_options(parser, "the .docx to write (default: report.docx, report.en.docx in the reports folder)")
     parser.add_argument("--no-figures", action="store_true", help="leave the 附图 out (no Chromium needed)")
 
 

@@ -4,12 +4,11 @@ The code state is in gitstate.py, the tables' hashes and row counts in store.py.
 
 from __future__ import annotations
 
-import sys
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from pipelines import config
+from pipelines.cache import library_versions
 
 PACKAGES = (
     "returns-workbench", "papermill", "nbformat", "nbclient", "nbconvert", "ipykernel", "jupyter_client",
@@ -20,13 +19,7 @@ INCOMPLETE_STATUSES = ("unreadable", "missing_required_column")
 
 
 def versions() -> dict[str, str | None]:
-    out: dict[str, str | None] = {"python": sys.version.split()[0]}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
+    return library_versions(PACKAGES)
 
 
 def read_manifest(processed: Path) -> list[dict[str, Any]] | None:

@@ -17,14 +17,20 @@ from pipelines import config
 NOTEBOOK = config.NOTEBOOKS_DIR / "03_report.ipynb"
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
+def report_options(parser: argparse.ArgumentParser, out_help: str) -> None:
+    """The options of every command that writes the 汇报 (``report``, ``docx``): the tables, the
+    period, the language and the 落款."""
     parser.add_argument("--processed", type=Path, default=None, help="processed folder (default: pipelines.config)")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: the reports folder)")
-    parser.add_argument("--period", default=None, help="YYYY-MM-DD (default: the latest period)")
+    parser.add_argument("--out", type=Path, default=None, help=out_help)
+    parser.add_argument("--period", default=None, help="统计截至 date, YYYY-MM-DD (default: the latest period)")
     parser.add_argument("--language", choices=["zh", "en"], default="zh")
     parser.add_argument("--issuer", default=None, help="the 落款's issuing office (default: pipelines/params/report.yaml)")
     parser.add_argument("--issue-date", default=None, help="YYYY-MM-DD of the 落款 (default: the period's date)")
     parser.add_argument("--addressee", default=None, help="主送机关 above the text (default: none)")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    report_options(parser, "output folder (default: the reports folder)")
     parser.add_argument("--no-pdf", action="store_true", help="skip the PDF")
     parser.add_argument("--no-docx", action="store_true", help="skip the Word document (report.docx)")
 
