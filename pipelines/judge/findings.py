@@ -40,12 +40,11 @@ def contributors(long: pd.DataFrame, child: str, parent: list[str], th: Threshol
     the shortfall is spread wider than that."""
     share, most = float(th.findings["contributors_share"]), int(th.findings["contributors_max"])
     keys = [*parent, "indicator"]
-    f = long.loc[long["level"] == child, [*keys, child if child != "county" else "county", "outstanding"]].copy()
-    name = "township" if child == "township" else "county"
+    f = long.loc[long["level"] == child, [*keys, child, "outstanding"]].copy()
     f = f.loc[f["outstanding"].fillna(0) > 0]
     if f.empty:
         return pd.Series(dtype=object)
-    f = f.sort_values([*keys, "outstanding", name], ascending=[True] * len(keys) + [False, True], kind="stable")
+    f = f.sort_values([*keys, "outstanding", child], ascending=[True] * len(keys) + [False, True], kind="stable")
     g = f.groupby(keys, sort=False)["outstanding"]
     f["total"] = g.transform("sum")
     f["cum"] = g.cumsum()
@@ -54,7 +53,7 @@ def contributors(long: pd.DataFrame, child: str, parent: list[str], th: Threshol
     f = f.join(reach.rename("k"), on=keys)
     f = f.loc[(f["k"] <= most) & (f["pos"] <= f["k"])]
     f["item"] = [{"name": str(n), "outstanding": int(round(o)), "share": float(o / t)}
-                 for n, o, t in zip(f[name], f["outstanding"], f["total"], strict=True)]
+                 for n, o, t in zip(f[child], f["outstanding"], f["total"], strict=True)]
     return f.groupby(keys, sort=False)["item"].agg(list)
 
 
@@ -173,8 +172,7 @@ def typed(f: pd.DataFrame) -> pd.DataFrame:
         out[col] = pd.to_datetime(out[col]).astype("datetime64[ns]")
     for col in ("level", "county", "township", "branch", "indicator", "severity", "status", "count_unit", "action",
                 "best_county"):
-        s = out[col].astype(object)
-        out[col] = s.where(s.notna() & ~s.isin(["None", "nan", ""]), None).astype("str")
+        out[col] = out[col].astype("str")  # pandas ≥ 3: a missing value stays missing (NaN), never "None"
     for col in ("value", "city_value", "target", "warning", "gap_city", "gap_target", "best_value", "previous_value"):
         out[col] = pd.to_numeric(out[col].astype(object), errors="coerce").astype("Float64")
     for col in ("rank", "decimals", "outstanding", "members_affected", "counties_short", "counties_n", "periods_missed"):

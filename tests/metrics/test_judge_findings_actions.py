@@ -62,6 +62,7 @@ def test_contributors_are_the_fewest_townships_carrying_half_the_shortfall():
         *towns("平远县", [2, 2, 2, 2, 2]),    # three reach 6 of 10: three (the most)
         *towns("蕉岭县", [1] * 10),           # five needed: more than three, none named
         *towns("大埔县", [5, 5, 0, NAN]),     # exactly half: one; none for nothing outstanding
+        *towns("丰顺县", [0, 0]),             # nothing outstanding at all: none
     ])
     got = findings.contributors(long, "township", ["period", "county"], TH)
     named = {k[1]: [(c["name"], c["outstanding"], round(c["share"], 2)) for c in v] for k, v in got.items()}
@@ -114,8 +115,10 @@ def scenario() -> tuple[pd.DataFrame, list[pd.DataFrame]]:
     return long, hits
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def found() -> pd.DataFrame:
+    """Built for each test (0.1 s), not once per module: mutmut runs, for a mutant, only the tests it saw
+    call the mutated function, and a module fixture's call is seen by the first test alone."""
     long, hits = scenario()
     trends = pd.DataFrame({"period": [P3, P3], "county": ["蕉岭县", "平远县"],
                            "indicator": ["exchange_coverage", "due_activities_rate"],
@@ -180,6 +183,26 @@ def test_findings_table_columns_and_types(found):
     assert str(empty["value"].dtype) == "Float64" and str(empty["rank"].dtype) == "Int64"
 
 
+def test_a_value_close_to_the_city_is_told_apart_from_it_and_a_gap_of_nothing_is_none():
+    """梅县 at 84.96 % against a city at 85.04 % (one decimal would print both as 85.0 %): two decimals and
+    a gap of 0.08 points; 丰顺县 exactly at the city: no gap from it. 梅县's townships have nothing
+    outstanding (no contributors); 程江镇's own finding has none either."""
+    long = long_table([
+        city(0.8504), county("梅县", 0.8496, outstanding=3), county("丰顺县", 0.8504, outstanding=2),
+        {"level": "township", "county": "梅县", "township": "程江镇", "value": 0.8, "outstanding": 0},
+        {"level": "township", "county": "梅县", "township": "城北镇", "value": 0.9, "outstanding": 0},
+    ])
+    r = functools.partial(row_of, long)
+    hits = [hit(r(county="梅县", level="county"), "below_city", False), hit(r(county="丰顺县"), "below_target", False),
+            hit(r(township="程江镇"), "below_target", False)]
+    f = findings.findings_table(long, hits, pd.DataFrame(), INDS, TH)
+    m, fs, t = one(f, county="梅县", level="county"), one(f, county="丰顺县"), one(f, township="程江镇")
+    assert m["decimals"] == 2 and m["gap_city"] == pytest.approx(0.08) and m["gap_target"] == pytest.approx(15.04)
+    assert fs["decimals"] == 1 and pd.isna(fs["gap_city"]) and fs["gap_target"] == pytest.approx(15.0)
+    assert list(m["contributors"]) == [] and list(t["contributors"]) == [] and list(fs["contributors"]) == []
+    assert all(isinstance(c, list) for c in f["contributors"])
+
+
 # ----------------------------------------------------------------------------- ranking
 
 
@@ -194,18 +217,19 @@ def test_ranking_weak_links_first_then_severity_level_and_members_behind_the_cit
         city(0.5, indicator="test_rate"), county("五华县", 0.5, indicator="test_rate", members_affected=50),
         city(0.5, indicator="exchange_coverage", period=P3),
         county("蕉岭县", 0.2, indicator="exchange_coverage", members_affected=500),
-        city(0.9, period=P2), county("梅县", 0.8, period=P2, members_affected=10),
+        city(0.9, period=P2), county("丰顺县", 0.8, period=P2, members_affected=NAN),
+        county("梅县", 0.8, period=P2, members_affected=0), county("蕉岭县", 0.8, period=P2, members_affected=NAN),
     ])
     r = functools.partial(row_of, long)
     hits = [hit(r(county="梅县", period=P3, level="county"), "below_city", True),
-            hit(r(county="丰顺县"), "below_city", True), hit(r(county="大埔县"), "below_city", True),
+            hit(r(county="丰顺县", period=P3), "below_city", True), hit(r(county="大埔县"), "below_city", True),
             hit(r(county="兴宁市"), "below_target", False), hit(r(county="平远县"), "fell_back", True),
             hit(r(county="梅江区"), "below_target", False), hit(r(county="市直单位"), "below_target", False),
             hit(r(township="程江镇"), "below_city", True),
             hit(r(level="city", indicator="test_rate"), "citywide", True),
             hit(r(county="五华县"), "below_target", True),
-            hit(r(county="蕉岭县"), "below_target", True),
-            hit(r(county="梅县", period=P2), "below_city", True)]
+            hit(r(county="蕉岭县", period=P3), "below_target", False),
+            *(hit(r(county=c, period=P2), "below_city", True) for c in ("丰顺县", "梅县", "蕉岭县"))]
     f = findings.findings_table(long, hits, pd.DataFrame(), INDS, TH)
     order = list(zip(f["period"], f["level"], f["county"].fillna(CITY), f["township"].fillna(""), f["rank"], strict=True))
     assert order == [
@@ -219,9 +243,11 @@ def test_ranking_weak_links_first_then_severity_level_and_members_behind_the_cit
         (P3, "county", "兴宁市", "", 7),   # 100 members, 4 points below the target
         (P3, "county", "市直单位", "", 8),  # 100 members, 3 points
         (P3, "county", "五华县", "", 9),   # below_target for an indicator the whole city misses
-        (P3, "county", "蕉岭县", "", 10),  # scheduled: not a weak link
-        (P3, "county", "平远县", "", 11),  # met: not a weak link, whatever its members and severity
-        (P2, "county", "梅县", "", 1),     # the latest period first, ranks per period
+        (P3, "county", "蕉岭县", "", 10),  # scheduled: not a weak link, but before a met one
+        (P3, "county", "平远县", "", 11),  # met: last, whatever its members and its critical severity
+        (P2, "county", "丰顺县", "", 1),   # the latest period first, ranks per period;
+        (P2, "county", "梅县", "", 2),     # no members counted ties with none: by name
+        (P2, "county", "蕉岭县", "", 3),
     ]
 
 
