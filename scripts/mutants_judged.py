@@ -244,6 +244,69 @@ JUDGED += [
      "the group has no fact, where padded[len(h)] is that same None"),
 ]
 
+# findings.py, judged after the run of 2026-11-30 (the rest of its survivors are killed by the tests of that day)
+LEXSORT = "pandas sorts on several columns with a stable lexsort whatever kind says (kind applies to one column only)"
+JUDGED += [
+    ("judge/findings.py", r"f\[\"outstanding\"\]\.fillna\(0\) > 0\] => .*fillna\((None|1)\) > 0\]",
+     "a blank outstanding count: NaN > 0 is false already; kept as 1 it sorts last (NaN), its running sum is NaN, "
+     "so it never reaches the share and is never before a counted sub-unit"),
+    ("judge/findings.py", r"return pd\.Series\(dtype=object\) => .*dtype=None",
+     "an empty Series without a dtype is object in pandas ≥ 2, and findings_table only reindexes it"),
+    ("judge/findings.py", r"f = f\.sort_values\(\[\*keys, \"outstanding\", child\], ascending=.* => .*"
+     r"(kind=(None|\"XXstableXX\"|\"STABLE\")\)|, \)|ascending=\[False\] \* len\(keys\))",
+     LEXSORT + "; the parent units' order (ascending or not) is not read: findings_table reindexes the result by "
+     "(period, county, indicator)"),
+    ("judge/findings.py", r"\.groupby\(keys, sort=False\)",
+     "the order of the parent units is not read: findings_table reindexes the result by (period, county, indicator)"),
+    ("judge/findings.py", r"f\[\"cum\"\] >= share \* f\[\"total\"\] - 1e-9 => .*f\[\"cum\"\] > share", TOL),
+    ("judge/findings.py", r"pd\.to_numeric\(f\[c\]\)\.to_numpy\(dtype=float, na_value=np\.nan\) for c .* => ",
+     "value, city value and target are float64 (or Float64): float64 with NaN for a blank either way"),
+    ("judge/findings.py", r"np\.round\(sign \* \(s[ct] - sv\), 3\).* => .*np\.round\(sign \* \(s[ct] - sv\), 4\)",
+     "the figures subtracted are printed with at most 3 decimals (numbers.decimals_apart, most=3): their "
+     "difference rounded to 3 or to 4 decimals is the same number"),
+    ("judge/findings.py", r"np\.where\(gap_(city|target) > 0, gap_(city|target), np\.nan\) => .*, None\)",
+     "typed casts the gaps to Float64: None and NaN both become <NA>"),
+    ("judge/findings.py", r"np\.datetime64\(\"NaT\"\)\) => .*(np\.datetime64\((None|\"nat\"|\"NAT\")\)|, None)\)$",
+     "NaT spelled another way: numpy and pandas read None, 'nat' and 'NAT' as the same NaT in a datetime64 column"),
+    ("judge/findings.py", r"if by_id\[i\]\.composite == \"due\" else \[\] => .*\(by_id\[i\]\.composite == \"due\"\) or True",
+     "an indicator that is not a due composite has no parts: its covers list is [] either way"),
+    ("judge/findings.py", r"f\[c\] = None => f\[c\] = \"\"$",
+     "typed reads '' as NaT and <NA> just as it reads None"),
+    ("judge/findings.py", r"np\.where\(f\[\"status\"\] == \"scheduled\", 1, 2\)\) => .*\"scheduled\", 1, (None|3)\)\)",
+     "only the codes' order is read (weak links 0, scheduled 1, the rest after): None sorts last, 3 after 1 too"),
+    ("judge/findings.py", r"\"(latest|tier|severity|level|excess|members|gap|county|township|branch|indicator)\": .* => .*"
+     r"\"(XX\w+XX|[A-Z]+)\": ",
+     "the sort keys' column names are never read: sort_values takes the columns in the order they are written"),
+    ("judge/findings.py", r"\.astype\(\"datetime64\[ns\]\"\)\.astype\(np\.int64\).* => .*(astype\(None\)|"
+     r"to_numpy\(\)\.astype\(None\))",
+     "periods as float instead of int64 nanoseconds: periods are whole days apart, far beyond float's precision, "
+     "so they sort the same"),
+    ("judge/findings.py", r"\"tier\": tier\.astype\(int\), .* => .*tier\.astype\(None\)",
+     "the tier as 0.0/1.0 instead of 0/1: the same order"),
+    ("judge/findings.py", r"\"(members|gap)\": -f\[.*to_numpy\(dtype=float, na_value=0\.0\),? => .*"
+     r"to_numpy\((dtype=None, na_value=0\.0|na_value=0\.0)\),$",
+     "Int64 / Float64 with na_value=0.0 come out as float64 all the same"),
+    ("judge/findings.py", r"\"gap\": -f\[\"gap_city\"\]\.fillna\(f\[\"gap_target\"\]\)"
+     r"\.to_numpy\(dtype=float, na_value=0\.0\), => .*to_numpy\((dtype=float, na_value=(None|1\.0)|dtype=float, )\),$",
+     "a finding with neither gap is at or above both the city and the target: met (fell_back alone), ranked after "
+     "every weak link and scheduled finding; a missing gap read as 0, as 1 or last orders met findings only among "
+     "themselves, which no document shows"),
+    ("judge/findings.py", r"\"(county|township|branch)\": f\[\"\w+\"\]\.astype\(\"str\"\)\.fillna\(\"\"\).* => .*"
+     r"(fillna\((None|\"XXXX\")\)|astype\(None\))",
+     "level is an earlier key, and within one level every finding has a county (township, branch) or none: a "
+     "blank is never compared with a name, so how it is spelled does not change the order"),
+    ("judge/findings.py", r"keys\.sort_values\(list\(keys\.columns\), kind=\"stable\"\)\.index.* => ", LEXSORT),
+    ("judge/findings.py", r"out\.groupby\(\"period\", sort=False\)\.cumcount\(\)",
+     "cumcount within each period does not depend on the groups' order"),
+    ("judge/findings.py", r"if \"rank\" not in out:|out\[\"rank\"\] = 0 => ",
+     "rank() numbers every finding after typed; the 0 only gives the column a place for the casts (empty() has a "
+     "rank column already)"),
+    ("judge/findings.py", r"pd\.to_numeric\(out\[col\]\.astype\(object\), errors=\"coerce\"\)\.astype\(\"Float64\"\).* => "
+     r".*(to_numeric\(out\[col\]\.astype\(object\), \)|astype\(None\)|astype\(\"float64\"\))",
+     "the figures and counts reach typed as numbers or blanks (never text): any numeric route to Float64 / Int64 "
+     "gives the same values"),
+]
+
 # ---------------------------------------------------------------- pipelines/judge/status.py
 JUDGED += [
     ("judge/status.py", r"np\.datetime64\(\"NaT\"\).* => .*(np\.datetime64\((None|\"nat\"|\"NAT\")\)|, None[,)])|"

@@ -185,20 +185,24 @@ def test_findings_table_columns_and_types(found):
 
 def test_a_value_close_to_the_city_is_told_apart_from_it_and_a_gap_of_nothing_is_none():
     """梅县 at 84.96 % against a city at 85.04 % (one decimal would print both as 85.0 %): two decimals and
-    a gap of 0.08 points; 丰顺县 exactly at the city: no gap from it. 梅县's townships have nothing
+    a gap of 0.08 points; 丰顺县 exactly at the city, 平远县 at the target: no gap from them. 梅县's townships have nothing
     outstanding (no contributors); 程江镇's own finding has none either."""
     long = long_table([
         city(0.8504), county("梅县", 0.8496, outstanding=3), county("丰顺县", 0.8504, outstanding=2),
+        county("平远县", 1.0),
         {"level": "township", "county": "梅县", "township": "程江镇", "value": 0.8, "outstanding": 0},
         {"level": "township", "county": "梅县", "township": "城北镇", "value": 0.9, "outstanding": 0},
     ])
     r = functools.partial(row_of, long)
     hits = [hit(r(county="梅县", level="county"), "below_city", False), hit(r(county="丰顺县"), "below_target", False),
-            hit(r(township="程江镇"), "below_target", False)]
+            hit(r(township="程江镇"), "below_target", False),
+            hit(r(county="平远县"), "fell_back", False, previous_period=P2, previous_value=1.0)]
     f = findings.findings_table(long, hits, pd.DataFrame(), INDS, TH)
     m, fs, t = one(f, county="梅县", level="county"), one(f, county="丰顺县"), one(f, township="程江镇")
     assert m["decimals"] == 2 and m["gap_city"] == pytest.approx(0.08) and m["gap_target"] == pytest.approx(15.04)
     assert fs["decimals"] == 1 and pd.isna(fs["gap_city"]) and fs["gap_target"] == pytest.approx(15.0)
+    p = one(f, county="平远县")  # at the target: no gap from it, nor from the city it is above
+    assert pd.isna(p["gap_target"]) and pd.isna(p["gap_city"]) and p["status"] == "met"
     assert list(m["contributors"]) == [] and list(t["contributors"]) == [] and list(fs["contributors"]) == []
     assert all(isinstance(c, list) for c in f["contributors"])
 
@@ -210,8 +214,8 @@ def test_ranking_weak_links_first_then_severity_level_and_members_behind_the_cit
     long = long_table([
         city(0.9),
         county("梅县", 0.8, members_affected=10), county("丰顺县", 0.8, members_affected=10),
-        county("大埔县", 0.7, members_affected=30), county("兴宁市", 0.96, members_affected=100),
-        county("梅江区", 0.97, members_affected=200), county("市直单位", 0.97, members_affected=100),
+        county("大埔县", 0.7, members_affected=30), county("兴宁市", 0.97, members_affected=100),
+        county("梅江区", 0.97, members_affected=200), county("市直单位", 0.96, members_affected=100),
         county("平远县", 1.0, members_affected=1000),
         {"level": "township", "county": "梅县", "township": "程江镇", "value": 0.5, "members_affected": 5},
         city(0.5, indicator="test_rate"), county("五华县", 0.5, indicator="test_rate", members_affected=50),
@@ -240,8 +244,8 @@ def test_ranking_weak_links_first_then_severity_level_and_members_behind_the_cit
         (P3, "township", "梅县", "程江镇", 5),
         # warnings (watch), none behind the city: the most members first, then the widest gap
         (P3, "county", "梅江区", "", 6),   # 200 members
-        (P3, "county", "兴宁市", "", 7),   # 100 members, 4 points below the target
-        (P3, "county", "市直单位", "", 8),  # 100 members, 3 points
+        (P3, "county", "市直单位", "", 7),  # 100 members, 4 points below the target (by the gap, not by name)
+        (P3, "county", "兴宁市", "", 8),   # 100 members, 3 points
         (P3, "county", "五华县", "", 9),   # below_target for an indicator the whole city misses
         (P3, "county", "蕉岭县", "", 10),  # scheduled: not a weak link, but before a met one
         (P3, "county", "平远县", "", 11),  # met: last, whatever its members and its critical severity
