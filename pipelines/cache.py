@@ -23,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pipelines.hashing import HashCache
+from pipelines.hashing import HashCache, file_sha256
 
 DONE = "entry.json"  # written last into an entry's folder: an entry without it is incomplete
 STAT = "files.json"  # each file's size and mtime when the entry was made
@@ -34,7 +34,7 @@ def files_hash(paths: Iterable[Path]) -> str:
     h = hashlib.sha256()
     for path in paths:
         try:
-            digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            digest = file_sha256(path)
         except OSError:
             digest = "missing"
         h.update(f"{Path(path).name}\0{digest}\n".encode())

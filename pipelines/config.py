@@ -72,6 +72,7 @@ ACTIONS_FILE = "actions.parquet"
 # inside the output folder by default (hidden, so no reader takes them for tables); the nightly keeps
 # them beside its runs, <reports>/cache/clean and <reports>/cache/metrics.
 CACHE_DIR = ".cache"
-CLEAN_CACHE_DIR = f"{CACHE_DIR}/clean"
-METRICS_CACHE_DIR = f"{CACHE_DIR}/metrics"
+CLEAN_CACHE, METRICS_CACHE = "clean", "metrics"  # each stage's subfolder of a cache folder
+CLEAN_CACHE_DIR = f"{CACHE_DIR}/{CLEAN_CACHE}"
+METRICS_CACHE_DIR = f"{CACHE_DIR}/{METRICS_CACHE}"
 NIGHTLY_CACHE_DIR = "cache"

@@ -140,11 +140,6 @@ class TableSet:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 
-    def file(self, name: str) -> Path:
-        """The file (or, for a partitioned table, the folder) of table ``name``, for the caller to fill
-        before :meth:`commit` (an engine streaming Parquet)."""
-        return self.path(name)
-
     def commit(self) -> dict[str, Path]:
         """Wait for every write, then switch the stage's pointer to this version in one rename; make
         the public names, drop the older versions and any older single-file layout of a table."""

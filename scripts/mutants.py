@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             "", "",
         ]
         args.write.write_text("\n".join(head) + "\n".join(out) + "\n", encoding="utf-8")
-    return 0
+    return 1 if unjudged else 0  # make mutate fails while a survivor is left without a reason
 
 
 if __name__ == "__main__":

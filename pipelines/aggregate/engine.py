@@ -77,19 +77,6 @@ class Engine:
                 out[col] = out[col].astype("datetime64[ns]")
         return out
 
-    def write_parquet(self, expr: ibis.Table, path: Path) -> Path:
-        """Stream ``expr`` into ``path`` batch by batch, never the whole table in memory (the caller
-        makes it atomic: pipelines.io.staged)."""
-        if self.name == "duckdb":  # DuckDB's own COPY … TO, streamed and multi-threaded
-            self.con.to_parquet(expr, str(path), compression="zstd")
-            return Path(path)
-        batches = expr.to_pyarrow_batches(chunk_size=1_000_000)
-        schema = _ns_schema(batches.schema)
-        with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-            for batch in batches:
-                writer.write_table(pa.Table.from_batches([batch]).cast(schema))
-        return Path(path)
-
     def write_partitioned(self, expr: ibis.Table, root: Path) -> Path:
         """Stream ``expr`` into a folder partitioned by period (pipelines.datasets), never the whole
         table in memory; the undated partition is written empty (the table's columns)."""

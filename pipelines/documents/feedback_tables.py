@@ -151,39 +151,27 @@ def _attribute(df: pd.DataFrame, file_county: dict[str, str]) -> pd.DataFrame:
     return df.assign(county=own.where(own.notna(), by_file))
 
 
-def missed_in_a_row(missing: pd.DataFrame, periods: list[pd.Timestamp], period: pd.Timestamp) -> pd.DataFrame:
-    """The registry branches without a return at ``period`` (``missing``: the reporting record's rows
-    with ``reported`` false), with how many periods in a row they have missed up to it: a count of
-    the record's rows, nothing judged."""
+def unreported(processed: Path, periods: list[pd.Timestamp], when: pd.Timestamp) -> pd.DataFrame:
+    """The registry branches without a return at ``when`` (the reporting record's rows with
+    ``reported`` false), with how many periods in a row they have missed up to it: a count of the
+    record's rows, nothing judged. It reads back period by period only while a branch missing now
+    was missing then too: a year of history is not read for a branch that missed one week."""
     keys = ["county", "township", "branch"]
-    when = pd.to_datetime(missing["period"])
-    now = missing.loc[when == period, [*keys, "members"]].reset_index(drop=True)
+
+    def missing_at(period: pd.Timestamp) -> pd.DataFrame:
+        rows = _read(processed, config.REPORTING_TABLE, periods=[period], filters=[("reported", "==", False)])
+        return rows.loc[pd.to_datetime(rows["period"]) == period]
+
+    now = missing_at(when)[[*keys, "members"]].reset_index(drop=True)
+    at = pd.MultiIndex.from_frame(now[keys])
     streak = pd.Series(1, index=now.index, dtype="int64")
     alive = pd.Series(True, index=now.index)
-    at = pd.MultiIndex.from_frame(now[keys])
-    for earlier in sorted((p for p in periods if p < period), reverse=True):
-        alive &= at.isin(pd.MultiIndex.from_frame(missing.loc[when == earlier, keys]))
+    for earlier in sorted((p for p in periods if p < when), reverse=True):
         if not alive.any():
             break
+        alive &= at.isin(pd.MultiIndex.from_frame(missing_at(earlier)[keys]))
         streak += alive.astype("int64")
     return now.assign(missed=streak)
-
-
-def _missing(processed: Path, periods: list[pd.Timestamp], when: pd.Timestamp) -> pd.DataFrame:
-    """The reporting record's rows without a return, at ``when`` and back period by period while a
-    branch missing now was missing then too (what :func:`missed_in_a_row` counts): a year of history
-    is not read for a branch that missed one week."""
-    keys = ["county", "township", "branch"]
-    missing = [_read(processed, config.REPORTING_TABLE, periods=[when], filters=[("reported", "==", False)])]
-    alive = pd.MultiIndex.from_frame(missing[0][keys])
-    for earlier in sorted((p for p in periods if p < when), reverse=True):
-        if not len(alive):
-            break
-        rows = _read(processed, config.REPORTING_TABLE, periods=[earlier], filters=[("reported", "==", False)])
-        rows = rows.loc[pd.MultiIndex.from_frame(rows[keys]).isin(alive)]
-        missing.append(rows)
-        alive = pd.MultiIndex.from_frame(rows[keys])
-    return pd.concat(missing, ignore_index=True)
 
 
 def _counties(registry: pd.DataFrame, *frames: pd.DataFrame) -> list[str]:
@@ -202,7 +190,6 @@ def read_tables(processed: Path | None = None, period: str | dt.date | pd.Timest
     periods = _periods(manifest["period"])  # every period the clean stage saw: the metrics stage's too
     when = _choose(periods, period, processed)
     registry = _read(processed, config.REGISTRY_FILE)
-    missing = _missing(processed, periods, when)
     reported = _read(processed, config.REPORTING_TABLE, periods=[when], columns=["county"],
                      filters=[("reported", "==", True)])
     rejects = _this_period(_read(processed, config.REJECTS_TABLE, periods=[when]), when)
@@ -218,12 +205,12 @@ def read_tables(processed: Path | None = None, period: str | dt.date | pd.Timest
     file_county = {str(p): str(c) for p, c in zip(manifest["path"], manifest["county"], strict=True) if c in known}
     rejects, warnings = _attribute(rejects, file_county), _attribute(warnings, file_county)
     unattributed = int(rejects["county"].isna().sum() + warnings["county"].isna().sum())
-    unreported = missed_in_a_row(missing, periods, when)
+    missed = unreported(processed, periods, when)
     received = set(reported["county"].dropna()) | set(rejects["county"].dropna()) | set(warnings["county"].dropna())
     return Tables(
         processed=processed, period=when, periods=periods,
-        counties=_counties(registry, rejects, warnings, findings, unreported),
+        counties=_counties(registry, rejects, warnings, findings, missed),
         rejects=rejects.reset_index(drop=True), warnings=warnings.reset_index(drop=True),
-        unreported=unreported, findings=findings.reset_index(drop=True), registry=registry,
+        unreported=missed, findings=findings.reset_index(drop=True), registry=registry,
         unattributed=unattributed, received=frozenset(received),
     )

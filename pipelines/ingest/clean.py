@@ -182,7 +182,7 @@ def _clean(raw: Path, out: Path, *, counties_file: Path, headers_file: Path, cac
                 table_sets.link_or_copy(part.folder / f"{name}.parquet", tables.partition(name, part.period))
         for name, frame in undated.items():
             table_sets.write_partition(frame, tables.partition(name, None))
-        table_sets.link_or_copy(reg.folder / "registry.parquet", tables.file("registry"))
+        table_sets.link_or_copy(reg.folder / "registry.parquet", tables.path("registry"))
         tables.write("manifest", manifest)
         outputs = {name: tables.public(name) for name in OUTPUT_TABLES}
     store.prune()

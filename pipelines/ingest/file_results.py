@@ -104,11 +104,6 @@ def split(stage: RowStage, raw: RawRows, reports: list[FileReport]) -> list[File
     return out
 
 
-def unread(rep: FileReport) -> FileResult:
-    """A file with no rows to judge (it could not be read): its facts only."""
-    return FileResult(snapshot(rep), pd.DataFrame(columns=ROW_COLUMNS), pd.DataFrame(columns=RECORD_COLUMNS))
-
-
 def stack(results: list[FileResult]) -> RowStage:
     """The files' rows as one stage, ``_file`` their position in ``results``, rejects re-pointed."""
     frames, recs, offset = [], [], 0

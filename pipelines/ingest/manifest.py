@@ -13,15 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.hashing import file_sha256
 from pipelines.ingest.errors import IngestError
 from pipelines.ingest.warning_codes import Warn, counts_json, summary
 from pipelines.schema import MANIFEST_COLUMNS, PERIOD_DTYPE
-
-
-def sha256_of(path: Path) -> str:
-    """The file's sha256, read in 1 MiB blocks."""
-    return file_sha256(path)
 
 
 @dataclass

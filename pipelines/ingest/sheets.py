@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 
 from pipelines.domain import load
+from pipelines.hashing import file_sha256
 from pipelines.ingest import values as V
 from pipelines.ingest.counties import CountyTable
 from pipelines.ingest.errors import MissingRequiredColumnError
 from pipelines.ingest.headers import REQUIRED, AliasTable, HeaderMap, find_header
-from pipelines.ingest.manifest import FileReport, sha256_of
+from pipelines.ingest.manifest import FileReport
 from pipelines.ingest.readers import RawSheet, read_file
 from pipelines.ingest.tables import SheetBlock, sheet_cells, title_period, title_text
 from pipelines.ingest.warning_codes import Warn
@@ -67,7 +68,8 @@ def _stray(sh: RawSheet, header: HeaderMap, rep: FileReport) -> None:
 def read_report(rep: FileReport, file_id: int, aliases: AliasTable, counties: CountyTable) -> list[SheetBlock]:
     """Read one file into raw blocks (one per table sheet); fill ``rep``; raise on file errors."""
     rep.size = rep.path.stat().st_size
-    rep.sha256 = sha256_of(rep.path)
+    if rep.sha256 is None:  # clean.py hashed it already, as its cache key
+        rep.sha256 = file_sha256(rep.path)
     result = read_file(rep.path, rep.rel)
     rep.format = result.detected.kind
     if result.detected.lied:

@@ -36,10 +36,21 @@ def candidates_of(eng: Engine, agg: Aggregates, indicators: list[Indicator], thr
     """The branch rows past the below-city gap (rules.branch_candidates) of the periods whose branch
     values the engine holds (``agg.values``), against the city's value of each period."""
     judged = [i for i in indicators if i.judged]
-    if not rules.branch_indicators(judged) or not agg.periods or agg.values is None:
+    if not _asks_candidates(agg, judged):
         return pd.DataFrame()
     long = units.long_units(agg.county_metrics, agg.township_metrics, judged, thresholds)
-    city = long.loc[long["level"] == "city", ["period", "indicator", "value"]]
+    return _candidates(eng, agg, judged, thresholds, long.loc[long["level"] == "city", ["period", "indicator", "value"]])
+
+
+def _asks_candidates(agg: Aggregates, judged: list[Indicator]) -> bool:
+    """Branch rules to feed, periods to judge, and the branch values still in the engine."""
+    return bool(rules.branch_indicators(judged)) and bool(agg.periods) and agg.values is not None
+
+
+def _candidates(eng: Engine, agg: Aggregates, judged: list[Indicator], thresholds: Thresholds,
+                city: pd.DataFrame) -> pd.DataFrame:
+    if not _asks_candidates(agg, judged):
+        return pd.DataFrame()
     return eng.frame(rules.branch_candidates(agg.values, eng.table(agg.registry), city, judged, thresholds))
 
 
@@ -56,10 +67,7 @@ def judge(eng: Engine, agg: Aggregates, indicators: list[Indicator], thresholds:
     city = long.loc[long["level"] == "city", ["period", "indicator", "value"]]
     people = rules.branch_indicators(judged)
     if candidates is None:
-        candidates = pd.DataFrame()
-        if people and agg.periods:
-            candidates = eng.frame(rules.branch_candidates(agg.values, eng.table(agg.registry), city, judged,
-                                                           thresholds))
+        candidates = _candidates(eng, agg, judged, thresholds, city)
     branch = units.branch_rows(candidates, agg.missed_runs, judged, thresholds, city, people)
     every = pd.concat([long, branch], ignore_index=True) if len(branch) else long
     across = agg.balance.loc[agg.balance["scope"] == "across_counties"]

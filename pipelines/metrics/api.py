@@ -174,7 +174,7 @@ def compute_metrics(
                         continue
                     result.paths[table] = tables.write(OUTPUTS[table], frame)
                 if outcome is None:
-                    eng.write_partitioned(record, tables.file(config.REPORTING_TABLE))
+                    eng.write_partitioned(record, tables.path(config.REPORTING_TABLE))
                 else:
                     for table, parts in outcome.partitions.items():
                         _link_partitions(tables, table, parts)

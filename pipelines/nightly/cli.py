@@ -32,8 +32,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="run even when nothing changed since the last good run (the clean stage still reuses "
                         "its cache: only new or changed files are read)")
     parser.add_argument("--full", action="store_true",
-                        help="discard the clean stage's cache (<reports>/cache/clean) and read every file again; "
-                        "runs even when nothing changed")
+                        help="discard the stages' caches (<reports>/cache/clean and /metrics): every file read and every "
+                        "period computed again; runs even when nothing changed")
     parser.add_argument(
         "--allow-dirty", action="store_true",
         help="run although tracked files under notebooks/ or pipelines/ differ from HEAD; the report then says "

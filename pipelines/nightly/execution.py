@@ -96,7 +96,7 @@ def _new_record(ctx: RunContext, run_dir: Path, started: dt.datetime, tables: Pa
         "rows": {},
         "manifest": {},
         "incomplete_files": [],
-        "clean": {"full": ctx.full, "cache": str(stage_caches(ctx.reports) / "clean"), "read": [], "reused": 0},
+        "clean": {"full": ctx.full, "cache": str(stage_caches(ctx.reports) / config.CLEAN_CACHE), "read": [], "reused": 0},
         "incomplete": {"input": False, "pdf": None, "docx": None, "feedback": None},
         "warnings": [],
         "error": None,

@@ -62,8 +62,9 @@ def run_nightly(
     analysts' data/processed. Raises a :class:`NightlyError` when no run could start
     (:class:`UsageError`/:class:`ParameterError`/:class:`ModifiedCodeError`, :class:`LockBusyError`);
     once the run folder exists every outcome is returned, a failure as ``status="failed"`` with
-    ``error`` set. ``force`` runs although nothing changed; ``full`` also discards the clean stage's
-    cache (``<reports>/cache/clean``) so every file is read again (and runs, as ``force``).
+    ``error`` set. ``force`` runs although nothing changed; ``full`` also discards the stages'
+    caches (``<reports>/cache/clean`` and ``/metrics``): every file is read and every period computed
+    again (and it runs, as ``force``).
     """
     raw_p = Path(raw).expanduser().resolve() if raw else config.RAW_DIR
     reports_p = Path(reports).expanduser().resolve() if reports else config.REPORTS_DIR
