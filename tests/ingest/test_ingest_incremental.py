@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipelines import config, datasets, table_sets
+from pipelines.cache import DONE
 from pipelines.ingest import clean
 from pipelines.ingest.cache import code_version
 
@@ -144,6 +145,11 @@ def test_a_code_version_covers_the_domain_files_clean_is_given(tmp_path):
     assert code_version(config.COUNTIES_FILE, headers) == before
     headers.write_text(headers.read_text(encoding="utf-8") + "\n# another alias\n", encoding="utf-8")
     assert code_version(config.COUNTIES_FILE, headers) != before
+    counties = tmp_path / "counties.yaml"
+    shutil.copyfile(config.COUNTIES_FILE, counties)
+    again = code_version(counties, headers)
+    counties.write_text(counties.read_text(encoding="utf-8") + "\n# another spelling\n", encoding="utf-8")
+    assert code_version(counties, headers) != again
 
 
 # ------------------------------------------------------------------- one county's file in an old period
@@ -209,6 +215,7 @@ def test_full_discards_the_cache_and_reads_every_file_again(tmp_path):
     assert again.read == [] and len(again.reused) == len(again.manifest)
     cache = out / config.CLEAN_CACHE_DIR
     entries = sorted(p for kind in ("files", "periods", "registry") for p in (cache / kind).glob("*/*"))
+    written = {p.name: (p / DONE).stat() for p in entries}
     stale = cache / "files" / "00" / ("0" * 64)  # an entry no run uses any more
     stale.mkdir(parents=True)
     proc = subprocess.run([sys.executable, "-m", "pipelines", "clean", "--raw", str(raw), "--out", str(out), "--full"],
@@ -217,7 +224,10 @@ def test_full_discards_the_cache_and_reads_every_file_again(tmp_path):
     assert f"{len(again.manifest)} files ({len(again.manifest)} read, 0 reused from the cache" in proc.stdout
     assert not stale.exists()  # entries no run uses are gone
     renewed = sorted(p for kind in ("files", "periods", "registry") for p in (cache / kind).glob("*/*"))
-    assert [p.name for p in renewed] == [p.name for p in entries]  # the same keys, written anew
+    assert [p.name for p in renewed] == [p.name for p in entries]  # the same keys, written anew:
+    for p in renewed:
+        now, then = (p / DONE).stat(), written[p.name]
+        assert (now.st_ino, now.st_mtime_ns) != (then.st_ino, then.st_mtime_ns), p
     assert clean(raw, out).read == []
 
 

@@ -93,6 +93,8 @@ def test_bar_values_print_in_a_column_clear_of_every_bar_and_line(data) -> None:
     assert len(lines) == 2  # the city's value and the target
     assert min(values.x) > max([*bars.x, *lines])
     assert max(values.x) < fig.layout.xaxis.range[1]
+    # the text runs rightwards from that column (leftwards it would lie back over the bars' ends)
+    assert values.textposition == "middle right" and values.cliponaxis is False
 
 
 def test_chart_labels_escaped(frames_dir: Path) -> None:
