@@ -131,12 +131,10 @@ def products(
         pd.DataFrame(columns=MISSED)
     names = eng.table(reg[["county", "county_idx"]].drop_duplicates())
     rows = eng.frame(branches.row_counts(returns, values, names))
-    matched = values
-    if before is not None and len(before):
-        cols = ["period", "branch_id", "county_idx", *[c for c in history.CUMULATIVE if c in values.columns]]
-        matched = values.select(*cols).union(eng.table(before[cols]).cast(values.select(*cols).schema()))
+    lent = before is not None and len(before) > 0
+    matched = _with_before(eng, values, before) if lent else values
     fell = eng.frame(history.fell_counts(matched).join(names, "county_idx"))
-    if before is not None and len(before):  # the earlier returns only lent their figures
+    if lent:  # the earlier returns only lent their figures
         fell = fell.loc[pd.to_datetime(fell["period"]).isin(pd.DatetimeIndex(periods))].reset_index(drop=True)
     q = thresholds.quality
     uniform = eng.frame(history.uniform_shares(values, int(q["uniform_min_branches"])).join(names, "county_idx"))
@@ -147,14 +145,21 @@ def products(
 def last_returns(eng: Engine, values: ibis.Table, before: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each branch's last return (period, branch_id, county_idx, cumulative columns) among ``values``
     and ``before``: what the next periods' fallen figures are judged against."""
-    cols = ["period", "branch_id", "county_idx", *[c for c in history.CUMULATIVE if c in values.columns]]
-    t = values.select(*cols)
-    if before is not None and len(before):
-        t = t.union(eng.table(before[cols]).cast(t.schema()))
+    t = _with_before(eng, values, before)
     w = ibis.window(group_by=t.branch_id, order_by=ibis.desc(t.period))
     last = t.mutate(_n=ibis.row_number().over(w)).filter(lambda x: x._n == 0).drop("_n")
     out = eng.frame(last)
     return out.sort_values("branch_id", kind="stable").reset_index(drop=True)
+
+
+def _with_before(eng: Engine, values: ibis.Table, before: pd.DataFrame | None) -> ibis.Table:
+    """The branch values' (period, branch_id, county_idx, cumulative columns), with ``before``'s
+    earlier returns added when there are any."""
+    cols = ["period", "branch_id", "county_idx", *[c for c in history.CUMULATIVE if c in values.columns]]
+    t = values.select(*cols)
+    if before is not None and len(before):
+        t = t.union(eng.table(before[cols]).cast(t.schema()))
+    return t
 
 
 def assemble(
