@@ -49,16 +49,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from pipelines import schema  # noqa: E402  (after the path above: the benchmark runs as a script)
+from pipelines.domain import load  # noqa: E402
+
 OUT = ROOT / "benchmarks" / "out" / "incremental"
 FIRST_WEEK = dt.date(2005, 1, 7)
 TARGET = 2.0
 XLSX_STYLES = ("xlsx_report", "xlsx_blankrows", "xlsx_plain")  # as benchmarks/ingest.py
-HISTORY_COLUMNS = ("county", "township", "branch", "members", "studied", "discussion_meetings", "deeds_reports",
-                   "situation_reports", "exchange_meetings", "party_lectures", "test_takers", "sheets_returned",
-                   "avg_score", "special_sick", "special_travel", "special_laid_off", "special_retired_away",
-                   "special_floating", "delivered_study", "makeup_study", "has_work_plan")
-CUMULATIVE = ("studied", "discussion_meetings", "deeds_reports", "situation_reports", "exchange_meetings",
-              "party_lectures", "test_takers", "sheets_returned", "delivered_study", "makeup_study")
+# a returns row as the registry-plus-values a county sends; the figures that only grow week by week
+HISTORY_COLUMNS = ("county", "township", "branch", *schema.VALUE_COLUMNS)
+CUMULATIVE = tuple(load.cumulative_columns())
 # One nightly in its own process; prints the peak resident set of its largest process (KiB) last.
 MEASURED = ("import resource, subprocess, sys\n"
             "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
@@ -142,7 +142,7 @@ def build(root: Path, weeks: int, counties: int, branches: int) -> None:
                 write_frame(rows, folder / f"{county}学习培训情况统计表.xlsx", style, county=county, period=period, rng=rng)
             else:
                 plain = rows[list(HISTORY_COLUMNS)].copy()
-                plain["has_work_plan"] = plain["has_work_plan"].map({True: "是", False: "否"})
+                plain["has_work_plan"] = plain["has_work_plan"].map({True: load.label("yes"), False: load.label("no")})
                 plain.columns = labels
                 plain.to_csv(folder / f"{county}学习培训情况{day:%m%d}.csv", index=False, encoding="utf-8")
         print(f"  built week {week + 1}/{weeks}", end="\r", file=sys.stderr)
